@@ -1,0 +1,67 @@
+# alliance-sim: set-up, main job, tests and demo.
+# `make run` and `make test` work on a fresh machine: they find a Python >= 3.12
+# (PATH first, then pyenv's installed versions), build .venv from it and install the project.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8765
+
+# First Python >= 3.12 on PATH, else in pyenv's versions folder.
+FIND_PYTHON = for cand in python3.13 python3.12 python3 python; do \
+	  p=$$(command -v $$cand 2>/dev/null) || continue; \
+	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; exit 0; }; \
+	done; \
+	root=$$(pyenv root 2>/dev/null || echo $${PYENV_ROOT:-$$HOME/.pyenv}); \
+	for p in $$(ls -d $$root/versions/3.1[2-9]*/bin/python3 $$root/versions/3.[2-9][0-9]*/bin/python3 2>/dev/null | sort -rV); do \
+	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; exit 0; }; \
+	done; exit 1
+
+.PHONY: setup run test demo lint format validate clean-venv browser assets
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/fetch_solara_assets.py
+	@py=$$( $(FIND_PYTHON) ) || { \
+	  echo "error: no Python >= 3.12 found on PATH or in pyenv's versions." >&2; \
+	  echo "Install one (for example 'pyenv install 3.12' or your system's python3.12 package) and run make again." >&2; \
+	  exit 2; }; \
+	if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then rm -rf $(VENV); fi; \
+	[ -x $(PY) ] || { echo "building $(VENV) from $$py"; $$py -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) scripts/fetch_solara_assets.py
+	@touch $(STAMP)
+
+# Debian's chromium for the browser tests; installed with apt when CI=true (CI runs as root).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$${CI:-}" = "true" ]; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: /usr/bin/chromium not found; browser tests will skip (install with: sudo apt-get install chromium)"; fi
+
+run: setup
+	$(VENV)/bin/alliance-sim run baseline --seed 1
+
+test: setup browser
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -q
+
+demo: setup
+	$(VENV)/bin/alliance-sim demo --port $(PORT)
+
+validate: setup
+	$(VENV)/bin/alliance-sim validate
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean-venv:
+	rm -rf $(VENV)

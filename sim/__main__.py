@@ -1,0 +1,7 @@
+"""``python -m sim``: the alliance-sim command line."""
+
+import sys
+
+from sim.cli import main
+
+sys.exit(main())

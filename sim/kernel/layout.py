@@ -1,0 +1,190 @@
+"""Layout of the kernel state: the ``State`` tuple, scalar indices, series columns.
+
+Module-level integers are compile-time constants for numba, so ``alliance[THETA]``
+reads as clearly as an attribute and costs nothing.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+# -- qualities vector (float64[10]) ---------------------------------------------------------
+SENSE_MAKING = 0
+QUESTIONING = 1
+GLOBAL_VIEW = 2
+ANALYTICAL = 3
+RELATIONSHIPS = 4
+RESILIENCE = 5
+CHANGE_AWARENESS = 6
+PARADOX = 7
+REFLECTION = 8
+CONCENTRATION = 9
+
+# -- shock kinds ----------------------------------------------------------------------------
+GLOBAL = 0
+LOCAL = 1
+RELATIONAL = 2
+REGIME_SHIFT = 3
+LEADER_EXIT = 4
+
+# -- phases ---------------------------------------------------------------------------------
+NORMAL = 0
+CRISIS = 1
+STABILISING = 2
+TRANSFORMING = 3
+PHASE_NAMES = ("normal", "crisis", "stabilising", "transforming")
+
+# -- outcome classes ------------------------------------------------------------------------
+COLLAPSE = 0
+FRAGMENTATION = 1
+DEGRADED = 2
+TRANSFORMATION = 3
+RECOVERY = 4
+OUTCOME_NAMES = ("collapse", "fragmentation", "degraded", "transformation", "recovery")
+
+# -- alliance scalars (float64) -------------------------------------------------------------
+THETA = 0  # environment demand on the strategic dimension
+THETA_HAT = 1  # the alliance's perception of it
+AMBITION_CORE = 2  # ambition H, core-values coordinate
+AMBITION_STRATEGY = 3  # ambition H, strategic coordinate
+AMBITION_CORE_0 = 4  # founding ambition
+AMBITION_STRATEGY_0 = 5
+EFFORT_SPLIT = 6  # x: share of effort on transforming
+BUFFER = 7  # robustness buffer B learned from past crises
+AUTHORITY = 8  # the lead member's authority (1; 0 just after a leader exit)
+COORDINATION = 9  # coordination efficiency of leadership (Provan & Kenis)
+MEAN_REACH = 10  # mean leadership reach over active members
+PERFORMANCE = 11  # alliance performance Q this month
+MISFIT = 12  # noticed misfit between ambition and perceived demand, in [0, 1]
+N_ALLIANCE = 13
+
+# -- alliance counters (int64) --------------------------------------------------------------
+STEP = 0  # months simulated so far
+HORIZON = 1
+FOUNDING = 2  # founding members
+ACTIVE = 3  # active members
+LEAD = 4  # index of the lead member (-1: none)
+TERMINATED = 5  # 1 once the alliance has ended
+END_STEP = 6  # month of termination (-1 while alive)
+LOW_MONTHS = 7  # consecutive months with performance below q_min
+PHASE = 8
+SHOCKS_NOW = 9  # shocks that arrived this month
+SHOCK_CURSOR = 10  # next unread row of the shock schedule
+EPISODES = 11  # crisis episodes so far
+OPEN_EPISODE = 12  # index of the open episode (-1: none)
+CRISES_SEEN = 13  # closed episodes (familiarity, for reflection)
+CLOSURES = 14  # open triads closed so far
+SHOCKS_TOTAL = 15
+WINDOW_CURSOR = 16  # first episode whose recovery window has not been measured
+N_COUNTERS = 17
+
+# -- crisis episode fields (float64 rows; NaN = missing) ------------------------------------
+EP_START = 0
+EP_END = 1  # month the episode closed (recovered), NaN if never
+EP_KIND = 2  # kind of its first shock
+EP_SHOCKS = 3
+EP_SEVERITY = 4  # largest effective severity
+EP_Q_PRE = 5
+EP_Q_MIN = 6
+EP_RECOVERY_TIME = 7
+EP_LOSS = 8  # resilience-triangle loss: sum of (Q_pre - Q)+
+EP_Q_WINDOW = 9  # performance recovery_window months after the start
+N_EPISODE = 10
+EPISODE_FIELDS = (
+    "start",
+    "end",
+    "kind",
+    "shocks",
+    "severity",
+    "q_pre",
+    "q_min",
+    "recovery_time",
+    "loss",
+    "q_window",
+)
+
+# -- recorded series (one row per month, column 0 = founding state) -------------------------
+SERIES = (
+    "performance",
+    "mean_trust",
+    "active_members",
+    "mean_awareness",
+    "ambition_shift",
+    "effort_split",
+    "phase",
+    "shocks",
+    "mean_capacity",
+    "demand",
+    "perceived_demand",
+    "buffer",
+    "mean_reach",
+)
+S_PERFORMANCE = 0
+S_MEAN_TRUST = 1
+S_ACTIVE = 2
+S_AWARENESS = 3
+S_AMBITION_SHIFT = 4
+S_EFFORT = 5
+S_PHASE = 6
+S_SHOCKS = 7
+S_CAPACITY = 8
+S_DEMAND = 9
+S_PERCEIVED = 10
+S_BUFFER = 11
+S_REACH = 12
+N_SERIES = len(SERIES)
+
+# -- shock schedule columns (float64 rows, sorted by month) ---------------------------------
+SH_AT = 0
+SH_KIND = 1
+SH_SEVERITY = 2
+SH_MEMBER = 3  # named member, -1 = drawn
+SH_PICK = 4  # uniform draw that picks the member when not named
+SH_SIGN = 5  # uniform draw for a regime shift's direction
+SH_JUMP = 6  # uniform draw for its size
+N_SHOCK = 7
+
+
+class State(NamedTuple):
+    """All of a run's mutable state, as arrays (members: length N; ties: length E).
+
+    Ties are directed edges ``src -> dst`` sorted by ``src`` (CSR offsets in
+    ``first``); ``trust[e]`` is ``src``'s trust in ``dst``. Open triads that
+    relationships may close are allocated up front with ``live`` false.
+    """
+
+    # members
+    capacity: np.ndarray
+    awareness: np.ndarray
+    pole: np.ndarray
+    share: np.ndarray
+    values: np.ndarray  # (N, 2): core values, strategic orientation
+    reach: np.ndarray
+    stress: np.ndarray
+    collaboration: np.ndarray
+    performance: np.ndarray
+    faction: np.ndarray
+    active: np.ndarray  # uint8
+    exit_step: np.ndarray
+    degree: np.ndarray  # live ties
+    # ties
+    first: np.ndarray  # (N + 1) CSR offsets into the edge arrays
+    src: np.ndarray
+    dst: np.ndarray
+    rev: np.ndarray  # index of the reverse edge
+    broker: np.ndarray  # broker of an open triad, -1 for founding ties
+    live: np.ndarray  # uint8
+    cooperated: np.ndarray  # uint8: dst delivered to src this month
+    violated: np.ndarray  # uint8: src saw a violation by dst this month
+    trust: np.ndarray
+    damage: np.ndarray
+    scar: np.ndarray
+    # alliance
+    alliance: np.ndarray  # float64[N_ALLIANCE]
+    counters: np.ndarray  # int64[N_COUNTERS]
+    shocks: np.ndarray  # (M, N_SHOCK) schedule
+    drift: np.ndarray  # (horizon + 1) monthly steps of the environment demand's random walk
+    episodes: np.ndarray  # (horizon + 1, N_EPISODE)
+    series: np.ndarray  # (N_SERIES, horizon + 1)

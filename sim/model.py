@@ -1,0 +1,320 @@
+"""The Mesa face of the model: ``AllianceModel``.
+
+The model holds the kernel state and calls the compiled step once per month;
+members are Mesa agents on a Mesa ``Network``; a ``DataCollector`` records the
+alliance each month. For the same parameters and int seed it gives the same
+summary and series as :func:`sim.simulate.simulate`, bit for bit.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+from mesa.datacollection import DataCollector
+from mesa.discrete_space import Network
+
+from sim import kernel
+from sim.agents import Member
+from sim.kernel import layout as L
+from sim.outcomes import summarize
+from sim.scenario import SHOCK_KINDS, ScenarioError, ScenarioSpec
+from sim.simulate import prepare, resolve_seed, resolve_spec, series_dict
+
+PHASE_NAMES: tuple[str, ...] = L.PHASE_NAMES
+
+
+def _series(model: AllianceModel, row: int) -> float:
+    return float(model.kernel_state.series[row, model.month])
+
+
+def report_performance(model: AllianceModel) -> float:
+    """Alliance performance Q this month."""
+    return _series(model, L.S_PERFORMANCE)
+
+
+def report_mean_trust(model: AllianceModel) -> float:
+    """Mean trust over live ties."""
+    return _series(model, L.S_MEAN_TRUST)
+
+
+def report_active_members(model: AllianceModel) -> int:
+    """Members still in the alliance."""
+    return int(_series(model, L.S_ACTIVE))
+
+
+def report_mean_awareness(model: AllianceModel) -> float:
+    """Mean change awareness of active members."""
+    return _series(model, L.S_AWARENESS)
+
+
+def report_ambition_shift(model: AllianceModel) -> float:
+    """Distance the ambition moved from the founding ambition."""
+    return _series(model, L.S_AMBITION_SHIFT)
+
+
+def report_effort_split(model: AllianceModel) -> float:
+    """Share of effort on transforming (the rest stabilises)."""
+    return _series(model, L.S_EFFORT)
+
+
+def report_phase(model: AllianceModel) -> str:
+    """normal, crisis, stabilising or transforming."""
+    return PHASE_NAMES[int(_series(model, L.S_PHASE))]
+
+
+def report_shocks(model: AllianceModel) -> int:
+    """Shocks that arrived this month."""
+    return int(_series(model, L.S_SHOCKS))
+
+
+def report_mean_capacity(model: AllianceModel) -> float:
+    """Mean capacity of active members."""
+    return _series(model, L.S_CAPACITY)
+
+
+def report_demand(model: AllianceModel) -> float:
+    """The environment's demand on the strategic dimension."""
+    return _series(model, L.S_DEMAND)
+
+
+def report_perceived_demand(model: AllianceModel) -> float:
+    """The alliance's perception of the demand."""
+    return _series(model, L.S_PERCEIVED)
+
+
+MODEL_REPORTERS = {
+    "performance": report_performance,
+    "mean_trust": report_mean_trust,
+    "active_members": report_active_members,
+    "mean_awareness": report_mean_awareness,
+    "ambition_shift": report_ambition_shift,
+    "effort_split": report_effort_split,
+    "phase": report_phase,
+    "shocks": report_shocks,
+    "mean_capacity": report_mean_capacity,
+    "demand": report_demand,
+    "perceived_demand": report_perceived_demand,
+}
+
+
+class AllianceModel(mesa.Model):
+    """A values-driven alliance of organisations living through crises.
+
+    Every keyword has a default: ``None`` takes the value from ``preset`` (the
+    shipped ``baseline`` unless given), so ``AllianceModel()`` builds the
+    baseline alliance. One step is one month.
+
+    Args:
+        sense_making: giving meaning to events, in [0, 1].
+        questioning_patterns: daring to question patterns, in [0, 1].
+        global_view: global view with local attention, in [0, 1].
+        analytical_view: analytical view, in [0, 1].
+        relationships: eye for relationships, in [0, 1].
+        resilience_building: developing resilience, in [0, 1].
+        change_awareness: strengthening change awareness, in [0, 1].
+        paradox_navigation: dealing with paradoxes, in [0, 1].
+        reflection: reflective ability, in [0, 1].
+        concentration: 0 = leadership fully shared, 1 = one lead member.
+        members: founding members (>= 3).
+        factions: founding factions (1 .. members).
+        value_distance: how far apart the factions' core values start, in [0, 1].
+        mean_degree: expected ties per member (capped at members - 1).
+        cross_faction_share: share of ties across factions, in [0, 1].
+        shock_rate: random crises per month (Poisson).
+        horizon: months to simulate.
+        preset: a shipped scenario name, a scenario file path, or a ScenarioSpec.
+        rng: the int seed (or a string of digits); drawn when None.
+    """
+
+    def __init__(
+        self,
+        *,
+        sense_making: float | None = None,
+        questioning_patterns: float | None = None,
+        global_view: float | None = None,
+        analytical_view: float | None = None,
+        relationships: float | None = None,
+        resilience_building: float | None = None,
+        change_awareness: float | None = None,
+        paradox_navigation: float | None = None,
+        reflection: float | None = None,
+        concentration: float | None = None,
+        members: int | None = None,
+        factions: int | None = None,
+        value_distance: float | None = None,
+        mean_degree: float | None = None,
+        cross_faction_share: float | None = None,
+        shock_rate: float | None = None,
+        horizon: int | None = None,
+        preset: str | os.PathLike[str] | ScenarioSpec | None = "baseline",
+        rng: int | str | None = None,
+    ) -> None:
+        seed = resolve_seed(rng)
+        spec = resolve_spec(
+            preset,
+            sense_making=sense_making,
+            questioning_patterns=questioning_patterns,
+            global_view=global_view,
+            analytical_view=analytical_view,
+            relationships=relationships,
+            resilience_building=resilience_building,
+            change_awareness=change_awareness,
+            paradox_navigation=paradox_navigation,
+            reflection=reflection,
+            concentration=concentration,
+            members=members,
+            factions=factions,
+            value_distance=value_distance,
+            mean_degree=mean_degree,
+            cross_faction_share=cross_faction_share,
+            shock_rate=shock_rate,
+            horizon=horizon,
+        )
+        super().__init__(rng=seed)
+        self.seed = seed
+        self.preset = spec
+        run = prepare(spec, seed, generator=self.rng)
+        self.kernel_state = run.state
+        self._qualities = run.qualities
+        self._consts = run.consts
+        state = self.kernel_state
+        graph = nx.Graph()
+        graph.add_nodes_from(range(spec.alliance.members))
+        founding = (state.live == 1) & (state.src < state.dst)
+        graph.add_edges_from(
+            zip(state.src[founding].tolist(), state.dst[founding].tolist(), strict=True)
+        )
+        self.network = Network(graph, layout=None, random=self.random)
+        self.founding_members: list[Member] = [
+            Member(self, index) for index in range(spec.alliance.members)
+        ]
+        self.member_ids: list[int] = [int(m.unique_id) for m in self.founding_members]
+        self._present = state.active.astype(bool)
+        self._closures = int(state.counters[L.CLOSURES])
+        self.datacollector = DataCollector(model_reporters=MODEL_REPORTERS)
+        self.datacollector.collect(self)
+        self.running = True
+
+    # -- time ----------------------------------------------------------------------------
+    @property
+    def month(self) -> int:
+        """Months simulated so far (stops at termination or the horizon)."""
+        return int(self.kernel_state.counters[L.STEP])
+
+    @property
+    def horizon(self) -> int:
+        """Months this alliance is simulated for."""
+        return int(self.kernel_state.counters[L.HORIZON])
+
+    @property
+    def terminated(self) -> bool:
+        """Whether the alliance has ended before its horizon."""
+        return bool(self.kernel_state.counters[L.TERMINATED])
+
+    @property
+    def phase_name(self) -> str:
+        """The current phase: normal, crisis, stabilising or transforming."""
+        return PHASE_NAMES[int(self.kernel_state.counters[L.PHASE])]
+
+    @property
+    def performance(self) -> float:
+        """This month's alliance performance Q."""
+        return float(self.kernel_state.alliance[L.PERFORMANCE])
+
+    @property
+    def lead_member(self) -> Member | None:
+        """The lead member (the most central at founding; after a leader exit, its successor)."""
+        lead = int(self.kernel_state.counters[L.LEAD])
+        if lead < 0 or not self.kernel_state.active[lead]:
+            return None
+        return self.founding_members[lead]
+
+    @property
+    def active_members(self) -> list[Member]:
+        """Members still in the alliance."""
+        return [m for m in self.founding_members if m.active]
+
+    def step(self) -> None:
+        """Advance one month; does nothing once the alliance ended or reached its horizon."""
+        if not self.running:
+            return
+        kernel.step(self.kernel_state, self._qualities, self._consts, self.rng)
+        self._sync_mesa()
+        self.datacollector.collect(self)
+
+    def _sync_mesa(self) -> None:
+        """Mirror exits and new ties from the kernel into Mesa's agents and network."""
+        state = self.kernel_state
+        if int(state.counters[L.ACTIVE]) != int(self._present.sum()):
+            gone = np.flatnonzero(self._present & (state.active == 0))
+            for index in gone.tolist():
+                member = self.founding_members[index]
+                cell = member.cell
+                if cell is not None:
+                    for other in list(cell.connections.values()):
+                        self.network.remove_connection(cell, other)
+                member.remove()
+                self._present[index] = False
+        closures = int(state.counters[L.CLOSURES])
+        if closures != self._closures:
+            self._closures = closures
+            new = (state.live == 1) & (state.broker >= 0) & (state.src < state.dst)
+            for a, b in zip(state.src[new].tolist(), state.dst[new].tolist(), strict=True):
+                if not self.network.G.has_edge(a, b):
+                    self.network.add_connection(self.network[a], self.network[b])
+        self.running = not (self.terminated or self.month >= self.horizon)
+
+    # -- teaching ------------------------------------------------------------------------
+    def trigger_shock(
+        self, kind: str, member: int | None = None, severity: float | None = None
+    ) -> None:
+        """Schedule a crisis for the next month (teaching: "a crisis now").
+
+        Args:
+            kind: one of global, local, relational, regime_shift, leader_exit.
+            member: for local crises, the member's index (drawn when None).
+            severity: in [0, 1]; drawn from Beta(2, 4) when None.
+        """
+        if kind not in SHOCK_KINDS:
+            raise ScenarioError("trigger_shock", "kind", f"unknown kind '{kind}'")
+        if severity is not None and not 0.0 <= severity <= 1.0:
+            raise ScenarioError("trigger_shock", "severity", f"{severity} is out of range [0, 1]")
+        if member is not None and not 0 <= member < len(self.founding_members):
+            raise ScenarioError("trigger_shock", "member", f"no member {member}")
+        state = self.kernel_state
+        if severity is None:
+            severity = float(self.rng.beta(2.0, 4.0))
+        row = np.zeros((1, L.N_SHOCK))
+        row[0, L.SH_AT] = self.month + 1
+        row[0, L.SH_KIND] = SHOCK_KINDS.index(kind)
+        row[0, L.SH_SEVERITY] = severity
+        row[0, L.SH_MEMBER] = -1 if member is None else member
+        row[0, [L.SH_PICK, L.SH_SIGN, L.SH_JUMP]] = self.rng.random(3)
+        cursor = int(state.counters[L.SHOCK_CURSOR])
+        schedule = np.concatenate((state.shocks[:cursor], row, state.shocks[cursor:]))
+        self.kernel_state = state._replace(shocks=schedule)
+
+    # -- results -------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary: survival, outcome, lifetime, members, metrics, crises.
+
+        During a run it describes the run so far.
+        """
+        return summarize(self.kernel_state, self._consts, self.seed)
+
+    def series(self, every: int = 1) -> dict[str, np.ndarray]:
+        """The recorded series (column -> array) every ``every`` months, as ``simulate`` gives."""
+        return series_dict(self.kernel_state, every)
+
+    def trust_matrix(self) -> np.ndarray:
+        """Trust between founding members as a dense N x N array (NaN where no tie)."""
+        state = self.kernel_state
+        n = len(self.founding_members)
+        matrix = np.full((n, n), np.nan)
+        live = state.live == 1
+        matrix[state.src[live], state.dst[live]] = state.trust[live]
+        return matrix
