@@ -57,12 +57,17 @@ CONSTANTS: tuple[Constant, ...] = (
     Constant("regime_capacity_factor", 0.5, 0.0, 5.0, "Capacity loss in a regime shift, per unit severity."),
     Constant("relational_tie_share", 0.6, 0.0, 1.0, "Share of ties breached by a relational shock, per unit severity."),
     Constant("capacity_floor", 0.05, 0.0, 0.5, "No shock takes a member's capacity below this."),
+    Constant("munificence_spread", 0.6, 0.0, 1.0,
+             "Environmental munificence (Dess & Beard 1984), drawn per run uniform on 1 +- spread / 2, scales performance."),
     Constant("environment_drift", 0.01, 0.0, 0.2, "Monthly standard deviation of the environment demand's random walk."),
     Constant("succession_rate", 0.08, 0.0, 1.0,
              "Monthly regrowth of a new lead member's authority after a leader exit (leadership vacuum)."),
     # --- leadership reach ----------------------------------------------------------------
     Constant("coordination_cost", 0.06, 0.0, 2.0,
              "Cost of each further effective leader, scaled by missing trust density (Provan & Kenis 2008)."),
+    Constant("formal_reach", 0.8, 0.0, 1.0,
+             "Formal coordination a lead member gives members it has no tie to, times its share and legitimacy "
+             "(lead-organisation governance, Provan & Kenis 2008)."),
     Constant("drift_rate", 0.05, 0.0, 1.0, "Monthly drift of leadership shares toward trusted members, times reflection."),
     # --- cooperation and blame -----------------------------------------------------------
     Constant("coop_base", 0.7, 0.0, 1.0, "Cooperation probability of a partner with no trust and no stress."),

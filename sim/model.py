@@ -28,7 +28,7 @@ PHASE_NAMES: tuple[str, ...] = L.PHASE_NAMES
 
 
 def _series(model: AllianceModel, row: int) -> float:
-    return float(model.kernel_state.series[row, model.month])
+    return model._recorded[row]
 
 
 def report_performance(model: AllianceModel) -> float:
@@ -195,6 +195,8 @@ class AllianceModel(mesa.Model):
         self.member_ids: list[int] = [int(m.unique_id) for m in self.founding_members]
         self._present = state.active.astype(bool)
         self._closures = int(state.counters[L.CLOSURES])
+        self._active = int(state.counters[L.ACTIVE])
+        self._recorded = self._recorded_row()
         self.datacollector = DataCollector(model_reporters=MODEL_REPORTERS)
         self.datacollector.collect(self)
         self.running = True
@@ -244,12 +246,20 @@ class AllianceModel(mesa.Model):
             return
         kernel.step(self.kernel_state, self._qualities, self._consts, self.rng)
         self._sync_mesa()
+        self._recorded = self._recorded_row()
         self.datacollector.collect(self)
+
+    def _recorded_row(self) -> list[float]:
+        """This month's row of the kernel's series as Python floats (what the reporters read)."""
+        state = self.kernel_state
+        return state.series[:, state.counters[L.STEP]].tolist()
 
     def _sync_mesa(self) -> None:
         """Mirror exits and new ties from the kernel into Mesa's agents and network."""
         state = self.kernel_state
-        if int(state.counters[L.ACTIVE]) != int(self._present.sum()):
+        counters = state.counters.tolist()
+        if counters[L.ACTIVE] != self._active:
+            self._active = counters[L.ACTIVE]
             gone = np.flatnonzero(self._present & (state.active == 0))
             for index in gone.tolist():
                 member = self.founding_members[index]
@@ -259,14 +269,14 @@ class AllianceModel(mesa.Model):
                         self.network.remove_connection(cell, other)
                 member.remove()
                 self._present[index] = False
-        closures = int(state.counters[L.CLOSURES])
+        closures = counters[L.CLOSURES]
         if closures != self._closures:
             self._closures = closures
             new = (state.live == 1) & (state.broker >= 0) & (state.src < state.dst)
             for a, b in zip(state.src[new].tolist(), state.dst[new].tolist(), strict=True):
                 if not self.network.G.has_edge(a, b):
                     self.network.add_connection(self.network[a], self.network[b])
-        self.running = not (self.terminated or self.month >= self.horizon)
+        self.running = not (counters[L.TERMINATED] or counters[L.STEP] >= counters[L.HORIZON])
 
     # -- teaching ------------------------------------------------------------------------
     def trigger_shock(

@@ -40,6 +40,7 @@ METRICS: tuple[str, ...] = (
     "turnover",
     "initial_performance",
     "final_performance",
+    "mean_performance",
     "final_mean_trust",
     "mean_trust",
     "largest_component_share",
@@ -131,6 +132,9 @@ def summarize(state: L.State, consts: np.ndarray, seed: int) -> dict[str, Any]:
         "turnover": (founding - final) / founding,
         "initial_performance": _number(q_start),
         "final_performance": _number(q_end),
+        "mean_performance": _number(np.nanmean(state.series[L.S_PERFORMANCE, 1 : step + 1]))
+        if step > 0
+        else None,
         "final_mean_trust": _number(mean_live_trust(state)),
         "mean_trust": _number(np.nanmean(state.series[L.S_MEAN_TRUST, : step + 1])),
         "largest_component_share": float(component),

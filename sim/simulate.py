@@ -8,6 +8,7 @@ bit-identical summaries and series.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any, NamedTuple
 
@@ -40,13 +41,59 @@ def resolve_seed(rng: int | str | np.integer | None) -> int:
     return seed
 
 
+_PRESETS: dict[tuple[str, str, str | None], tuple[ScenarioSpec, tuple[int, int, int]]] = {}
+
+
+def _file_stamp(path: str) -> tuple[int, int, int]:
+    status = os.stat(path)
+    return status.st_mtime_ns, status.st_size, status.st_ino
+
+
+def _load_preset(preset: str | os.PathLike[str] | ScenarioSpec | None) -> ScenarioSpec:
+    """:func:`load_preset`, reusing a scenario file's spec while the file is unchanged.
+
+    Runs of a sweep or a benchmark name the same preset thousands of times; parsing
+    its file each time would cost more than the run itself.
+    """
+    if preset is None or isinstance(preset, ScenarioSpec):
+        return load_preset(preset)
+    key = (os.fspath(preset), os.getcwd(), os.environ.get("ALLIANCE_SIM_SCENARIOS"))
+    cached = _PRESETS.get(key)
+    if cached is not None:
+        spec, stamp = cached
+        try:
+            if _file_stamp(spec.source) == stamp:
+                return spec
+        except OSError:
+            pass
+    spec = load_preset(preset)
+    try:
+        _PRESETS[key] = (spec, _file_stamp(spec.source))
+    except OSError:
+        pass
+    return spec
+
+
+@functools.lru_cache(maxsize=256)
+def _with_parameters(
+    spec: ScenarioSpec, source: str, typed: tuple[tuple[str, type, Any], ...]
+) -> ScenarioSpec:
+    return spec.with_parameters(**{name: value for name, _, value in typed})
+
+
 def resolve_spec(
     preset: str | os.PathLike[str] | ScenarioSpec | None, **params: Any
 ) -> ScenarioSpec:
     """The preset with keyword parameters (``None`` = the preset's value) applied."""
-    spec = load_preset(preset)
+    spec = _load_preset(preset)
     given = {name: value for name, value in params.items() if value is not None}
-    return spec.with_parameters(**given) if given else spec
+    if not given:
+        return spec
+    typed = tuple((name, type(value), value) for name, value in sorted(given.items()))
+    try:
+        return _with_parameters(spec, spec.source, typed)
+    except TypeError:  # an unhashable value: no caching
+        return spec.with_parameters(**given)
 
 
 def leadership_vector(spec: ScenarioSpec) -> np.ndarray:

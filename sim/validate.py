@@ -245,17 +245,38 @@ def target_value_distance(pairs: int = 300, seed: int = ROOT_SEED) -> TargetResu
     )
 
 
+def target_trust_performance(runs: int = 400, seed: int = ROOT_SEED) -> TargetResult:
+    """Target 6: the trust-performance link across alliances is moderate, not overwhelming."""
+    results = _runs(run_seeds(seed + 6, runs))
+    trust = np.array([r["metrics"]["mean_trust"] for r in results], dtype=float)
+    performance = np.array([r["metrics"]["mean_performance"] for r in results], dtype=float)
+    both = ~np.isnan(trust) & ~np.isnan(performance)
+    rho = float(stats.pearsonr(trust[both], performance[both]).statistic)
+    passed = 0.10 <= rho <= 0.50
+    return TargetResult(
+        6,
+        "trust-performance link",
+        f"baseline, {runs} runs (root seed {seed + 6}): Pearson correlation across alliances of "
+        "mean trust and mean performance over the run in [0.10, 0.50] (meta-analytic rho about "
+        ".30, de Jong, Dirks & Gillespie 2016)",
+        f"rho = {rho:.2f} over {int(both.sum())} runs",
+        passed,
+        {"rho": rho},
+    )
+
+
 TARGETS: tuple[Callable[[], TargetResult], ...] = (
     target_failure_rate,
     target_trust_asymmetry,
     target_leadership_quality,
     target_shared_leadership,
     target_value_distance,
+    target_trust_performance,
 )
 
 
 def validate(progress: Callable[[TargetResult], None] | None = None) -> list[TargetResult]:
-    """Run the five calibration targets; ``progress`` is called after each."""
+    """Run the calibration targets; ``progress`` is called after each."""
     results = []
     for target in TARGETS:
         result = target()

@@ -107,24 +107,35 @@ def test_leadership_reach_by_hand():
     leaders = 1 / np.sum(s.share**2)
     density = s.trust[live].sum() / (n * (n - 1))
     coordination = 1 / (1 + c[M.COORDINATION_COST] * (leaders - 1) * (1 - density))
+    lead = s.counters[L.LEAD]
+    lead_edges = [e for e in range(s.first[lead], s.first[lead + 1]) if s.live[e]]
+    legitimacy = np.mean([s.trust[s.rev[e]] for e in lead_edges])
+    formal = c[M.FORMAL_REACH] * s.share[lead] * legitimacy
     for i in range(n):
         edges = [e for e in range(s.first[i], s.first[i + 1]) if s.live[e]]
         received = s.share[i] / 2 + sum(
             s.share[s.dst[e]] * s.trust[e] / s.degree[s.dst[e]] for e in edges
         )
-        assert s.reach[i] == pytest.approx(min(1.0, n * received) * coordination)
+        tied = i == lead or any(s.dst[e] == lead for e in edges)
+        direct = n * received + (0.0 if tied else formal)
+        assert s.reach[i] == pytest.approx(min(1.0, direct) * coordination)
 
 
-def test_concentrated_leadership_reaches_only_through_the_lead():
+def test_concentrated_leadership_reaches_others_formally_and_less():
     run = _founded(concentration=1.0, members=30, mean_degree=4)
-    s = run.state
-    M.leadership_reach(s, run.qualities, run.consts)
+    s, c = run.state, run.consts
+    M.leadership_reach(s, run.qualities, c)
     lead = s.counters[L.LEAD]
-    partners = {int(s.dst[e]) for e in range(s.first[lead], s.first[lead + 1]) if s.live[e]}
+    lead_edges = [e for e in range(s.first[lead], s.first[lead + 1]) if s.live[e]]
+    partners = {int(s.dst[e]) for e in lead_edges}
+    legitimacy = np.mean([s.trust[s.rev[e]] for e in lead_edges])
+    coordination = s.alliance[L.COORDINATION]
     for i in range(s.active.size):
         if i != lead and i not in partners:
-            assert s.reach[i] == 0.0
-    assert all(s.reach[i] > 0 for i in partners)
+            assert s.reach[i] == pytest.approx(c[M.FORMAL_REACH] * legitimacy * coordination)
+    assert min(s.reach[i] for i in partners) > max(
+        s.reach[i] for i in range(s.active.size) if i != lead and i not in partners
+    )
 
 
 def test_aid_moves_capacity_without_creating_it():

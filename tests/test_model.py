@@ -116,7 +116,9 @@ def test_same_seed_same_run_and_different_seeds_differ():
     again, series_again = run(9)
     other, _ = run(10)
     assert first == again
-    assert all(np.array_equal(series_first[k], series_again[k], equal_nan=True) for k in series_first)
+    assert all(
+        np.array_equal(series_first[k], series_again[k], equal_nan=True) for k in series_first
+    )
     assert first != other
 
 

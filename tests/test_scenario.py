@@ -71,10 +71,16 @@ BAD = [
     ("[shocks]\nmix = { meteor = 1 }\n", "shocks.mix.meteor", "unknown key"),
     ("[[shocks.events]]\nkind = 'flood'\nat = 3\n", "shocks.events[0].kind", "unknown kind"),
     ("[[shocks.events]]\nkind = 'global'\n", "shocks.events[0].at", "missing"),
-    ("[[shocks.events]]\nkind = 'global'\nat = 3\nseverity = 2\n", "shocks.events[0].severity",
-     "out of range"),  # fmt: skip
-    ("[[shocks.events]]\nkind = 'local'\nat = 3\nmember = 40\n", "shocks.events[0].member",
-     "out of range"),  # fmt: skip
+    (
+        "[[shocks.events]]\nkind = 'global'\nat = 3\nseverity = 2\n",
+        "shocks.events[0].severity",
+        "out of range",
+    ),  # fmt: skip
+    (
+        "[[shocks.events]]\nkind = 'local'\nat = 3\nmember = 40\n",
+        "shocks.events[0].member",
+        "out of range",
+    ),  # fmt: skip
     ("[constants]\nwarp = 1\n", "constants.warp", "unknown constant"),
     ("[constants]\ntrust_loss = 3\n", "constants.trust_loss", "out of range"),
     ("horizon = 0\n", "horizon", "out of range"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.mark.parametrize("number", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("number", [1, 2, 3, 4, 5, 6])
 def test_calibration_target_passes(validation_results, number):
     result = validation_results[number]
     assert result.passed, f"target {number} ({result.name}): {result.measured}"

@@ -13,12 +13,22 @@ Modules:
     outcomes: episodes, fragmentation and the outcome class.
 """
 
-from sim.kernel._cache import ensure_fresh_cache
+import numba
 
-ensure_fresh_cache()
+from sim.kernel._cache import cache_dir, remove_stale
 
-from sim.kernel.layout import SERIES, State  # noqa: E402
-from sim.kernel.mechanisms import run, step  # noqa: E402
-from sim.kernel.state import new_state  # noqa: E402
+# Compiled functions cache into a folder per source version (see _cache.py); numba
+# picks the folder when a function is decorated, so it is set only while the
+# kernel's modules are imported.
+_CACHE = cache_dir()
+_previous = numba.config.CACHE_DIR
+numba.config.CACHE_DIR = str(_CACHE)
+try:
+    from sim.kernel.layout import SERIES, State
+    from sim.kernel.mechanisms import run, step
+    from sim.kernel.state import new_state
+finally:
+    numba.config.CACHE_DIR = _previous
+remove_stale(_CACHE)
 
 __all__ = ["SERIES", "State", "new_state", "run", "step"]

@@ -2,20 +2,21 @@
 
 Numba invalidates a cached function when its own source file changes, but not
 when a module-level constant it read from another module changes (the kernel
-reads constant indices from :mod:`sim.constants`). Before any kernel module is
-compiled or loaded, this compares a hash of all kernel sources and the
-constants table with the one stored beside the cache, and clears the cache
-when they differ.
+reads constant indices from :mod:`sim.constants`). So the kernel caches into a
+folder named after a hash of all kernel sources and the constants table:
+processes running different sources never share cache files.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 from pathlib import Path
 
 KERNEL_DIR = Path(__file__).resolve().parent
 SOURCES = (*sorted(KERNEL_DIR.glob("*.py")), KERNEL_DIR.parent / "constants.py")
-STAMP_NAME = "kernel-sources.sha256"
+PREFIX = "numba-"
 
 
 def sources_hash() -> str:
@@ -27,22 +28,28 @@ def sources_hash() -> str:
     return digest.hexdigest()
 
 
-def ensure_fresh_cache() -> None:
-    """Clear the kernel's numba cache files when the sources changed since they were written."""
-    cache_dir = KERNEL_DIR / "__pycache__"
-    stamp = cache_dir / STAMP_NAME
-    current = sources_hash()
+def _writable(folder: Path) -> bool:
     try:
-        if stamp.read_text() == current:
-            return
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError:
-        pass
-    try:
-        cache_dir.mkdir(exist_ok=True)
-        for path in [*cache_dir.glob("*.nbi"), *cache_dir.glob("*.nbc")]:
-            path.unlink(missing_ok=True)
-        temporary = cache_dir / f".{STAMP_NAME}.tmp"
-        temporary.write_text(current)
-        temporary.replace(stamp)
-    except OSError:  # read-only install: numba then caches elsewhere or not at all
-        pass
+        return False
+    return os.access(folder, os.W_OK)
+
+
+def cache_dir() -> Path:
+    """This source version's cache folder (beside the sources, else in the user's cache)."""
+    name = PREFIX + sources_hash()[:16]
+    local = KERNEL_DIR / "__pycache__"
+    if _writable(local):
+        return local / name
+    user = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "alliance-sim"
+    return user / name
+
+
+def remove_stale(current: Path) -> None:
+    """Best-effort removal of cache files left by other source versions."""
+    for folder in current.parent.glob(PREFIX + "*"):
+        if folder != current:
+            shutil.rmtree(folder, ignore_errors=True)
+    for path in [*current.parent.glob("*.nbi"), *current.parent.glob("*.nbc")]:
+        path.unlink(missing_ok=True)

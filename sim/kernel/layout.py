@@ -58,7 +58,8 @@ COORDINATION = 9  # coordination efficiency of leadership (Provan & Kenis)
 MEAN_REACH = 10  # mean leadership reach over active members
 PERFORMANCE = 11  # alliance performance Q this month
 MISFIT = 12  # noticed misfit between ambition and perceived demand, in [0, 1]
-N_ALLIANCE = 13
+MUNIFICENCE = 13  # resources of the alliance's domain, scaling performance
+N_ALLIANCE = 14
 
 # -- alliance counters (int64) --------------------------------------------------------------
 STEP = 0  # months simulated so far

@@ -28,6 +28,7 @@ RELATIONAL_SHARE = _ix("relational_tie_share")
 CAPACITY_FLOOR = _ix("capacity_floor")
 SUCCESSION = _ix("succession_rate")
 COORDINATION_COST = _ix("coordination_cost")
+FORMAL_REACH = _ix("formal_reach")
 DRIFT_RATE = _ix("drift_rate")
 COOP_BASE = _ix("coop_base")
 COOP_TRUST = _ix("coop_trust")
@@ -238,10 +239,13 @@ def apply_shocks(s, q, c, t, rng):
 def leadership_reach(s, q, c):
     """Step 2: how much leadership each member receives.
 
-    ``reach_i = min(1, N (l_i / 2 + sum_j l_j T_ij / deg_j)) * coordination * vacuum``,
+    ``reach_i = min(1, N (l_i / 2 + sum_j l_j T_ij / deg_j) + formal_i) * coordination * vacuum``,
     with coordination efficiency ``1 / (1 + coordination_cost (N_L - 1)(1 - density))``
     (``N_L = 1 / sum l^2`` effective leaders, ``density`` = mean trust over all pairs)
-    and ``vacuum = 1 - concentration (1 - authority)``.
+    and ``vacuum = 1 - concentration (1 - authority)``. Members without a tie to the
+    lead member still receive its formal coordination,
+    ``formal_i = formal_reach l_lead legitimacy``, legitimacy being the lead's
+    partners' mean trust in it (lead-organisation governance: Provan & Kenis 2008).
     """
     n_active = s.counters[L.ACTIVE]
     if n_active == 0:
@@ -259,17 +263,28 @@ def leadership_reach(s, q, c):
     density = trust_sum / pairs if pairs > 0 else 1.0
     coordination = 1.0 / (1.0 + c[COORDINATION_COST] * (leaders - 1.0) * (1.0 - density))
     vacuum = 1.0 - q[L.CONCENTRATION] * (1.0 - s.alliance[L.AUTHORITY])
+    lead = s.counters[L.LEAD]
+    formal = 0.0
+    if lead >= 0 and s.active[lead] and s.degree[lead] > 0:
+        legitimacy = 0.0
+        for e in range(s.first[lead], s.first[lead + 1]):
+            if s.live[e]:
+                legitimacy += s.trust[s.rev[e]]
+        formal = c[FORMAL_REACH] * s.share[lead] * legitimacy / s.degree[lead]
     total = 0.0
     for i in range(s.active.size):
         if not s.active[i]:
             s.reach[i] = 0.0
             continue
         received = s.share[i] / 2.0
+        tied_to_lead = i == lead
         for e in range(s.first[i], s.first[i + 1]):
             if s.live[e]:
                 j = s.dst[e]
                 received += s.share[j] * s.trust[e] / s.degree[j]
-        s.reach[i] = min(1.0, n_active * received) * coordination * vacuum
+                tied_to_lead = tied_to_lead or j == lead
+        direct = n_active * received + (0.0 if tied_to_lead else formal)
+        s.reach[i] = min(1.0, direct) * coordination * vacuum
         total += s.reach[i]
     s.alliance[L.COORDINATION] = coordination
     s.alliance[L.MEAN_REACH] = total / n_active
@@ -638,14 +653,18 @@ def member_performance(capacity, collaboration, fit):
 def performance(s, c):
     """Step 11: members' performance and the alliance's, ``Q = mean U``.
 
-    ``fit = max(0, 1 - |H_1 - theta| / fit_scale)``.
+    ``U_i = m P_i (0.4 + 0.6 collaboration_i)(0.5 + 0.5 fit)`` with the domain's
+    munificence m and ``fit = max(0, 1 - |H_1 - theta| / fit_scale)``.
     """
     fit = max(0.0, 1.0 - abs(s.alliance[L.AMBITION_STRATEGY] - s.alliance[L.THETA]) / c[FIT_SCALE])
+    munificence = s.alliance[L.MUNIFICENCE]
     total = 0.0
     count = 0
     for i in range(s.active.size):
         if s.active[i]:
-            s.performance[i] = member_performance(s.capacity[i], s.collaboration[i], fit)
+            s.performance[i] = munificence * member_performance(
+                s.capacity[i], s.collaboration[i], fit
+            )
             total += s.performance[i]
             count += 1
         else:

@@ -20,6 +20,7 @@ from sim.kernel.network import directed_edges, draw_open_triads, draw_ties
 SEVERITY_A = constant_index("severity_beta_a")
 SEVERITY_B = constant_index("severity_beta_b")
 ENVIRONMENT_DRIFT = constant_index("environment_drift")
+MUNIFICENCE_SPREAD = constant_index("munificence_spread")
 TRUST_WITHIN = constant_index("trust_initial_within")
 TRUST_CROSS = constant_index("trust_initial_cross")
 TRUST_VALUE_WEIGHT = constant_index("trust_value_weight")
@@ -39,9 +40,11 @@ def draw_environment(horizon, rate, mix, event_at, event_kind, event_severity, e
     Random crises: a Poisson(rate) count each month, kinds by ``mix`` (weights
     in the order global, local, relational, regime_shift, leader_exit), severity
     Beta(a, b). Scheduled events (``event_*`` arrays; severity NaN = drawn,
-    member -1 = drawn) come first within their month.
-    Returns ``(schedule, drift)``.
+    member -1 = drawn) come first within their month. The domain's munificence
+    is drawn first, uniform on 1 +- munificence_spread / 2.
+    Returns ``(schedule, drift, munificence)``.
     """
+    munificence = 1.0 + consts[MUNIFICENCE_SPREAD] * (rng.random() - 0.5)
     a = consts[SEVERITY_A]
     b = consts[SEVERITY_B]
     cumulative = np.cumsum(mix)
@@ -89,7 +92,7 @@ def draw_environment(horizon, rate, mix, event_at, event_kind, event_severity, e
         sequence = (r - n_random) if scheduled else (n_events + r)
         order_key[r] = schedule[r, L.SH_AT] * (n_random + n_events + 1) + sequence
     order = np.argsort(order_key, kind="mergesort")
-    return schedule[order], drift
+    return schedule[order], drift, munificence
 
 
 @njit(cache=True)
@@ -158,7 +161,7 @@ def new_state(
     rng: np.random.Generator,
 ) -> L.State:
     """Allocate and found a run's state; the founding month is recorded as step 0."""
-    schedule, drift = draw_environment(
+    schedule, drift, munificence = draw_environment(
         horizon, shock_rate, mix, event_at, event_kind, event_severity, event_member, consts, rng
     )
     tie_a, tie_b = draw_ties(members, factions, float(mean_degree), cross_faction_share, rng)
@@ -194,6 +197,7 @@ def new_state(
     alliance[L.AMBITION_STRATEGY_0] = ambition_strategy
     alliance[L.EFFORT_SPLIT] = 0.5
     alliance[L.AUTHORITY] = 1.0
+    alliance[L.MUNIFICENCE] = munificence
     alliance[L.COORDINATION] = 1.0
     counters[L.HORIZON] = horizon
     counters[L.FOUNDING] = n
