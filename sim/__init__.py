@@ -12,6 +12,10 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+from sim.scenario import QUALITIES, ScenarioError, ScenarioSpec, load_preset
+from sim.simulate import simulate
+from sim.sweep import sweep
+
 __all__ = [
     "QUALITIES",
     "AllianceModel",
@@ -24,23 +28,15 @@ __all__ = [
     "sweep",
 ]
 
-_LAZY = {
-    "AllianceModel": ("sim.model", "AllianceModel"),
-    "Member": ("sim.agents", "Member"),
-    "ScenarioSpec": ("sim.scenario", "ScenarioSpec"),
-    "ScenarioError": ("sim.scenario", "ScenarioError"),
-    "QUALITIES": ("sim.scenario", "QUALITIES"),
-    "load_preset": ("sim.scenario", "load_preset"),
-    "simulate": ("sim.simulate", "simulate"),
-    "sweep": ("sim.sweep", "sweep"),
-}
-
 
 def __getattr__(name: str) -> Any:
-    """Import the public API on first use, so that ``import sim`` stays light."""
-    if name in _LAZY:
-        import importlib
+    """Import the Mesa face on first use: commands that never build a Mesa model skip Mesa."""
+    if name == "AllianceModel":
+        from sim.model import AllianceModel
 
-        module, attribute = _LAZY[name]
-        return getattr(importlib.import_module(module), attribute)
+        return AllianceModel
+    if name == "Member":
+        from sim.agents import Member
+
+        return Member
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -146,8 +146,14 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     for name, path in shipped_scenarios().items():
         spec = load_file(path)
         print(name)
-        print(textwrap.fill(" ".join(spec.description.split()), 88, initial_indent="    ",
-                            subsequent_indent="    "))  # fmt: skip
+        print(
+            textwrap.fill(
+                " ".join(spec.description.split()),
+                88,
+                initial_indent="    ",
+                subsequent_indent="    ",
+            )
+        )
     return EXIT_OK
 
 
@@ -197,8 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", help="a shipped scenario name or a scenario file path")
     run.add_argument("--seed", help="the run's int seed (drawn when absent)")
     run.add_argument("--steps", type=int, help="months to simulate (overrides the horizon)")
-    run.add_argument("--set", action="append", metavar="KEY=VALUE",
-                     help="override a scenario key, e.g. leadership.relationships=0.9")  # fmt: skip
+    run.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a scenario key, e.g. leadership.relationships=0.9",
+    )
     run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     run.add_argument("--out", help="folder for summary.json and timeseries.csv")
     run.set_defaults(handler=cmd_run)

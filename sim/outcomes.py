@@ -5,7 +5,8 @@ module turns the state into the summary dict both faces return. Missing values
 are ``None``.
 
 Per crisis episode (Bruneau et al. 2003; Henry & Ramirez-Marquez 2012):
-``robustness = Q_min / Q_pre``; ``recovery_time`` = months until performance is
+``robustness = min(1, Q_min / Q_pre)`` (1: performance never fell below its
+pre-crisis level); ``recovery_time`` = months until performance is
 back at ``recovery_share Q_pre`` (None if never); ``loss`` = resilience-triangle
 loss, the sum of ``(Q_pre - Q)+`` over the episode; ``recovery_ratio =
 (Q_w - Q_min) / (Q_pre - Q_min)`` with ``Q_w`` the performance
@@ -22,7 +23,7 @@ import numpy as np
 
 from sim.kernel import layout as L
 from sim.kernel.mechanisms import mean_live_trust
-from sim.kernel.outcomes import classify
+from sim.kernel.outcomes import classify, trust_components, trust_density, value_clusters
 from sim.scenario import SHOCK_KINDS
 
 OUTCOMES: tuple[str, ...] = L.OUTCOME_NAMES
@@ -44,6 +45,9 @@ METRICS: tuple[str, ...] = (
     "final_mean_trust",
     "mean_trust",
     "largest_component_share",
+    "trust_components",
+    "trust_density",
+    "value_clusters",
     "final_awareness",
     "buffer",
     "closures",
@@ -95,7 +99,7 @@ def crisis_records(state: L.State) -> list[dict[str, Any]]:
                 "severity": _number(row[L.EP_SEVERITY]),
                 "q_pre": _number(q_pre),
                 "q_min": _number(q_min),
-                "robustness": _number(q_min / q_pre) if q_pre > 0 else None,
+                "robustness": _number(min(1.0, q_min / q_pre)) if q_pre > 0 else None,
                 "recovered": recovered,
                 "recovery_time": int(row[L.EP_RECOVERY_TIME]) if recovered else None,
                 "loss": _number(row[L.EP_LOSS]),
@@ -138,6 +142,9 @@ def summarize(state: L.State, consts: np.ndarray, seed: int) -> dict[str, Any]:
         "final_mean_trust": _number(mean_live_trust(state)),
         "mean_trust": _number(np.nanmean(state.series[L.S_MEAN_TRUST, : step + 1])),
         "largest_component_share": float(component),
+        "trust_components": int(trust_components(state, consts)[1]),
+        "trust_density": float(trust_density(state)),
+        "value_clusters": int(value_clusters(state, consts)),
         "final_awareness": _number(state.awareness[active].mean()) if active.any() else None,
         "buffer": float(state.alliance[L.BUFFER]),
         "closures": int(counters[L.CLOSURES]),

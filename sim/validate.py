@@ -181,10 +181,20 @@ def target_leadership_quality(pairs: int = 300, seed: int = ROOT_SEED) -> Target
     )
 
 
-SMALL_DENSE = {"members": 8, "factions": 2, "mean_degree": 7, "cross_faction_share": 0.4,
-               "value_distance": 0.1}  # fmt: skip
-LARGE_SPARSE = {"members": 30, "factions": 3, "mean_degree": 4, "cross_faction_share": 0.15,
-                "value_distance": 0.3}  # fmt: skip
+SMALL_DENSE = {
+    "members": 8,
+    "factions": 2,
+    "mean_degree": 7,
+    "cross_faction_share": 0.4,
+    "value_distance": 0.1,
+}
+LARGE_SPARSE = {
+    "members": 30,
+    "factions": 3,
+    "mean_degree": 4,
+    "cross_faction_share": 0.15,
+    "value_distance": 0.3,
+}
 
 
 def target_shared_leadership(pairs: int = 400, seed: int = ROOT_SEED) -> TargetResult:

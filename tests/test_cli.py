@@ -26,8 +26,20 @@ def test_run_json_prints_exactly_the_summary():
 
 def test_run_readable_summary_set_steps_and_out(tmp_path, capsys):
     out = tmp_path / "run"
-    code = cli.main(["run", "scandal", "--seed", "3", "--steps", "24",
-                     "--set", "leadership.relationships=0.9", "--out", str(out)])  # fmt: skip
+    code = cli.main(
+        [
+            "run",
+            "scandal",
+            "--seed",
+            "3",
+            "--steps",
+            "24",
+            "--set",
+            "leadership.relationships=0.9",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert text.startswith("scandal (seed 3):")

@@ -30,8 +30,16 @@ def test_runs_to_the_horizon_then_stops():
     assert model.month == 24
     frame = model.datacollector.get_model_vars_dataframe()
     assert len(frame) == 25  # founding month and 24 months
-    assert {"performance", "mean_trust", "active_members", "mean_awareness", "ambition_shift",
-            "effort_split", "phase", "shocks"} <= set(frame.columns)  # fmt: skip
+    assert {
+        "performance",
+        "mean_trust",
+        "active_members",
+        "mean_awareness",
+        "ambition_shift",
+        "effort_split",
+        "phase",
+        "shocks",
+    } <= set(frame.columns)
     assert set(frame["phase"]) <= {"normal", "crisis", "stabilising", "transforming"}
 
 

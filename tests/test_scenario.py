@@ -13,8 +13,15 @@ from sim.scenario import (
     shipped_scenarios,
 )
 
-REQUIRED = {"baseline", "funding-cut", "scandal", "regime-shift", "repeated-crises",
-            "leader-exit", "faultlines"}  # fmt: skip
+REQUIRED = {
+    "baseline",
+    "funding-cut",
+    "scandal",
+    "regime-shift",
+    "repeated-crises",
+    "leader-exit",
+    "faultlines",
+}
 
 
 def test_required_scenarios_are_shipped_with_descriptions():
@@ -75,12 +82,12 @@ BAD = [
         "[[shocks.events]]\nkind = 'global'\nat = 3\nseverity = 2\n",
         "shocks.events[0].severity",
         "out of range",
-    ),  # fmt: skip
+    ),
     (
         "[[shocks.events]]\nkind = 'local'\nat = 3\nmember = 40\n",
         "shocks.events[0].member",
         "out of range",
-    ),  # fmt: skip
+    ),
     ("[constants]\nwarp = 1\n", "constants.warp", "unknown constant"),
     ("[constants]\ntrust_loss = 3\n", "constants.trust_loss", "out of range"),
     ("horizon = 0\n", "horizon", "out of range"),

@@ -24,6 +24,7 @@ MUTUAL_TRUST = _ix("mutual_trust_threshold")
 FRAGMENTATION_SHARE = _ix("fragmentation_share")
 DEGRADED_SHARE = _ix("degraded_share")
 DELTA_H = _ix("delta_h")
+CONFIDENCE_BOUND = _ix("confidence_bound")
 
 LEVEL_MONTHS = 3  # months averaged for pre-crisis, starting and final performance
 
@@ -115,8 +116,12 @@ def _root(parent, i):
 
 
 @njit(cache=True)
-def largest_component_share(s, c):
-    """Share of active members in the largest component of mutual-trust ties."""
+def trust_components(s, c):
+    """Components of mutual-trust ties among active members.
+
+    A tie counts when trust exceeds ``mutual_trust_threshold`` both ways.
+    Returns ``(share of active members in the largest component, number of components)``.
+    """
     n = s.active.size
     parent = np.arange(n)
     threshold = c[MUTUAL_TRUST]
@@ -132,7 +137,36 @@ def largest_component_share(s, c):
         if s.active[i]:
             sizes[_root(parent, i)] += 1
     active = s.counters[L.ACTIVE]
-    return sizes.max() / active if active > 0 else 0.0
+    if active == 0:
+        return 0.0, 0
+    return sizes.max() / active, int(np.sum(sizes > 0))
+
+
+@njit(cache=True)
+def value_clusters(s, c):
+    """Clusters of active members' core values: runs of sorted values with gaps below
+    ``confidence_bound`` (members further apart no longer influence each other)."""
+    values = np.sort(s.values[s.active == 1, 0])
+    if values.size == 0:
+        return 0
+    clusters = 1
+    for k in range(1, values.size):
+        if values[k] - values[k - 1] >= c[CONFIDENCE_BOUND]:
+            clusters += 1
+    return clusters
+
+
+@njit(cache=True)
+def trust_density(s):
+    """Mean trust over all ordered pairs of active members (0 where no tie)."""
+    active = s.counters[L.ACTIVE]
+    if active < 2:
+        return 0.0
+    total = 0.0
+    for e in range(s.src.size):
+        if s.live[e]:
+            total += s.trust[e]
+    return total / (active * (active - 1.0))
 
 
 @njit(cache=True)
@@ -146,7 +180,7 @@ def classify(s, c):
     Returns ``(outcome, component_share, q_start, q_end, ambition_shift)``.
     """
     last = s.counters[L.STEP]
-    component = largest_component_share(s, c)
+    component, _ = trust_components(s, c)
     q_start = mean_performance(s, 1, LEVEL_MONTHS)
     q_end = mean_performance(s, last - LEVEL_MONTHS + 1, last)
     d0 = s.alliance[L.AMBITION_CORE] - s.alliance[L.AMBITION_CORE_0]

@@ -33,8 +33,9 @@ POLE_NOISE = 0.05
 
 
 @njit(cache=True)
-def draw_environment(horizon, rate, mix, event_at, event_kind, event_severity, event_member,
-                     consts, rng):  # fmt: skip
+def draw_environment(
+    horizon, rate, mix, event_at, event_kind, event_severity, event_member, consts, rng
+):
     """The schedule of crises and the demand's drift for a whole run.
 
     Random crises: a Poisson(rate) count each month, kinds by ``mix`` (weights
@@ -96,8 +97,7 @@ def draw_environment(horizon, rate, mix, event_at, event_kind, event_severity, e
 
 
 @njit(cache=True)
-def found_members(n, factions, value_distance, concentration, first, src, dst, broker,
-                  consts, rng):  # fmt: skip
+def found_members(n, factions, value_distance, concentration, first, src, dst, broker, consts, rng):
     """Founding values, poles, capacity, awareness, trust and leadership shares.
 
     Faction f's core values centre on ``0.5 + value_distance (f / (K - 1) - 0.5)``
