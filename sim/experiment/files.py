@@ -1,0 +1,435 @@
+"""Experiment files: TOML loading and validation into an :class:`Experiment`.
+
+Every problem is raised as :class:`ExperimentError` with one line naming the file and
+the key; nothing is run or written before an experiment validates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import math
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sim.experiment.designs import planned_points
+from sim.experiment.models import resolve_model
+from sim.experiment.parameters import (
+    INTEGER_KEYS,
+    MAX_PLANNED_RUNS,
+    MAX_ROOT_SEED,
+    METHODS,
+    SIMULATE_REF,
+    ExperimentError,
+    Parameter,
+    cast_value,
+    values_dtype,
+)
+from sim.scenario import ScenarioError, ScenarioSpec, load_preset, shipped_scenarios
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment. Build with :func:`load_experiment` or :func:`parse_experiment`.
+
+    Attributes:
+        name: the experiment's name (default results folder ``results/NAME``).
+        description: free text.
+        scenario: the scenario name or path as written (alliance model only).
+        spec: the resolved scenario (alliance model only).
+        model: ``"package.module:name"`` (or ``"file.py:name"``) of another model, else None.
+        replications: runs per design point.
+        seed: the root seed.
+        method: ``grid``, ``lhs``, ``sobol`` or ``morris``.
+        samples: lhs points, sobol base N, or morris trajectories.
+        common_random_numbers: the seed depends on the replicate only.
+        second_order: sobol designs also sample second-order indices.
+        num_levels: morris grid levels.
+        parameters: the parameters in file order.
+        timeseries_every: record the model's series every k steps (0: none).
+        horizon: steps of a Mesa model class (or the scenario horizon override).
+        source: the file the experiment came from.
+        text: the file's content.
+        simulate_ref: the alliance model's run function as ``module:name``.
+    """
+
+    name: str
+    description: str = ""
+    scenario: str | None = "baseline"
+    spec: ScenarioSpec | None = None
+    model: str | None = None
+    replications: int = 1
+    seed: int = 0
+    method: str = "grid"
+    samples: int | None = None
+    common_random_numbers: bool = True
+    second_order: bool = False
+    num_levels: int = 4
+    parameters: tuple[Parameter, ...] = ()
+    timeseries_every: int = 0
+    horizon: int | None = None
+    source: str = "<experiment>"
+    text: str = ""
+    simulate_ref: str = SIMULATE_REF
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the experiment file's content."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative paths in the file are resolved against."""
+        return Path(self.source).resolve().parent if self.source.endswith(".toml") else Path.cwd()
+
+    def parameter(self, name: str) -> Parameter:
+        """The parameter called ``name``."""
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        raise KeyError(name)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What a results store must share with the experiment to be extended by it."""
+        return {
+            "model": self.model or "alliance",
+            "scenario": _without_description(self.spec),
+            "seed": self.seed,
+            "horizon": self.horizon,
+            "common_random_numbers": self.common_random_numbers,
+            "timeseries_every": self.timeseries_every,
+        }
+
+
+def _without_description(spec: ScenarioSpec | None) -> dict[str, Any] | None:
+    if spec is None:
+        return None
+    data = spec.to_dict()
+    data.pop("description", None)
+    return data
+
+
+def load_experiment(path: str | os.PathLike[str]) -> Experiment:
+    """Load and validate an experiment file; raises :class:`ExperimentError`."""
+    source = os.fspath(path)
+    try:
+        text = Path(source).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ExperimentError(source, None, "file not found") from None
+    except IsADirectoryError:
+        raise ExperimentError(source, None, "is a folder, not an experiment file") from None
+    except OSError as err:
+        raise ExperimentError(source, None, f"cannot read file ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise ExperimentError(source, None, "not a UTF-8 text file") from None
+    return parse_experiment(text, source)
+
+
+def parse_experiment(text: str, source: str = "<experiment>") -> Experiment:
+    """Validate experiment TOML text; raises :class:`ExperimentError`."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ExperimentError(source, None, f"TOML syntax error: {err}") from None
+    return _parse(data, source, text)
+
+
+_TOP_KEYS = {
+    "name",
+    "description",
+    "scenario",
+    "model",
+    "replications",
+    "seed",
+    "horizon",
+    "design",
+    "parameters",
+    "output",
+}
+_DESIGN_KEYS = {"method", "samples", "common_random_numbers", "second_order", "num_levels"}
+_RANGE_KEYS = {"min", "max", "levels", "integer"}
+
+
+def _check_keys(source: str, prefix: str, table: Mapping[str, Any], allowed: set[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            full = f"{prefix}.{key}" if prefix else key
+            raise ExperimentError(
+                source, full, f"unknown key (allowed: {', '.join(sorted(allowed))})"
+            )
+
+
+def _table(source: str, key: str, value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ExperimentError(source, key, f"expected a table, got {type(value).__name__}")
+    return value
+
+
+def _string(source: str, key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ExperimentError(source, key, f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _bool(source: str, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ExperimentError(source, key, f"expected true or false, got {value!r}")
+    return value
+
+
+def _int(source: str, key: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ExperimentError(source, key, f"expected a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise ExperimentError(source, key, f"{value} is out of range [{low}, {high}]")
+    return value
+
+
+def _finite(source: str, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ExperimentError(source, key, f"expected a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ExperimentError(source, key, f"expected a finite number, got {value}")
+    return float(value)
+
+
+def _parse(data: Mapping[str, Any], source: str, text: str) -> Experiment:
+    _check_keys(source, "", data, _TOP_KEYS)
+    default_name = Path(source).stem if source.endswith(".toml") else "experiment"
+    name = _string(source, "name", data.get("name", default_name)).strip()
+    if not name or any(ch in name for ch in "/\\") or name.startswith("."):
+        raise ExperimentError(source, "name", f"{name!r} is not usable as a folder name")
+    description = _string(source, "description", data.get("description", ""))
+    model = data.get("model")
+    if model is not None:
+        model = _string(source, "model", model)
+        if "scenario" in data:
+            raise ExperimentError(
+                source, "scenario", "a scenario applies to the alliance model only"
+            )
+    replications = _int(source, "replications", data.get("replications", 1), 1, 10**7)
+    seed = _int(source, "seed", data.get("seed", 0), 0, MAX_ROOT_SEED)
+    horizon = data.get("horizon")
+    if horizon is not None:
+        horizon = _int(source, "horizon", horizon, 1, 10**7)
+
+    design = _table(source, "design", data.get("design", {}))
+    _check_keys(source, "design", design, _DESIGN_KEYS)
+    method = _string(source, "design.method", design.get("method", "grid"))
+    if method not in METHODS:
+        raise ExperimentError(
+            source, "design.method", f"unknown method '{method}' (one of {', '.join(METHODS)})"
+        )
+    samples = design.get("samples")
+    if samples is not None:
+        samples = _int(source, "design.samples", samples, 1, 10**7)
+    if method != "grid" and samples is None:
+        raise ExperimentError(source, "design.samples", f"required by the {method} design")
+    if method == "sobol" and samples is not None and samples & (samples - 1):
+        raise ExperimentError(
+            source,
+            "design.samples",
+            f"sobol needs a power of 2 (for example 64, 128, 256), got {samples}",
+        )
+    crn = _bool(source, "design.common_random_numbers", design.get("common_random_numbers", True))
+    second_order = _bool(source, "design.second_order", design.get("second_order", False))
+    num_levels = _int(source, "design.num_levels", design.get("num_levels", 4), 2, 1000)
+    if "num_levels" in design and method != "morris":
+        raise ExperimentError(source, "design.num_levels", "applies to morris designs only")
+    if "second_order" in design and method != "sobol":
+        raise ExperimentError(source, "design.second_order", "applies to sobol designs only")
+
+    output = _table(source, "output", data.get("output", {}))
+    _check_keys(source, "output", output, {"timeseries_every"})
+    timeseries_every = _int(
+        source, "output.timeseries_every", output.get("timeseries_every", 0), 0, 10**7
+    )
+
+    spec = None
+    scenario = None
+    simulate_ref = SIMULATE_REF
+    if model is None:
+        scenario = _string(source, "scenario", data.get("scenario", "baseline"))
+        spec = _resolve_scenario(source, scenario)
+        if horizon is not None:
+            spec = _apply(source, "horizon", spec, {"horizon": horizon})
+    else:
+        _check_model(source, model)
+
+    parameters_in = _table(source, "parameters", data.get("parameters", {}))
+    parameters = tuple(
+        _parse_parameter(source, key, value, method, model is None)
+        for key, value in parameters_in.items()
+    )
+    if method != "grid" and not any(p.sampled for p in parameters):
+        raise ExperimentError(
+            source, "parameters", f"the {method} design needs at least one range or list to sample"
+        )
+    if spec is not None:
+        _check_scenario_parameters(source, spec, parameters)
+    else:
+        _check_model_parameters(source, model, parameters)
+
+    experiment = Experiment(
+        name=name,
+        description=description,
+        scenario=scenario,
+        spec=spec,
+        model=model,
+        replications=replications,
+        seed=seed,
+        method=method,
+        samples=samples,
+        common_random_numbers=crn,
+        second_order=second_order,
+        num_levels=num_levels,
+        parameters=parameters,
+        timeseries_every=timeseries_every,
+        horizon=horizon,
+        source=source,
+        text=text,
+        simulate_ref=simulate_ref,
+    )
+    planned = planned_points(experiment) * replications
+    if planned > MAX_PLANNED_RUNS:
+        raise ExperimentError(
+            source, "design", f"{planned} planned runs exceed the limit of {MAX_PLANNED_RUNS}"
+        )
+    return experiment
+
+
+def _resolve_scenario(source: str, scenario: str) -> ScenarioSpec:
+    candidates: list[str | Path] = [scenario]
+    if scenario not in shipped_scenarios() and source.endswith(".toml"):
+        beside = Path(source).resolve().parent / scenario
+        if beside.exists() and not Path(scenario).exists():
+            candidates = [beside]
+    try:
+        return load_preset(candidates[0])
+    except ScenarioError as err:
+        if err.source in (scenario, str(candidates[0])) and err.key is None:
+            raise ExperimentError(source, "scenario", err.problem) from None
+        raise ExperimentError(source, "scenario", str(err)) from None
+
+
+def _apply(source: str, key: str, spec: ScenarioSpec, overrides: dict[str, Any]) -> ScenarioSpec:
+    try:
+        return spec.with_overrides(overrides, source=source)
+    except ScenarioError as err:
+        raise ExperimentError(source, key, err.problem) from None
+
+
+def _parse_parameter(source: str, name: str, value: Any, method: str, alliance: bool) -> Parameter:
+    key = f"parameters.{name}"
+    if not alliance and not name.isidentifier():
+        raise ExperimentError(source, key, "a model parameter must be a Python identifier")
+    integer = alliance and name in INTEGER_KEYS
+    if isinstance(value, list):
+        if not value:
+            raise ExperimentError(source, key, "empty list")
+        for item in value:
+            if isinstance(item, list | dict) or (
+                isinstance(item, float) and not math.isfinite(item)
+            ):
+                raise ExperimentError(
+                    source, key, f"list values must be finite scalars, got {item!r}"
+                )
+        kinds = {values_dtype((item,)) for item in value}
+        if len(kinds) > 1 and not kinds <= {"int64", "float64"}:
+            raise ExperimentError(
+                source, key, "list values must all be numbers, strings or booleans"
+            )
+        dtype = values_dtype(tuple(value))
+        values = tuple(dict.fromkeys(cast_value(item, dtype) for item in value))
+        if len(values) != len(value):
+            raise ExperimentError(source, key, "list has repeated values")
+        return Parameter(name, "levels", values=values)
+    if isinstance(value, Mapping):
+        _check_keys(source, key, value, _RANGE_KEYS)
+        for end in ("min", "max"):
+            if end not in value:
+                raise ExperimentError(source, f"{key}.{end}", "missing (a range needs min and max)")
+        low = _finite(source, f"{key}.min", value["min"])
+        high = _finite(source, f"{key}.max", value["max"])
+        if not low < high:
+            raise ExperimentError(source, key, f"min ({low:g}) must be below max ({high:g})")
+        integer = _bool(source, f"{key}.integer", value.get("integer", integer))
+        if integer and (low != int(low) or high != int(high)):
+            raise ExperimentError(source, key, "an integer range needs whole-number ends")
+        levels = value.get("levels")
+        if levels is not None:
+            if method != "grid":
+                raise ExperimentError(source, f"{key}.levels", "applies to grid designs only")
+            levels = _int(source, f"{key}.levels", levels, 2, 10**6)
+        elif method == "grid":
+            raise ExperimentError(
+                source, key, "a range in a grid design needs levels = k (or give a list of values)"
+            )
+        return Parameter(name, "range", low=low, high=high, levels=levels, integer=integer)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ExperimentError(source, key, f"expected a finite value, got {value}")
+    if not isinstance(value, bool | int | float | str):
+        raise ExperimentError(
+            source, key, f"expected a value, a list or a range table, got {type(value).__name__}"
+        )
+    return Parameter(name, "fixed", values=(value,))
+
+
+def _check_scenario_parameters(
+    source: str, spec: ScenarioSpec, parameters: tuple[Parameter, ...]
+) -> None:
+    for parameter in parameters:
+        key = f"parameters.{parameter.name}"
+        if parameter.kind == "range":
+            probes = [parameter.low, parameter.high]
+            if parameter.integer:
+                probes = [int(p) for p in probes]
+        else:
+            probes = list(parameter.values)
+        for probe in probes:
+            try:
+                spec.with_overrides({parameter.name: probe}, source=source)
+            except ScenarioError as err:
+                problem = err.problem
+                if err.key and err.key != parameter.name:
+                    problem = f"{err.key}: {problem}"
+                raise ExperimentError(source, key, problem) from None
+
+
+def _check_model_parameters(source: str, model: str, parameters: tuple[Parameter, ...]) -> None:
+    target = resolve_model(
+        model, Path(source).resolve().parent if source.endswith(".toml") else None
+    )
+    function = target.__init__ if inspect.isclass(target) else target
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return
+    accepted = signature.parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return
+    if "rng" not in accepted:
+        raise ExperimentError(source, "model", f"{model} takes no 'rng' keyword")
+    for parameter in parameters:
+        if parameter.name not in accepted:
+            raise ExperimentError(
+                source, f"parameters.{parameter.name}", f"{model} takes no such keyword"
+            )
+
+
+def _check_model(source: str, model: str) -> None:
+    if model.count(":") != 1 or not all(model.split(":")):
+        raise ExperimentError(source, "model", f"expected 'package.module:name', got {model!r}")
+    base = Path(source).resolve().parent if source.endswith(".toml") else None
+    try:
+        target = resolve_model(model, base)
+    except ImportError as err:
+        raise ExperimentError(source, "model", f"cannot import {model} ({err})") from None
+    except AttributeError:
+        raise ExperimentError(source, "model", f"{model}: no such name in the module") from None
+    if not callable(target):
+        raise ExperimentError(source, "model", f"{model} is not a class or a function")

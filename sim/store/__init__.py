@@ -1,0 +1,58 @@
+"""The results store of a sweep: manifest, design and Parquet datasets.
+
+Layout of a store folder (``results/NAME/``)::
+
+    manifest.json      schema version, experiment, resolved scenario, seed, versions, times
+    design.parquet     one row per planned run
+    sample.parquet     sampling designs: the sampler's rows, in its order (for SALib analysis)
+    runs/              one row per finished run (ok or failed)
+    crises/            one row per crisis episode
+    timeseries/        one row per recorded step
+
+Each table folder is a Parquet dataset of parts. A batch of finished runs is written
+as one part per table, all named ``part-BATCH.parquet``; the ``runs`` part goes last and
+marks the batch as complete. Parts are written under a name starting with a dot, then
+renamed, so readers never see a partial part (``pyarrow.dataset``, pandas, polars and
+DuckDB skip dot files). Every part of a table has the same explicit schema.
+
+"""
+
+from sim.store.merge import MergeResult, StoreStatus, merge_stores, store_status
+from sim.store.parts import ARROW_TYPES, PartTable, read_table, write_parquet_atomic
+from sim.store.results import (
+    DESIGN,
+    MANIFEST,
+    SAMPLE,
+    STORE_SCHEMA_VERSION,
+    TABLES,
+    RunOutput,
+    Store,
+    StoreError,
+    clear_store,
+    design_table,
+    read_design,
+    read_manifest,
+)
+
+__all__ = [
+    "ARROW_TYPES",
+    "DESIGN",
+    "MANIFEST",
+    "SAMPLE",
+    "STORE_SCHEMA_VERSION",
+    "TABLES",
+    "MergeResult",
+    "PartTable",
+    "RunOutput",
+    "Store",
+    "StoreError",
+    "StoreStatus",
+    "clear_store",
+    "design_table",
+    "merge_stores",
+    "read_design",
+    "read_manifest",
+    "read_table",
+    "store_status",
+    "write_parquet_atomic",
+]

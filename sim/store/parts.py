@@ -1,0 +1,264 @@
+"""Parquet datasets of atomic parts that share one explicit schema.
+
+A part is written under a name starting with a dot, synced, then renamed into place, so
+readers never see a partial part. Column types come from the values written; a new
+column or a widened type (int to float) updates the schema and rewrites earlier parts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "bool": pa.bool_(),
+    "string": pa.string(),
+}
+
+
+def _kind(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | np.integer):
+        return "int64"
+    if isinstance(value, float | np.floating):
+        return "float64"
+    return "string"
+
+
+def _infer(values: Iterable[Any]) -> str | None:
+    kinds = {kind for kind in map(_kind, values) if kind is not None}
+    if not kinds:
+        return None
+    if len(kinds) == 1:
+        return kinds.pop()
+    if kinds == {"int64", "float64"}:
+        return "float64"
+    return "string"
+
+
+def arrow_kind(dtype: pa.DataType) -> str:
+    """The store's type name (``bool``, ``int64``, ``float64``, ``string``) of an Arrow type."""
+    if pa.types.is_boolean(dtype):
+        return "bool"
+    if pa.types.is_integer(dtype):
+        return "int64"
+    if pa.types.is_floating(dtype):
+        return "float64"
+    return "string"
+
+
+def _promote(old: str | None, new: str | None) -> str | None:
+    if old is None or new is None or old == new:
+        return old or new
+    if {old, new} == {"int64", "float64"}:
+        return "float64"
+    return "string"
+
+
+def write_parquet_atomic(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to ``path`` under a dot name, sync it, then rename it into place."""
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temp, "wb") as handle:
+            pq.write_table(table, handle, compression="zstd")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    try:
+        fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class PartTable:
+    """A table folder of Parquet parts sharing one schema.
+
+    Args:
+        folder: the table folder.
+        head: leading fields of known type.
+        tail: trailing fields of known type.
+
+    Columns between head and tail get their types from the values written. A column
+    that appears later, or a type that widens (int to float), updates the schema and
+    rewrites the existing parts, so that all parts keep one schema.
+    """
+
+    def __init__(self, folder: Path, head: list[pa.Field], tail: list[pa.Field] | None = None):
+        self.folder = folder
+        self.head = head
+        self.tail = tail or []
+        self.schema: pa.Schema | None = None
+        parts = self.parts()
+        if parts:
+            self.schema = pq.read_schema(parts[0])
+
+    def parts(self) -> list[Path]:
+        """The table's finished parts, sorted by name."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(p for p in self.folder.glob("part-*.parquet"))
+
+    def _middle(self) -> dict[str, str]:
+        if self.schema is None:
+            return {}
+        fixed = {f.name for f in self.head} | {f.name for f in self.tail}
+        return {f.name: arrow_kind(f.type) for f in self.schema if f.name not in fixed}
+
+    def _schema_for(self, middle: Mapping[str, str]) -> pa.Schema:
+        fields = [*self.head]
+        fields += [pa.field(name, ARROW_TYPES[kind]) for name, kind in middle.items()]
+        fields += self.tail
+        return pa.schema(fields)
+
+    def write(self, columns: Mapping[str, Any], name: str) -> int:
+        """Write one part called ``name`` from ``columns`` (name -> values); returns its rows.
+
+        Values are lists of Python scalars or numpy arrays.
+        """
+        if not columns:
+            return 0
+        lengths = {len(values) for values in columns.values()}
+        if len(lengths) != 1:
+            raise ValueError("columns of unequal length")
+        rows = lengths.pop()
+        if rows == 0:
+            return 0
+        parts = self.parts()
+        if parts:  # another writer (a shard) may have set or widened the schema
+            self.schema = pq.read_schema(parts[0])
+        known = {f.name: f for f in (*self.head, *self.tail)}
+        middle = dict(self._middle())
+        converted = {column: _arrow_column(values) for column, values in columns.items()}
+        for column, array in converted.items():
+            if column in known:
+                continue
+            kind = None if pa.types.is_null(array.type) else arrow_kind(array.type)
+            if column in middle:
+                middle[column] = _promote(middle[column], kind) or "float64"
+            else:
+                middle[column] = kind or "float64"
+        schema = self._schema_for(middle)
+        if self.schema is not None and not schema.equals(self.schema):
+            self._rewrite(schema)
+        self.schema = schema
+        arrays = []
+        for schema_field in schema:
+            array = converted.get(schema_field.name)
+            if array is None:
+                arrays.append(pa.nulls(rows, type=schema_field.type))
+            elif array.type.equals(schema_field.type):
+                arrays.append(array)
+            else:
+                arrays.append(array.cast(schema_field.type))
+        table = pa.Table.from_arrays(arrays, schema=schema)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_parquet_atomic(table, self.folder / name)
+        return rows
+
+    def _rewrite(self, schema: pa.Schema) -> None:
+        for part in self.parts():
+            table = pq.read_table(part)
+            write_parquet_atomic(_conform(table, schema), part)
+
+
+def _arrow_column(values: Any) -> pa.Array:
+    """Values as an Arrow array of one of the store's types (or of null type: no values)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        array = values
+    elif isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
+        array = pa.array(values)
+    else:
+        try:
+            array = pa.array(values, from_pandas=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            kind = _infer(values) or "float64"
+            return to_arrow(list(values), ARROW_TYPES[kind])
+    dtype = array.type
+    if pa.types.is_null(dtype) or pa.types.is_boolean(dtype):
+        return array
+    if pa.types.is_integer(dtype):
+        return array if dtype == pa.int64() else array.cast(pa.int64())
+    if pa.types.is_floating(dtype):
+        return array if dtype == pa.float64() else array.cast(pa.float64())
+    if pa.types.is_string(dtype):
+        return array
+    if pa.types.is_large_string(dtype):
+        return array.cast(pa.string())
+    return to_arrow(array.to_pylist(), pa.string())
+
+
+def to_arrow(values: Any, dtype: pa.DataType) -> pa.Array:
+    """Values (a list or numpy array) as an Arrow array of ``dtype``."""
+    if isinstance(values, np.ndarray):
+        if pa.types.is_string(dtype) and values.dtype.kind != "U":
+            return pa.array([None if v is None else str(v) for v in values.tolist()], type=dtype)
+        return pa.array(values, type=dtype, from_pandas=False)
+    if pa.types.is_string(dtype):
+        return pa.array([None if v is None else str(v) for v in values], type=dtype)
+    if pa.types.is_boolean(dtype):
+        return pa.array([None if v is None else bool(v) for v in values], type=dtype)
+    if pa.types.is_integer(dtype):
+        return pa.array([None if v is None else int(v) for v in values], type=dtype)
+    return pa.array([None if v is None else float(v) for v in values], type=dtype)
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    arrays = []
+    for schema_field in schema:
+        if schema_field.name in table.column_names:
+            column = table.column(schema_field.name)
+            if not column.type.equals(schema_field.type):
+                column = column.cast(schema_field.type)
+            arrays.append(column)
+        else:
+            arrays.append(pa.nulls(len(table), type=schema_field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def read_table(
+    path: str | os.PathLike[str], table: str, columns: list[str] | None = None, filter: Any = None
+) -> pa.Table:
+    """One table of a store (``runs``, ``crises`` or ``timeseries``) as an Arrow table."""
+    folder = Path(path) / table
+    parts = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+    if not parts:
+        return pa.table({})
+    dataset = pads.dataset([str(p) for p in parts], format="parquet")
+    return dataset.to_table(columns=columns, filter=filter)
+
+
+def table_columns(table: pa.Table) -> dict[str, Any]:
+    """An Arrow table as columns for :meth:`PartTable.write`."""
+    columns: dict[str, Any] = {}
+    for name in table.column_names:
+        column = table.column(name)
+        kind = arrow_kind(column.type)
+        if kind in ("int64", "float64", "bool") and column.null_count == 0:
+            columns[name] = column.to_numpy()
+        else:
+            columns[name] = column.to_pylist()
+    return columns

@@ -1,0 +1,256 @@
+"""The results store: schema, atomic parts, compatibility checks, status and merge."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+import pytest
+
+from sim.experiment import build_design, load_experiment
+from sim.store import (
+    PartTable,
+    Store,
+    StoreError,
+    merge_stores,
+    read_table,
+    store_status,
+)
+from sim.sweep import sweep
+
+MODELS = Path(__file__).resolve().parent / "sweep_models.py"
+
+ALLIANCE = """
+name = "fake-alliance"
+scenario = "baseline"
+replications = 4
+seed = 11
+[parameters]
+"leadership.relationships" = [0.2, 0.8]
+"alliance.members" = [6, 12]
+[output]
+timeseries_every = 5
+"""
+
+TOY = f"""
+name = "toy"
+model = "{MODELS}:toy"
+replications = 5
+seed = 5
+[parameters]
+x = [0.0, 1.0, 2.0]
+y = 0.5
+"""
+
+
+def fake_alliance(path: Path):
+    experiment = load_experiment(path)
+    return dataclasses.replace(experiment, simulate_ref=f"{MODELS}:fake_simulate")
+
+
+def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def sorted_table(path: Path, table: str) -> pd.DataFrame:
+    frame = read_table(path, table).to_pandas()
+    keys = {"runs": ["run_id"], "crises": ["run_id", "episode"], "timeseries": ["run_id", "step"]}
+    frame = frame.drop(columns=["duration_s"], errors="ignore")
+    return frame.sort_values(keys[table]).reset_index(drop=True)
+
+
+def test_store_layout_and_schema(tmp_path):
+    out = tmp_path / "store"
+    result = sweep(fake_alliance(write(tmp_path, ALLIANCE)), out=out, executor="serial")
+    assert result.exit_code == 0 and result.done == 16
+    assert sorted(p.name for p in out.iterdir()) == [
+        "crises",
+        "design.parquet",
+        "manifest.json",
+        "runs",
+        "timeseries",
+    ]
+    manifest = json.loads((out / "manifest.json").read_text())
+    for key in (
+        "store_schema_version",
+        "alliance_sim_version",
+        "experiment",
+        "scenario",
+        "root_seed",
+        "packages",
+        "git_commit",
+        "python",
+        "platform",
+        "command",
+        "started",
+        "finished",
+    ):
+        assert key in manifest
+    assert manifest["root_seed"] == 11
+    assert manifest["scenario"]["name"] == "baseline"
+    assert "leadership.relationships" in manifest["experiment"]["content"]
+
+    design = pq.read_schema(out / "design.parquet")
+    assert design.field("run_id").type == pa.string()
+    assert design.field("seed").type == pa.int64()
+    assert design.field("alliance.members").type == pa.int64()
+    assert design.field("leadership.relationships").type == pa.float64()
+
+    for table in ("runs", "crises", "timeseries"):
+        parts = sorted((out / table).glob("part-*.parquet"))
+        assert parts
+        schemas = {pq.read_schema(p).to_string() for p in parts}
+        assert len(schemas) == 1
+        schema = pq.read_schema(parts[0])
+        assert not any(pa.types.is_null(f.type) for f in schema)
+    runs = pq.read_schema(next((out / "runs").glob("part-*.parquet")))
+    expected = {
+        "run_id": pa.string(),
+        "status": pa.string(),
+        "seed": pa.int64(),
+        "survived": pa.bool_(),
+        "outcome": pa.string(),
+        "lifetime": pa.int64(),
+        "founding_members": pa.int64(),
+        "final_members": pa.int64(),
+        "crises": pa.float64(),
+        "worst_robustness": pa.float64(),
+        "duration_s": pa.float64(),
+        "error": pa.string(),
+    }
+    for name, dtype in expected.items():
+        assert runs.field(name).type == dtype, name
+    assert runs.names[-2:] == ["duration_s", "error"]
+    crises = pads.dataset(out / "crises").schema
+    assert crises.field("recovery_time").type == pa.int64()
+    assert crises.field("end").type == pa.int64()
+    series = pads.dataset(out / "timeseries").schema
+    assert series.names[:2] == ["run_id", "step"]
+
+    frame = pd.read_parquet(out / "runs")
+    assert len(frame) == 16 and frame["run_id"].is_unique
+    assert (frame["founding_members"] == frame["alliance.members"]).all()
+    assert not list(out.rglob(".*"))
+
+
+def test_other_readers_see_the_folders(tmp_path):
+    out = tmp_path / "store"
+    sweep(fake_alliance(write(tmp_path, ALLIANCE)), out=out, executor="serial")
+    duckdb = pytest.importorskip("duckdb")
+    count = duckdb.sql(f"select count(*) from read_parquet('{out}/runs/*.parquet')").fetchone()
+    assert count[0] == 16
+
+
+def test_schema_widens_and_rewrites_existing_parts(tmp_path):
+    table = PartTable(tmp_path / "t", head=[pa.field("run_id", pa.string())])
+    table.write({"run_id": ["a", "b"], "n": [1, 2], "gone": [None, None]}, "part-1.parquet")
+    table.write({"run_id": ["c"], "n": [2.5], "extra": ["x"]}, "part-2.parquet")
+    schemas = [pq.read_schema(p) for p in table.parts()]
+    assert schemas[0].equals(schemas[1])
+    assert schemas[0].field("n").type == pa.float64()
+    assert schemas[0].field("gone").type == pa.float64()
+    assert schemas[0].field("extra").type == pa.string()
+    frame = pads.dataset(tmp_path / "t").to_table().to_pandas().sort_values("run_id")
+    assert frame["n"].tolist() == [1.0, 2.0, 2.5]
+    assert PartTable(tmp_path / "t", head=[]).schema.equals(schemas[0])
+
+
+def test_cleanup_removes_unfinished_batches_and_temporary_files(tmp_path):
+    out = tmp_path / "store"
+    experiment = load_experiment(write(tmp_path, TOY))
+    sweep(experiment, out=out, executor="serial")
+    orphan = out / "crises" / "part-all-20990101T000000-1-abcd-000001.parquet"
+    pq.write_table(pa.table({"run_id": ["zz"], "episode": [0]}), orphan)
+    temporary = out / "runs" / ".part-all-x.parquet.1234.tmp"
+    temporary.write_bytes(b"partial")
+    other = out / "crises" / "part-2of4-20990101T000000-1-abcd-000001.parquet"
+    pq.write_table(pa.table({"run_id": ["zz"], "episode": [0]}), other)
+    Store.open(out, experiment, build_design(experiment))
+    assert not orphan.exists() and not temporary.exists()
+    assert other.exists()
+
+
+def test_incompatible_store_is_refused_without_writing(tmp_path):
+    out = tmp_path / "store"
+    sweep(load_experiment(write(tmp_path, TOY)), out=out, executor="serial")
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    changed = write(tmp_path, TOY.replace("seed = 5", "seed = 6"), "changed.toml")
+    with pytest.raises(StoreError, match="seed differs"):
+        sweep(changed, out=out, executor="serial")
+    fewer = write(tmp_path, TOY.replace("replications = 5", "replications = 4"), "fewer.toml")
+    with pytest.raises(StoreError, match="drops 3 planned runs"):
+        sweep(fewer, out=out, executor="serial")
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+
+    result = sweep(changed, out=out, executor="serial", force=True)
+    assert result.done == 15 and result.ran == 15
+    assert json.loads((out / "manifest.json").read_text())["root_seed"] == 6
+
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    (stranger / "notes.txt").write_text("mine")
+    with pytest.raises(StoreError, match="not a results store"):
+        sweep(changed, out=stranger, executor="serial")
+    assert sorted(p.name for p in stranger.iterdir()) == ["notes.txt"]
+
+
+def test_status_counts(tmp_path):
+    out = tmp_path / "store"
+    sweep(load_experiment(write(tmp_path, TOY)), out=out, executor="serial", shard="1/2")
+    status = store_status(out)
+    assert status.planned == 15
+    assert status.done + status.pending == 15 and 0 < status.done < 15
+    assert status.failed == 0 and status.duplicates == 0
+    assert "15 planned" in status.line()
+    with pytest.raises(StoreError, match="no such folder"):
+        store_status(tmp_path / "nothing")
+
+
+def test_shards_merge_into_the_same_store_as_one_sweep(tmp_path):
+    experiment = fake_alliance(write(tmp_path, ALLIANCE))
+    whole = tmp_path / "whole"
+    sweep(experiment, out=whole, executor="serial")
+    shards = []
+    for k in (1, 2, 3):
+        shard = tmp_path / f"shard{k}"
+        result = sweep(experiment, out=shard, executor="serial", shard=f"{k}/3")
+        assert result.exit_code == 0
+        shards.append(shard)
+    merged = tmp_path / "merged"
+    result = merge_stores(shards, merged)
+    assert result.added == 16 and result.status.pending == 0
+    for table in ("runs", "crises", "timeseries"):
+        pd.testing.assert_frame_equal(sorted_table(whole, table), sorted_table(merged, table))
+    again = merge_stores(shards, merged)
+    assert again.added == 0 and again.skipped == 16
+
+    shared = tmp_path / "shared"
+    for k in (1, 2, 3):
+        sweep(experiment, out=shared, executor="serial", shard=f"{k}/3")
+    pd.testing.assert_frame_equal(sorted_table(whole, "runs"), sorted_table(shared, "runs"))
+
+    other = tmp_path / "other"
+    sweep(load_experiment(write(tmp_path, TOY)), out=other, executor="serial")
+    with pytest.raises(StoreError, match="different experiment"):
+        merge_stores([shards[0], other], tmp_path / "bad")
+
+
+def test_runs_table_column_values(tmp_path):
+    out = tmp_path / "store"
+    sweep(load_experiment(write(tmp_path, TOY)), out=out, executor="serial")
+    runs = sorted_table(out, "runs")
+    assert set(runs["status"]) == {"ok"}
+    assert runs["error"].isna().all()
+    assert runs["missing"].isna().all()
+    assert runs["label_seen"].eq("a").all()
+    design = pd.read_parquet(out / "design.parquet").sort_values("run_id").reset_index(drop=True)
+    assert np.array_equal(runs["seed"].to_numpy(), design["seed"].to_numpy())
+    assert runs["y"].eq(0.5).all()

@@ -1,0 +1,316 @@
+"""Sweeps: executors, interruption, failures, other models, growth, replay and the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from sim.cli_sweep import main
+from sim.experiment import load_experiment
+from sim.store import read_table
+from sim.sweep import replay, sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = Path(__file__).resolve().parent / "sweep_models.py"
+
+TOY = f"""
+name = "toy"
+model = "{MODELS}:toy"
+replications = 6
+seed = 99
+[parameters]
+x = [0.0, 1.0, 2.0, 3.0]
+y = {{ min = 0.0, max = 1.0, levels = 3 }}
+"""
+
+ALLIANCE = """
+name = "fake-alliance"
+scenario = "baseline"
+replications = 5
+seed = 2
+[parameters]
+"leadership.relationships" = [0.2, 0.5, 0.8]
+"alliance.members" = [6, 12]
+[output]
+timeseries_every = 4
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def fake_alliance(path: Path):
+    experiment = load_experiment(path)
+    return dataclasses.replace(experiment, simulate_ref=f"{MODELS}:fake_simulate")
+
+
+def tables(path: Path) -> dict[str, pd.DataFrame]:
+    keys = {"runs": ["run_id"], "crises": ["run_id", "episode"], "timeseries": ["run_id", "step"]}
+    out = {}
+    for table, key in keys.items():
+        frame = read_table(path, table).to_pandas()
+        if len(frame):
+            frame = frame.drop(columns=["duration_s"], errors="ignore")
+            frame = frame.sort_values(key).reset_index(drop=True)
+            assert not frame.duplicated(key).any(), table
+        out[table] = frame
+    return out
+
+
+def assert_same_results(a: Path, b: Path) -> None:
+    left, right = tables(a), tables(b)
+    for table in left:
+        pd.testing.assert_frame_equal(left[table], right[table], check_exact=True)
+
+
+def test_executors_give_identical_results(tmp_path):
+    experiment = load_experiment(write(tmp_path, TOY))
+    serial = tmp_path / "serial"
+    assert sweep(experiment, out=serial, executor="serial").exit_code == 0
+    processes = tmp_path / "processes"
+    result = sweep(experiment, out=processes, executor="processes", workers=2, chunk_size=5)
+    assert result.exit_code == 0 and result.executor == "processes" and result.workers == 2
+    assert_same_results(serial, processes)
+    one = tmp_path / "one"
+    sweep(experiment, out=one, executor="processes", workers=1, chunk_size=7)
+    assert_same_results(serial, one)
+
+    alliance = fake_alliance(write(tmp_path, ALLIANCE, "alliance.toml"))
+    sweep(alliance, out=tmp_path / "a-serial", executor="serial")
+    sweep(alliance, out=tmp_path / "a-processes", executor="processes", workers=2, chunk_size=3)
+    assert_same_results(tmp_path / "a-serial", tmp_path / "a-processes")
+
+
+def test_dask_local_cluster_gives_identical_results(tmp_path):
+    pytest.importorskip("distributed")
+    experiment = load_experiment(write(tmp_path, TOY))
+    sweep(experiment, out=tmp_path / "serial", executor="serial")
+    result = sweep(experiment, out=tmp_path / "dask", executor="dask", workers=2, chunk_size=6)
+    assert result.exit_code == 0 and result.executor == "dask"
+    assert_same_results(tmp_path / "serial", tmp_path / "dask")
+
+
+SLOW = f"""
+name = "slow"
+model = "{MODELS}:slow_toy"
+replications = 40
+seed = 4
+[parameters]
+x = [0.0, 1.0, 2.0, 3.0, 4.0]
+y = [0.0, 0.5]
+"""
+
+KILLABLE = """
+import sys
+from sim.sweep import sweep
+if __name__ == "__main__":
+    sweep(sys.argv[1], out=sys.argv[2], executor="processes", workers=2, chunk_size=4,
+          flush_runs=16, progress=False)
+"""
+
+
+def test_resume_after_sigkill_completes_only_missing_runs(tmp_path):
+    path = write(tmp_path, SLOW)
+    script = write(tmp_path, KILLABLE, "run_sweep.py")
+    killed = tmp_path / "killed"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(path), str(killed)],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if len(list((killed / "runs").glob("part-*.parquet"))) >= 3:
+                break
+            time.sleep(0.01)
+        assert process.poll() is None, process.stderr.read().decode()
+        os.killpg(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    stored = read_table(killed, "runs").num_rows
+    assert 0 < stored < 400
+
+    result = sweep(path, out=killed, executor="serial")
+    assert result.exit_code == 0
+    assert result.ran == 400 - stored
+    whole = tmp_path / "whole"
+    sweep(path, out=whole, executor="serial")
+    assert_same_results(whole, killed)
+    assert not list(killed.rglob(".*"))
+
+
+FLAKY = f"""
+name = "flaky"
+model = "{MODELS}:flaky"
+replications = 3
+[parameters]
+x = [1.0, 2.0, 3.0]
+"""
+
+
+def test_a_failing_run_is_stored_and_the_sweep_goes_on(tmp_path, monkeypatch):
+    monkeypatch.delenv("SWEEP_TEST_FIXED", raising=False)
+    path = write(tmp_path, FLAKY)
+    out = tmp_path / "store"
+    result = sweep(path, out=out, executor="processes", workers=2, chunk_size=2)
+    assert result.exit_code == 1
+    assert (result.done, result.failed, result.pending) == (6, 3, 0)
+    runs = tables(out)["runs"]
+    failed = runs[runs["status"] == "failed"]
+    assert (failed["x"] == 2.0).all() and len(failed) == 3
+    prefix = "RuntimeError: no good at x=2.0 (at sweep_models.py:"
+    assert failed["error"].str.startswith(prefix).all()
+    assert failed["score"].isna().all()
+
+    again = sweep(path, out=out, executor="serial")
+    assert again.ran == 0 and again.failed == 3
+
+    monkeypatch.setenv("SWEEP_TEST_FIXED", "1")
+    retried = sweep(path, out=out, executor="serial", retry_failed=True)
+    assert retried.exit_code == 0 and retried.ran == 3
+    runs = tables(out)["runs"]
+    assert len(runs) == 9 and set(runs["status"]) == {"ok"}
+    assert runs["error"].isna().all()
+
+
+def test_mesa_model_class(tmp_path):
+    text = f"""
+model = "{MODELS}:Walker"
+horizon = 50
+replications = 3
+[parameters]
+bound = [1.0, 2.0]
+[output]
+timeseries_every = 2
+"""
+    out = tmp_path / "store"
+    result = sweep(write(tmp_path, text), out=out, executor="serial")
+    assert result.exit_code == 0
+    data = tables(out)
+    assert {"position", "steps"} <= set(data["runs"].columns)
+    assert data["runs"]["steps"].between(1, 50).all()
+    assert set(data["timeseries"].columns) == {"run_id", "step", "position"}
+    assert replay(out, data["runs"]["run_id"].iloc[0]).matches
+
+
+def test_growing_the_design_extends_the_store(tmp_path):
+    out = tmp_path / "store"
+    small = write(tmp_path, TOY)
+    sweep(small, out=out, executor="serial")
+    before = tables(out)["runs"]
+    grown_text = TOY.replace("[0.0, 1.0, 2.0, 3.0]", "[0.0, 1.0, 2.0, 3.0, 4.0]").replace(
+        "replications = 6", "replications = 8"
+    )
+    grown = write(tmp_path, grown_text, "grown.toml")
+    result = sweep(grown, out=out, executor="serial")
+    assert result.ran == 5 * 3 * 8 - 4 * 3 * 6
+    after = tables(out)["runs"]
+    kept = after[after["run_id"].isin(before["run_id"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(before, kept)
+    fresh = tmp_path / "fresh"
+    sweep(grown, out=fresh, executor="serial")
+    assert_same_results(out, fresh)
+
+
+def test_replay_reproduces_and_detects_changes(tmp_path):
+    out = tmp_path / "store"
+    sweep(fake_alliance(write(tmp_path, ALLIANCE)), out=out, executor="serial")
+    runs = tables(out)["runs"]
+    with_crises = tables(out)["crises"]["run_id"].iloc[0]
+    assert replay(out, with_crises).matches
+    assert main(["replay", str(out), with_crises]) == 0
+
+    part = next((out / "runs").glob("part-*.parquet"))
+    table = pq.read_table(part)
+    lifetimes = table.column("lifetime").to_pylist()
+    index = table.column("run_id").to_pylist().index(runs["run_id"].iloc[0])
+    lifetimes[index] += 1
+    table = table.set_column(table.schema.get_field_index("lifetime"), "lifetime", [lifetimes])
+    pq.write_table(table, part)
+    result = replay(out, runs["run_id"].iloc[0])
+    assert not result.matches and "lifetime" in result.differences[0]
+    assert main(["replay", str(out), runs["run_id"].iloc[0]]) == 1
+    assert main(["replay", str(out), "nope"]) == 2
+
+
+def test_cli_errors_are_one_line_and_write_nothing(tmp_path, capsys):
+    bad = write(tmp_path, 'scenario = "baseline"\nreplications = "many"\n')
+    out = tmp_path / "out"
+    assert main(["sweep", str(bad), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {bad}: replications: expected a whole number, got 'many'"
+    assert not out.exists()
+    good = write(tmp_path, TOY, "good.toml")
+    for args in (
+        ["--shard", "3/2"],
+        ["--workers", "0"],
+        ["--scheduler", "tcp://x:1"],
+        ["--executor", "dask", "--scheduler", "tcp://127.0.0.1:1"],
+    ):
+        assert main(["sweep", str(good), "--out", str(out), *args]) == 2
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert not out.exists()
+    assert main(["status", str(tmp_path / "nothing")]) == 2
+
+
+def test_cli_dry_run_sweep_and_status(tmp_path, capsys):
+    good = write(tmp_path, TOY, "good.toml")
+    out = tmp_path / "out"
+    assert main(["sweep", str(good), "--out", str(out), "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert "planned runs: 72 (12 points)" in printed and "estimated time" in printed
+    assert "x: 4 values in [0, 3]" in printed
+    assert not out.exists()
+    assert main(["sweep", str(good), "--out", str(out), "--executor", "serial"]) == 0
+    assert "72 done, 0 failed, 0 pending" in capsys.readouterr().out
+    assert main(["status", str(out)]) == 0
+    assert "72 planned, 72 done, 0 failed, 0 pending" in capsys.readouterr().out
+    flaky = write(tmp_path, FLAKY, "flaky.toml")
+    assert main(["sweep", str(flaky), "--out", str(tmp_path / "f"), "--executor", "serial"]) == 1
+
+
+def test_alliance_model_runs_and_replays(tmp_path):
+    pytest.importorskip("sim.simulate")
+    text = """
+name = "tiny"
+scenario = "baseline"
+replications = 2
+seed = 1
+horizon = 36
+[parameters]
+"leadership.relationships" = [0.2, 0.8]
+"alliance.members" = 6
+[output]
+timeseries_every = 6
+"""
+    out = tmp_path / "store"
+    result = sweep(write(tmp_path, text), out=out, executor="serial")
+    assert result.exit_code == 0 and result.done == 4
+    data = tables(out)
+    runs = data["runs"]
+    assert {"survived", "outcome", "lifetime", "founding_members", "final_members"} <= set(
+        runs.columns
+    )
+    assert (runs["founding_members"] == 6).all()
+    assert data["timeseries"]["step"].max() <= 36
+    assert replay(out, runs["run_id"].iloc[-1]).matches
+    pooled = tmp_path / "pooled"
+    result = sweep(write(tmp_path, text), out=pooled, executor="processes", workers=2, chunk_size=1)
+    assert result.executor == "processes"
+    assert_same_results(out, pooled)
