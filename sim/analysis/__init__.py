@@ -1,0 +1,83 @@
+"""Analysis of a results store: survival, sensitivity, outcome and transformation profiles.
+
+Everything here reads the store (``results/NAME/``) only, never the model, and
+returns tidy pandas DataFrames. A run's ``lifetime`` is censored at the horizon
+when ``survived`` is true. Functions that take ``runs`` accept the runs frame or
+a :class:`Results`; they use the runs with status ``ok`` only. A ``by`` parameter
+with more distinct values than ``max_levels`` is binned into quantile levels.
+
+Typical use::
+
+    res = load("results/quickstart")
+    km = kaplan_meier(res, by="leadership.relationships")
+    tests = logrank(res, by="leadership.relationships")
+    indices = sensitivity("results/leadership-sobol", outcome="survived")
+"""
+
+from sim.analysis.profiles import (
+    CRISIS_METRICS,
+    TRANSFORMATION_METRICS,
+    crisis_metrics,
+    outcome_profile,
+    resilience_summary,
+    survival_grid,
+    trajectory_bands,
+    transformation_summary,
+    wilson,
+)
+from sim.analysis.results import (
+    ALL,
+    DESIGN_KEYS,
+    MAX_LEVELS,
+    OUTCOMES,
+    QUANTILE_BINS,
+    Results,
+    StoreReadError,
+    levels,
+    load,
+)
+from sim.analysis.sensitivity import (
+    SensitivityError,
+    SensitivityWarning,
+    sensitivity,
+    sensitivity_pairs,
+)
+from sim.analysis.survival import (
+    hazard,
+    holm,
+    kaplan_meier,
+    logrank,
+    median_lifetime,
+    pairwise_logrank,
+)
+
+__all__ = [
+    "ALL",
+    "CRISIS_METRICS",
+    "DESIGN_KEYS",
+    "MAX_LEVELS",
+    "OUTCOMES",
+    "QUANTILE_BINS",
+    "TRANSFORMATION_METRICS",
+    "Results",
+    "SensitivityError",
+    "SensitivityWarning",
+    "StoreReadError",
+    "crisis_metrics",
+    "hazard",
+    "holm",
+    "kaplan_meier",
+    "levels",
+    "load",
+    "logrank",
+    "median_lifetime",
+    "outcome_profile",
+    "pairwise_logrank",
+    "resilience_summary",
+    "sensitivity",
+    "sensitivity_pairs",
+    "survival_grid",
+    "trajectory_bands",
+    "transformation_summary",
+    "wilson",
+]

@@ -1,0 +1,256 @@
+"""Sensitivity indices from Sobol and Morris stores, through SALib."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.results import DESIGN_KEYS, OUTCOMES, Results, _as_results
+
+
+class SensitivityError(ValueError):
+    """Sensitivity indices cannot be computed from the store as asked."""
+
+
+class SensitivityWarning(UserWarning):
+    """The sample is too small for stable sensitivity indices."""
+
+
+def _outcome_values(runs: pd.DataFrame, outcome: str) -> pd.Series:
+    if outcome in runs.columns:
+        column = runs[outcome]
+        if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+            return column.astype(float)
+        raise SensitivityError(f"outcome {outcome!r} is not a numeric column")
+    if "outcome" in runs.columns and outcome in OUTCOMES:
+        return (runs["outcome"] == outcome).astype(float)
+    numeric = [
+        c
+        for c in runs.columns
+        if c not in DESIGN_KEYS
+        and (pd.api.types.is_numeric_dtype(runs[c]) or pd.api.types.is_bool_dtype(runs[c]))
+    ]
+    raise SensitivityError(
+        f"no outcome {outcome!r} in the runs (numeric columns: {', '.join(numeric)};"
+        f" or an outcome class: {', '.join(OUTCOMES)})"
+    )
+
+
+def _point_outcomes(res: Results, outcome: str, drop_failed: bool) -> pd.Series:
+    """Mean outcome over replicates per point id."""
+    failed = res.failed_ids
+    if failed and not drop_failed:
+        shown = ", ".join(failed[:10]) + (
+            f" and {len(failed) - 10} more" if len(failed) > 10 else ""
+        )
+        raise SensitivityError(
+            f"{res.path}: {len(failed)} failed runs ({shown}); rerun them "
+            "(sweep --retry-failed) or pass drop_failed=True"
+        )
+    ok = res.ok
+    if ok.empty:
+        raise SensitivityError(f"{res.path}: no finished runs")
+    values = _outcome_values(ok, outcome)
+    point_ids = ok["point_id"] if "point_id" in ok.columns else None
+    if point_ids is None:
+        lookup = res.design.set_index("run_id")["point_id"]
+        point_ids = ok["run_id"].map(lookup)
+    frame = pd.DataFrame({"point_id": point_ids.astype(str).to_numpy(), "y": values.to_numpy()})
+    return frame.groupby("point_id")["y"].mean()
+
+
+def _problem(res: Results) -> dict[str, Any]:
+    problem = (res.manifest.get("design") or {}).get("problem")
+    if not problem or "names" not in problem or "bounds" not in problem:
+        raise SensitivityError(f"{res.path}: the manifest's design has no SALib problem")
+    return {
+        "num_vars": len(problem["names"]),
+        "names": list(problem["names"]),
+        "bounds": [list(b) for b in problem["bounds"]],
+    }
+
+
+def _sample_outputs(
+    res: Results, outcome: str, drop_failed: bool
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """The SALib problem, the sample matrix X and the outputs Y in the sampler's order."""
+    if res.method not in ("sobol", "morris"):
+        raise SensitivityError(
+            f"{res.path}: a {res.method} design has no sensitivity indices (use sobol or morris)"
+        )
+    if res.sample is None:
+        raise SensitivityError(f"{res.path}: no sample.parquet (the sampler's row order)")
+    problem = _problem(res)
+    sample = res.sample.sort_values("row") if "row" in res.sample.columns else res.sample
+    missing = [n for n in problem["names"] if n not in sample.columns]
+    if missing:
+        raise SensitivityError(f"{res.path}: sample.parquet lacks {', '.join(missing)}")
+    means = _point_outcomes(res, outcome, drop_failed)
+    y = sample["point_id"].astype(str).map(means).to_numpy(dtype=float)
+    if np.isnan(y).any():
+        absent = sample.loc[np.isnan(y), "point_id"].astype(str).unique()
+        raise SensitivityError(
+            f"{res.path}: {len(absent)} of {sample['point_id'].nunique()} design points have "
+            f"no value of {outcome!r} (pending or failed runs, or missing values), "
+            f"e.g. {', '.join(absent[:3])}; complete the sweep first"
+        )
+    x = sample[problem["names"]].to_numpy(dtype=float)
+    return problem, x, y
+
+
+def _warn_unstable(frame: pd.DataFrame, pairs: list[tuple[str, str]], outcome: str) -> None:
+    problems = []
+    for index, conf in pairs:
+        values = frame[index].to_numpy(dtype=float)
+        confs = frame[conf].to_numpy(dtype=float)
+        scale = max(float(np.nanmax(np.abs(values))) if values.size else 0.0, 1e-12)
+        negative = frame.loc[values < -0.01 * max(scale, 1.0), "parameter"].tolist()
+        wide = frame.loc[(confs > np.abs(values)) & (np.abs(values) > 0.05 * scale), "parameter"]
+        if negative:
+            problems.append(f"negative {index} for {', '.join(map(str, negative))}")
+        if len(wide):
+            problems.append(f"{conf} wider than {index} for {', '.join(map(str, wide))}")
+    if problems:
+        warnings.warn(
+            f"sensitivity of {outcome!r}: the sample looks too small for stable indices ("
+            + "; ".join(problems)
+            + "); use more samples or replicates",
+            SensitivityWarning,
+            stacklevel=3,
+        )
+
+
+def sensitivity(
+    source: Results | str | os.PathLike[str],
+    outcome: str = "survived",
+    *,
+    drop_failed: bool = False,
+    num_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 1,
+) -> pd.DataFrame:
+    """Sensitivity indices of ``outcome`` from a Sobol or Morris store (SALib).
+
+    The outcome at a design point is its mean over replicates. ``outcome`` is any
+    numeric or boolean column of the runs (``survived``, ``lifetime``,
+    ``final_performance``...) or an outcome class name (its share).
+
+    Args:
+        source: a store folder or loaded results.
+        outcome: the outcome column or class.
+        drop_failed: average over the ok replicates instead of refusing on failed runs.
+        num_resamples: bootstrap resamples for the confidence intervals.
+        confidence: level of the intervals.
+        seed: seed of the bootstrap, so that the intervals are reproducible (SALib
+            ignores a zero seed, so 0 counts as 1).
+
+    Returns:
+        Sobol: ``parameter``, ``S1``, ``S1_conf``, ``ST``, ``ST_conf``, sorted by ``ST``.
+        Morris: ``parameter``, ``mu``, ``mu_star``, ``mu_star_conf``, ``sigma``, sorted
+        by ``mu_star``.
+
+    Raises:
+        SensitivityError: not a Sobol/Morris store, failed runs (their ids named),
+            or points without results.
+
+    Warns:
+        SensitivityWarning: negative indices or intervals wider than the index.
+    """
+    res = _as_results(source)
+    problem, x, y = _sample_outputs(res, outcome, drop_failed)
+    if res.method == "sobol":
+        from SALib.analyze import sobol
+
+        second = bool((res.manifest.get("design") or {}).get("second_order", False))
+        result = sobol.analyze(
+            problem,
+            y,
+            calc_second_order=second,
+            num_resamples=num_resamples,
+            conf_level=confidence,
+            seed=seed or 1,
+        )
+        frame = pd.DataFrame(
+            {
+                "parameter": problem["names"],
+                "S1": result["S1"],
+                "S1_conf": result["S1_conf"],
+                "ST": result["ST"],
+                "ST_conf": result["ST_conf"],
+            }
+        )
+        frame = frame.sort_values("ST", ascending=False, kind="stable").reset_index(drop=True)
+        _warn_unstable(frame, [("S1", "S1_conf"), ("ST", "ST_conf")], outcome)
+        return frame
+    from SALib.analyze import morris
+
+    levels_ = int((res.manifest.get("design") or {}).get("num_levels") or 4)
+    result = morris.analyze(
+        problem,
+        x,
+        y,
+        num_resamples=num_resamples,
+        conf_level=confidence,
+        num_levels=levels_,
+        seed=seed or 1,
+    )
+    frame = pd.DataFrame(
+        {
+            "parameter": problem["names"],
+            "mu": np.asarray(result["mu"], dtype=float),
+            "mu_star": np.asarray(result["mu_star"], dtype=float),
+            "mu_star_conf": np.asarray(result["mu_star_conf"], dtype=float),
+            "sigma": np.asarray(result["sigma"], dtype=float),
+        }
+    )
+    frame = frame.sort_values("mu_star", ascending=False, kind="stable").reset_index(drop=True)
+    _warn_unstable(frame, [("mu_star", "mu_star_conf")], outcome)
+    return frame
+
+
+def sensitivity_pairs(
+    source: Results | str | os.PathLike[str],
+    outcome: str = "survived",
+    *,
+    drop_failed: bool = False,
+    num_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 1,
+) -> pd.DataFrame:
+    """Second-order Sobol indices (the experiment needs ``second_order = true``).
+
+    Returns:
+        Columns ``parameter_a``, ``parameter_b``, ``S2``, ``S2_conf``, one row per pair.
+    """
+    from SALib.analyze import sobol
+
+    res = _as_results(source)
+    if res.method != "sobol" or not (res.manifest.get("design") or {}).get("second_order"):
+        raise SensitivityError(
+            f"{res.path}: second-order indices need a sobol design with second_order = true"
+        )
+    problem, _, y = _sample_outputs(res, outcome, drop_failed)
+    result = sobol.analyze(
+        problem,
+        y,
+        calc_second_order=True,
+        num_resamples=num_resamples,
+        conf_level=confidence,
+        seed=seed or 1,
+    )
+    names = problem["names"]
+    rows = [
+        {
+            "parameter_a": names[i],
+            "parameter_b": names[j],
+            "S2": float(result["S2"][i, j]),
+            "S2_conf": float(result["S2_conf"][i, j]),
+        }
+        for i in range(len(names))
+        for j in range(i + 1, len(names))
+    ]
+    return pd.DataFrame(rows, columns=["parameter_a", "parameter_b", "S2", "S2_conf"])
