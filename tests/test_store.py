@@ -145,8 +145,10 @@ def test_other_readers_see_the_folders(tmp_path):
     out = tmp_path / "store"
     sweep(fake_alliance(write(tmp_path, ALLIANCE)), out=out, executor="serial")
     duckdb = pytest.importorskip("duckdb")
-    count = duckdb.sql(f"select count(*) from read_parquet('{out}/runs/*.parquet')").fetchone()
-    assert count[0] == 16
+    rows = duckdb.sql(f"select count(*) from read_parquet('{out}/runs/*.parquet')").fetchall()
+    assert rows[0][0] == 16
+    polars = pytest.importorskip("polars")
+    assert polars.read_parquet(out / "runs" / "*.parquet").height == 16
 
 
 def test_schema_widens_and_rewrites_existing_parts(tmp_path):
