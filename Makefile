@@ -42,8 +42,10 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: /usr/bin/chromium not found; browser tests will skip (install with: sudo apt-get install chromium)"; fi
 
+# The main job: the quickstart sweep (resumes if interrupted), then its report and figures.
 run: setup
-	$(VENV)/bin/alliance-sim run baseline --seed 1
+	$(VENV)/bin/alliance-sim sweep experiments/quickstart.toml
+	$(VENV)/bin/alliance-sim report results/quickstart
 
 test: setup browser
 	$(VENV)/bin/ruff check .
@@ -62,6 +64,10 @@ lint: setup
 format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Solara's front-end assets, served locally (the demo makes no outside request).
+assets: setup
+	$(PY) scripts/fetch_solara_assets.py
 
 clean-venv:
 	rm -rf $(VENV)
