@@ -238,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    from sim.scenario import ScenarioError
+    from sim.errors import InputError
 
     try:
         parser = build_parser()
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return EXIT_USAGE
         return int(args.handler(args))
-    except (UsageError, ScenarioError) as err:
+    except (UsageError, InputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.constants import CONSTANTS_BY_NAME
+from sim.errors import InputError
 
 QUALITIES: tuple[str, ...] = (
     "sense_making",
@@ -57,15 +58,8 @@ def scenarios_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "scenarios"
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """Invalid scenario input. ``str(err)`` is one line: ``SOURCE: key: problem``."""
-
-    def __init__(self, source: str, key: str | None, problem: str) -> None:
-        self.source = source
-        self.key = key
-        self.problem = problem
-        where = f"{source}: {key}" if key else source
-        super().__init__(f"{where}: {problem}")
 
 
 # ----------------------------------------------------------------------------------------

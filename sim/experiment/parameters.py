@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sim.errors import InputError
+
 METHODS: tuple[str, ...] = ("grid", "lhs", "sobol", "morris")
 INTEGER_KEYS: frozenset[str] = frozenset({"alliance.members", "alliance.factions", "horizon"})
 """Scenario keys that take whole numbers: sampled values are rounded."""
@@ -15,15 +17,8 @@ MAX_ROOT_SEED = 2**63 - 1
 DEFAULT_MESA_HORIZON = 1000
 
 
-class ExperimentError(ValueError):
+class ExperimentError(InputError):
     """Invalid experiment input. ``str(err)`` is one line: ``SOURCE: key: problem``."""
-
-    def __init__(self, source: str, key: str | None, problem: str) -> None:
-        self.source = source
-        self.key = key
-        self.problem = problem
-        where = f"{source}: {key}" if key else source
-        super().__init__(f"{where}: {problem}")
 
 
 @dataclass(frozen=True)
