@@ -1,0 +1,46 @@
+"""docs/model.md stays true to the code: constants, mechanisms, step order."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import re
+from pathlib import Path
+
+from sim.constants import CONSTANTS
+from sim.kernel import mechanisms
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location(
+        "constants_table", ROOT / "scripts" / "constants_table.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_constants_table_in_the_docs_is_current():
+    script = _script()
+    assert script.documented_table(DOC) == script.table(), (
+        "run: python scripts/constants_table.py --write"
+    )
+
+
+def test_every_constant_is_described():
+    for constant in CONSTANTS:
+        assert f"`{constant.name}`" in DOC, constant.name
+
+
+def test_the_step_is_listed_in_the_order_the_code_calls_it():
+    calls = re.findall(r"^\s+(\w+)\(s, ", inspect.getsource(mechanisms.step), re.MULTILINE)
+    assert len(calls) >= 15
+    schedule = DOC[DOC.index("### 1.3") : DOC.index("## 2.")]
+    positions = []
+    for name in calls:
+        assert f"`{name}(" in schedule, name
+        positions.append(schedule.index(f"`{name}("))
+    assert positions == sorted(positions), "docs/model.md lists the step out of order"
