@@ -224,9 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     demo.set_defaults(handler=cmd_demo)
 
+    from sim.cli_bench import add_bench_commands
     from sim.cli_sweep import add_sweep_commands
 
     add_sweep_commands(commands)
+    add_bench_commands(commands)
     try:
         from sim.cli_report import add_report_commands
     except ImportError:  # pragma: no cover - analysis extras not installed

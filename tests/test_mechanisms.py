@@ -185,6 +185,7 @@ def test_exit_removes_ties_and_redistributes_share():
     s = run.state
     member = 3
     M.remove_member(s, member, 5)
+    M.renormalise_shares(s)
     assert s.active[member] == 0 and s.exit_step[member] == 5
     edges = range(s.first[member], s.first[member + 1])
     assert not any(s.live[e] or s.live[s.rev[e]] for e in edges)

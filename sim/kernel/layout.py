@@ -176,8 +176,10 @@ class State(NamedTuple):
     dst: np.ndarray
     rev: np.ndarray  # index of the reverse edge
     broker: np.ndarray  # broker of an open triad, -1 for founding ties
+    triads: np.ndarray  # (K, 3) open triads as edges a -> b, a -> broker, b -> broker
     live: np.ndarray  # uint8
     cooperated: np.ndarray  # uint8: dst delivered to src this month
+    residual: np.ndarray  # float64: the month's cooperation draw, rescaled to [0, 1) on a shortfall
     violated: np.ndarray  # uint8: src saw a violation by dst this month
     trust: np.ndarray
     damage: np.ndarray

@@ -5,6 +5,11 @@ all members or all ties at once; costs are linear in ties. ``q`` is the
 leadership vector (nine qualities, then concentration), ``c`` the constants
 array (names in :mod:`sim.constants`). A member's effective quality is the
 quality times its leadership reach. ``docs/model.md`` gives each equation.
+
+The mechanisms and their helpers are compiled inline into :func:`step`
+(``inline="always"``): every call of a separate compiled function taking the
+state pays an atomic reference-count update for each of the state's arrays,
+which costs more than a small alliance's whole month.
 """
 
 from __future__ import annotations
@@ -91,7 +96,7 @@ VALUE_GAP_SCALE = 0.5  # distance to the ambition that counts as a full value ga
 # -------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def nth_active(s, position):
     """The active member at ``position`` (0-based) in index order, or -1."""
     seen = 0
@@ -103,15 +108,18 @@ def nth_active(s, position):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def lose_capacity(s, member, loss, c):
     """A shock takes ``loss`` of a member's capacity, not below the floor."""
     s.capacity[member] = max(c[CAPACITY_FLOOR], s.capacity[member] - loss)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def remove_member(s, member, t):
-    """Take a member out: its ties die, its leadership share goes to the others."""
+    """Take a member out: its ties die and its leadership share is released.
+
+    Call :func:`renormalise_shares` once after the month's exits.
+    """
     s.active[member] = 0
     s.exit_step[member] = t
     s.counters[L.ACTIVE] -= 1
@@ -122,6 +130,11 @@ def remove_member(s, member, t):
             s.degree[s.dst[e]] -= 1
     s.degree[member] = 0
     s.share[member] = 0.0
+
+
+@njit(cache=True, inline="always")
+def renormalise_shares(s):
+    """Leadership shares of active members sum to 1 again (equal shares if none is left)."""
     total = 0.0
     for i in range(s.share.size):
         total += s.share[i]
@@ -131,7 +144,7 @@ def remove_member(s, member, t):
             s.share[i] = s.share[i] / total if total > 0 else 1.0 / remaining
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def choose_new_lead(s):
     """After a leader exit the most trusted active member becomes lead (-1 if none)."""
     best = -1.0
@@ -147,7 +160,7 @@ def choose_new_lead(s):
     return lead
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def leader_exit(s, q, t):
     """The lead member leaves; under concentrated leadership a vacuum follows.
 
@@ -158,6 +171,7 @@ def leader_exit(s, q, t):
     if lead < 0 or not s.active[lead]:
         return
     remove_member(s, lead, t)
+    renormalise_shares(s)
     new_lead = choose_new_lead(s)
     s.counters[L.LEAD] = new_lead
     s.alliance[L.AUTHORITY] = 0.0
@@ -169,7 +183,7 @@ def leader_exit(s, q, t):
         s.share[new_lead] += g
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def apply_shocks(s, q, c, t, rng):
     """Step 1: the environment drifts; this month's crises arrive.
 
@@ -235,7 +249,7 @@ def apply_shocks(s, q, c, t, rng):
 # -------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def leadership_reach(s, q, c):
     """Step 2: how much leadership each member receives.
 
@@ -295,7 +309,7 @@ def leadership_reach(s, q, c):
 # -------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def crisis_stress(s, q, c):
     """Stress of each member: ``(1 - capacity)(1 - stress_sense_making * sense_making_i)``."""
     for i in range(s.active.size):
@@ -303,19 +317,21 @@ def crisis_stress(s, q, c):
         s.stress[i] = (1.0 - s.capacity[i]) * (1.0 - c[STRESS_SENSE] * sense)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def cooperation_probability(trust_of_partner, partner_stress, c):
     """Chance that a partner delivers: ``coop_base + coop_trust T - coop_stress stress``."""
     p = c[COOP_BASE] + c[COOP_TRUST] * trust_of_partner - c[COOP_STRESS] * partner_stress
     return min(0.99, max(0.01, p))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def cooperation(s, q, c, rng):
     """Step 3: on each tie i->j, partner j delivers to i or falls short.
 
     The probability rises with j's trust in i and falls with j's stress; each
-    member's collaboration is the share of its partners who delivered.
+    member's collaboration is the share of its partners who delivered. One
+    uniform draw u per tie decides; on a shortfall ``(u - p) / (1 - p)``, again
+    uniform on [0, 1), is kept for blame attribution.
     """
     crisis_stress(s, q, c)
     for i in range(s.active.size):
@@ -325,31 +341,36 @@ def cooperation(s, q, c, rng):
                 continue
             j = s.dst[e]
             p = cooperation_probability(s.trust[s.rev[e]], s.stress[j], c)
-            s.cooperated[e] = 1 if rng.random() < p else 0
+            u = rng.random()
+            if u < p:
+                s.cooperated[e] = 1
+            else:
+                s.cooperated[e] = 0
+                s.residual[e] = (u - p) / (1.0 - p)
             delivered += s.cooperated[e]
         s.collaboration[i] = delivered / s.degree[i] if s.degree[i] > 0 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def blame_probability(analytical, c):
     """Chance that a shortfall is misread as betrayal: ``blame_base (1 - blame_analytical a)``."""
     return c[BLAME_BASE] * (1.0 - c[BLAME_ANALYTICAL] * analytical)
 
 
-@njit(cache=True)
-def blame_attribution(s, q, c, rng):
-    """Step 4: a partner's shortfall is read as betrayal (a violation) or excused."""
+@njit(cache=True, inline="always")
+def blame_attribution(s, q, c):
+    """Step 4: a partner's shortfall is read as betrayal (a violation) or excused.
+
+    Uses the shortfall's own uniform draw kept by :func:`cooperation`.
+    """
     for i in range(s.active.size):
         p = blame_probability(q[L.ANALYTICAL] * s.reach[i], c)
         for e in range(s.first[i], s.first[i + 1]):
-            if not s.live[e]:
-                continue
-            u = rng.random()
-            if not s.cooperated[e] and u < p:
+            if s.live[e] and not s.cooperated[e] and s.residual[e] < p:
                 s.violated[e] = 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def trust_after_violation(trust, damage, scar, reflection, familiarity, c):
     """Fast loss: ``T (1 - trust_loss (1 - reflection_loss_reduction r f))``, damage and scar grow.
 
@@ -362,7 +383,7 @@ def trust_after_violation(trust, damage, scar, reflection, familiarity, c):
     return trust, damage, scar
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def trust_after_cooperation(trust, damage, value_gap, relationships, cooperated, c):
     """Slow build toward the ceiling ``1 - D`` when the partner delivered, plus repair.
 
@@ -378,13 +399,13 @@ def trust_after_cooperation(trust, damage, value_gap, relationships, cooperated,
     return trust + min(1.0, rate) * (ceiling - trust)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def damage_decay(damage, scar, relationships, c):
     """Damage memory fades toward the scar: ``D -= damage_decay (0.2 + 0.8 rel)(D - scar)``."""
     return damage - c[DAMAGE_DECAY] * (0.2 + 0.8 * relationships) * (damage - scar)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def update_trust(s, q, c):
     """Step 5: trust falls fast on violations, builds slowly on cooperation, is repaired."""
     familiarity = min(1.0, s.counters[L.CRISES_SEEN] / c[FAMILIARITY])
@@ -410,7 +431,7 @@ def update_trust(s, q, c):
                 s.damage[e] = damage_decay(s.damage[e], s.scar[e], relationships, c)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def close_triads(s, q, c, rng):
     """Step 5b: a broker with an eye for relationships introduces two of its partners.
 
@@ -418,24 +439,17 @@ def close_triads(s, q, c, rng):
     ``closure_rate relationships_broker min(T_a,broker, T_b,broker)``; the new tie
     starts at the mean of those two trusts.
     """
-    for e in range(s.src.size):
-        broker = s.broker[e]
+    for k in range(s.triads.shape[0]):
+        e = s.triads[k, 0]
+        to_broker_a = s.triads[k, 1]
+        to_broker_b = s.triads[k, 2]
+        if s.live[e] or not (s.live[to_broker_a] and s.live[to_broker_b]):
+            continue  # closed already, or a tie to the broker is gone (with its member)
         a = s.src[e]
         b = s.dst[e]
-        if broker < 0 or s.live[e] or a > b:
-            continue
-        if not (s.active[a] and s.active[b] and s.active[broker]):
-            continue
-        trust_a = -1.0
-        trust_b = -1.0
-        for k in range(s.first[a], s.first[a + 1]):
-            if s.dst[k] == broker and s.live[k]:
-                trust_a = s.trust[k]
-        for k in range(s.first[b], s.first[b + 1]):
-            if s.dst[k] == broker and s.live[k]:
-                trust_b = s.trust[k]
-        if trust_a < 0 or trust_b < 0:
-            continue
+        broker = s.broker[e]
+        trust_a = s.trust[to_broker_a]
+        trust_b = s.trust[to_broker_b]
         chance = c[CLOSURE_RATE] * q[L.RELATIONSHIPS] * s.reach[broker] * min(trust_a, trust_b)
         if rng.random() < chance:
             back = s.rev[e]
@@ -453,7 +467,7 @@ def close_triads(s, q, c, rng):
 # -------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def update_values(s, q, c, rng):
     """Step 6: bounded confidence between trusting partners, anchoring, exploration.
 
@@ -501,7 +515,7 @@ def update_values(s, q, c, rng):
 # -------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def perceive_demand(s, q, c, rng):
     """Step 7a: the alliance's reading of the demand moves toward a noisy signal.
 
@@ -515,7 +529,7 @@ def perceive_demand(s, q, c, rng):
     s.alliance[L.THETA_HAT] += rate * (signal - s.alliance[L.THETA_HAT])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def update_awareness(s, q, c):
     """Step 7b: members notice the misfit between ambition and perceived demand.
 
@@ -538,7 +552,7 @@ def update_awareness(s, q, c):
         s.awareness[i] = min(1.0, max(0.0, value))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mean_active(s, values):
     """Mean of a member array over active members (NaN when none are left)."""
     total = 0.0
@@ -550,7 +564,7 @@ def mean_active(s, values):
     return total / count if count > 0 else np.nan
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def split_effort(s, q, c):
     """Step 8: share of effort on transforming versus stabilising.
 
@@ -570,7 +584,7 @@ def split_effort(s, q, c):
     s.alliance[L.EFFORT_SPLIT] += speed * (target - s.alliance[L.EFFORT_SPLIT])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def revise_ambition(s, q, c):
     """Step 9: the ambition H moves toward the perceived demand, gated in acute crises.
 
@@ -605,7 +619,7 @@ def revise_ambition(s, q, c):
 # -------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def recover_capacity(s, q, c):
     """Step 10: capacity recovers, and partners send aid to members in need.
 
@@ -643,13 +657,13 @@ def recover_capacity(s, q, c):
         s.capacity[i] = min(1.0, capacity + min(1.0, grow) * (1.0 - capacity))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def member_performance(capacity, collaboration, fit):
     """``U = P (0.4 + 0.6 collaboration)(0.5 + 0.5 fit)``."""
     return capacity * (0.4 + 0.6 * collaboration) * (0.5 + 0.5 * fit)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def performance(s, c):
     """Step 11: members' performance and the alliance's, ``Q = mean U``.
 
@@ -677,9 +691,9 @@ def performance(s, c):
 # -------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
-def dissatisfaction(s, q, c, i):
-    """How badly the alliance serves member i.
+@njit(cache=True, inline="always")
+def dissatisfaction(s, q, c):
+    """How badly the alliance serves each active member (0 for members who left).
 
     Members aware of the need for change accept a new strategy; core values
     stay a reason to leave.
@@ -687,28 +701,36 @@ def dissatisfaction(s, q, c, i):
     ``w_perf (need - U)+ / need + w_values (|v_i0 - H_0| + (1 - c_i)|v_i1 - H_1|) / 0.5
     + w_pole |pole_i - x| (1 - paradox_i) + w_trust (trust_need - mean trust_i)+ / trust_need``.
     """
+    n = s.active.size
+    out = np.zeros(n)
     need = c[PERFORMANCE_NEED]
-    shortfall = max(0.0, need - s.performance[i]) / need if need > 0 else 0.0
-    core_gap = abs(s.values[i, 0] - s.alliance[L.AMBITION_CORE])
-    strategy_gap = abs(s.values[i, 1] - s.alliance[L.AMBITION_STRATEGY]) * (1.0 - s.awareness[i])
-    value_gap = (core_gap + strategy_gap) / VALUE_GAP_SCALE
-    paradox = q[L.PARADOX] * s.reach[i]
-    pole_gap = abs(s.pole[i] - s.alliance[L.EFFORT_SPLIT]) * (1.0 - paradox)
-    trust_total = 0.0
-    for e in range(s.first[i], s.first[i + 1]):
-        if s.live[e]:
-            trust_total += s.trust[e]
-    mean_trust = trust_total / s.degree[i] if s.degree[i] > 0 else 0.0
-    trust_gap = max(0.0, c[TRUST_NEED] - mean_trust) / c[TRUST_NEED]
-    return (
-        c[W_PERFORMANCE] * shortfall
-        + c[W_VALUES] * value_gap
-        + c[W_POLE] * pole_gap
-        + c[W_TRUST] * trust_gap
-    )
+    for i in range(n):
+        if not s.active[i]:
+            continue
+        shortfall = max(0.0, need - s.performance[i]) / need if need > 0 else 0.0
+        core_gap = abs(s.values[i, 0] - s.alliance[L.AMBITION_CORE])
+        strategy_gap = abs(s.values[i, 1] - s.alliance[L.AMBITION_STRATEGY]) * (
+            1.0 - s.awareness[i]
+        )
+        value_gap = (core_gap + strategy_gap) / VALUE_GAP_SCALE
+        paradox = q[L.PARADOX] * s.reach[i]
+        pole_gap = abs(s.pole[i] - s.alliance[L.EFFORT_SPLIT]) * (1.0 - paradox)
+        trust_total = 0.0
+        for e in range(s.first[i], s.first[i + 1]):
+            if s.live[e]:
+                trust_total += s.trust[e]
+        mean_trust = trust_total / s.degree[i] if s.degree[i] > 0 else 0.0
+        trust_gap = max(0.0, c[TRUST_NEED] - mean_trust) / c[TRUST_NEED]
+        out[i] = (
+            c[W_PERFORMANCE] * shortfall
+            + c[W_VALUES] * value_gap
+            + c[W_POLE] * pole_gap
+            + c[W_TRUST] * trust_gap
+        )
+    return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def decide_exits(s, q, c, t, rng):
     """Step 12: every member decides first, then all exits apply (order-free).
 
@@ -716,19 +738,24 @@ def decide_exits(s, q, c, t, rng):
     lead member leaves this way, a leader exit follows (an endogenous shock).
     """
     n = s.active.size
+    unhappy = dissatisfaction(s, q, c)
     leaving = np.zeros(n, np.uint8)
     for i in range(n):
         if not s.active[i]:
             continue
-        excess = dissatisfaction(s, q, c, i) - c[EXIT_TOLERANCE]
+        excess = unhappy[i] - c[EXIT_TOLERANCE]
         hazard = min(1.0, c[EXIT_RATE] * max(0.0, excess))
         if rng.random() < hazard:
             leaving[i] = 1
     lead = s.counters[L.LEAD]
     lead_leaves = lead >= 0 and leaving[lead] == 1
+    departed = 0
     for i in range(n):
         if leaving[i] and i != lead:
             remove_member(s, i, t)
+            departed += 1
+    if departed > 0:
+        renormalise_shares(s)
     if lead_leaves and s.counters[L.ACTIVE] > 1:
         leader_exit(s, q, t)
         s.counters[L.SHOCKS_NOW] += 1
@@ -738,6 +765,7 @@ def decide_exits(s, q, c, t, rng):
         s.episodes[s.counters[L.OPEN_EPISODE], L.EP_SHOCKS] += 1
     elif lead_leaves:
         remove_member(s, lead, t)
+        renormalise_shares(s)
         s.counters[L.LEAD] = -1
 
 
@@ -746,7 +774,7 @@ def decide_exits(s, q, c, t, rng):
 # -------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def leadership_drift(s, q, c):
     """Step 13a: shares drift toward trusted members, at ``drift_rate reflection``.
 
@@ -779,7 +807,7 @@ def leadership_drift(s, q, c):
             s.share[i] /= share_total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def check_termination(s, c, t):
     """Step 13c: the alliance ends when too few members remain or it fails for too long.
 
@@ -797,7 +825,7 @@ def check_termination(s, c, t):
         s.counters[L.END_STEP] = t
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mean_live_trust(s):
     """Mean trust over live ties (NaN when none)."""
     total = 0.0
@@ -809,7 +837,7 @@ def mean_live_trust(s):
     return total / count if count > 0 else np.nan
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ambition_shift(s):
     """Distance the ambition has moved from the founding ambition."""
     d0 = s.alliance[L.AMBITION_CORE] - s.alliance[L.AMBITION_CORE_0]
@@ -817,7 +845,7 @@ def ambition_shift(s):
     return math.sqrt(d0 * d0 + d1 * d1)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def record(s, t):
     """Write month t's row of the series (the reporters read these)."""
     s.series[L.S_PERFORMANCE, t] = s.alliance[L.PERFORMANCE]
@@ -863,7 +891,7 @@ def step(s, q, c, rng):
     apply_shocks(s, q, c, t, rng)  # 1
     leadership_reach(s, q, c)  # 2
     cooperation(s, q, c, rng)  # 3
-    blame_attribution(s, q, c, rng)  # 4
+    blame_attribution(s, q, c)  # 4
     update_trust(s, q, c)  # 5
     close_triads(s, q, c, rng)
     update_values(s, q, c, rng)  # 6

@@ -257,3 +257,39 @@ def directed_edges(n, tie_a, tie_b, triad_a, triad_b, triad_broker):
                 hi = mid
         rev[e] = lo
     return first, src, dst, rev, broker
+
+
+@njit(cache=True)
+def edge_index(first, dst, source, target):
+    """Index of the edge ``source -> target`` (blocks are sorted by destination), or -1."""
+    lo = first[source]
+    hi = first[source + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if dst[mid] < target:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < first[source + 1] and dst[lo] == target else -1
+
+
+@njit(cache=True)
+def triad_edges(first, src, dst, broker):
+    """Each open triad as edge indices ``a -> b`` (``a < b``), ``a -> broker``, ``b -> broker``.
+
+    Rows follow the order of the ``a -> b`` edges, so that closing triads draws
+    in a fixed order.
+    """
+    count = 0
+    for e in range(src.size):
+        if broker[e] >= 0 and src[e] < dst[e]:
+            count += 1
+    rows = np.empty((count, 3), np.int64)
+    row = 0
+    for e in range(src.size):
+        if broker[e] >= 0 and src[e] < dst[e]:
+            rows[row, 0] = e
+            rows[row, 1] = edge_index(first, dst, src[e], broker[e])
+            rows[row, 2] = edge_index(first, dst, dst[e], broker[e])
+            row += 1
+    return rows

@@ -3,7 +3,9 @@
 An episode opens with the first shock that meets no open episode (later shocks
 join it), its pre-crisis level ``Q_pre`` being the mean performance of the three
 months before. It closes as recovered in the first month performance is back at
-``recovery_share Q_pre``; it stays unrecovered if the run ends first.
+``recovery_share Q_pre``; it stays unrecovered if the run ends first. The
+functions of the monthly step are compiled inline into it (see
+:mod:`sim.kernel.mechanisms`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ CONFIDENCE_BOUND = _ix("confidence_bound")
 LEVEL_MONTHS = 3  # months averaged for pre-crisis, starting and final performance
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mean_performance(s, first, last):
     """Mean recorded performance over months ``first..last`` (inclusive, clipped)."""
     first = max(0, first)
@@ -43,7 +45,7 @@ def mean_performance(s, first, last):
     return total / count if count > 0 else np.nan
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def open_episode(s, t, kind):
     """Start a crisis episode at month t with a shock of ``kind``."""
     episode = s.counters[L.EPISODES]
@@ -60,7 +62,7 @@ def open_episode(s, t, kind):
     row[L.EP_LOSS] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def close_episode(s, q, c, t, recovered):
     """Close the open episode; a recovered one teaches: ``B += buffer_gain r (buffer_max - B)``."""
     episode = s.counters[L.OPEN_EPISODE]
@@ -76,7 +78,7 @@ def close_episode(s, q, c, t, recovered):
         s.alliance[L.BUFFER] += learning * (c[BUFFER_MAX] - s.alliance[L.BUFFER])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def track_episodes(s, q, c, t):
     """Step 13b: update the open episode, measure recovery windows, set the phase.
 

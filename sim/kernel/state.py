@@ -15,7 +15,7 @@ from numba import njit
 from sim.constants import constant_index
 from sim.kernel import layout as L
 from sim.kernel.mechanisms import found
-from sim.kernel.network import directed_edges, draw_open_triads, draw_ties
+from sim.kernel.network import directed_edges, draw_open_triads, draw_ties, triad_edges
 
 SEVERITY_A = constant_index("severity_beta_a")
 SEVERITY_B = constant_index("severity_beta_b")
@@ -142,6 +142,31 @@ def found_members(n, factions, value_distance, concentration, first, src, dst, b
     return values, pole, trust, live, share, lead
 
 
+@njit(cache=True)
+def draw_founding(members, factions, value_distance, mean_degree, cross_faction_share,
+                  concentration, horizon, rate, mix, event_at, event_kind, event_severity,
+                  event_member, consts, rng):  # fmt: skip
+    """All of a run's founding draws in one compiled call, in order.
+
+    The environment (:func:`draw_environment`), the founding ties and open triads,
+    then the members (:func:`found_members`). Returns ``(schedule, drift, munificence,
+    first, src, dst, rev, broker, values, pole, trust, live, share, lead)``.
+    """
+    schedule, drift, munificence = draw_environment(
+        horizon, rate, mix, event_at, event_kind, event_severity, event_member, consts, rng
+    )
+    tie_a, tie_b = draw_ties(members, factions, mean_degree, cross_faction_share, rng)
+    triad_a, triad_b, triad_broker = draw_open_triads(members, tie_a, tie_b, rng)
+    first, src, dst, rev, broker = directed_edges(
+        members, tie_a, tie_b, triad_a, triad_b, triad_broker
+    )
+    values, pole, trust, live, share, lead = found_members(
+        members, factions, value_distance, concentration, first, src, dst, broker, consts, rng
+    )
+    return (schedule, drift, munificence, first, src, dst, rev, broker,
+            values, pole, trust, live, share, lead)  # fmt: skip
+
+
 def new_state(
     *,
     members: int,
@@ -161,26 +186,14 @@ def new_state(
     rng: np.random.Generator,
 ) -> L.State:
     """Allocate and found a run's state; the founding month is recorded as step 0."""
-    schedule, drift, munificence = draw_environment(
-        horizon, shock_rate, mix, event_at, event_kind, event_severity, event_member, consts, rng
-    )
-    tie_a, tie_b = draw_ties(members, factions, float(mean_degree), cross_faction_share, rng)
-    triad_a, triad_b, triad_broker = draw_open_triads(members, tie_a, tie_b, rng)
-    first, src, dst, rev, broker = directed_edges(
-        members, tie_a, tie_b, triad_a, triad_b, triad_broker
-    )
-    values, pole, trust, live, share, lead = found_members(
-        members,
-        factions,
-        value_distance,
-        qualities[L.CONCENTRATION],
-        first,
-        src,
-        dst,
-        broker,
-        consts,
-        rng,
-    )
+    (
+        schedule, drift, munificence, first, src, dst, rev, broker,
+        values, pole, trust, live, share, lead,
+    ) = draw_founding(
+        int(members), int(factions), float(value_distance), float(mean_degree),
+        float(cross_faction_share), float(qualities[L.CONCENTRATION]), int(horizon),
+        float(shock_rate), mix, event_at, event_kind, event_severity, event_member, consts, rng
+    )  # fmt: skip
     n = members
     edges = src.size
     degree = np.zeros(n, np.int64)
@@ -224,8 +237,10 @@ def new_state(
         dst=dst,
         rev=rev,
         broker=broker,
+        triads=triad_edges(first, src, dst, broker),
         live=live,
         cooperated=np.zeros(edges, np.uint8),
+        residual=np.zeros(edges),
         violated=np.zeros(edges, np.uint8),
         trust=trust,
         damage=np.zeros(edges),
