@@ -179,7 +179,7 @@ class State(NamedTuple):
     triads: np.ndarray  # (K, 3) open triads as edges a -> b, a -> broker, b -> broker
     live: np.ndarray  # uint8
     cooperated: np.ndarray  # uint8: dst delivered to src this month
-    residual: np.ndarray  # float64: the month's cooperation draw, rescaled to [0, 1) on a shortfall
+    residual: np.ndarray  # float64: (u - p) / (1 - p) of the month's draw; in [0, 1) on a shortfall
     violated: np.ndarray  # uint8: src saw a violation by dst this month
     trust: np.ndarray
     damage: np.ndarray

@@ -9,7 +9,8 @@ quality times its leadership reach. ``docs/model.md`` gives each equation.
 The mechanisms and their helpers are compiled inline into :func:`step`
 (``inline="always"``): every call of a separate compiled function taking the
 state pays an atomic reference-count update for each of the state's arrays,
-which costs more than a small alliance's whole month.
+which costs more than a small alliance's whole month. Loops over ties first
+name the state's arrays they use, so the compiled loop keeps them at hand.
 """
 
 from __future__ import annotations
@@ -270,9 +271,10 @@ def leadership_reach(s, q, c):
         squares += s.share[i] * s.share[i]
     leaders = 1.0 / squares if squares > 0 else 1.0
     trust_sum = 0.0
-    for e in range(s.src.size):
-        if s.live[e]:
-            trust_sum += s.trust[e]
+    live, trust = s.live, s.trust
+    for e in range(trust.size):
+        if live[e]:
+            trust_sum += trust[e]
     pairs = n_active * (n_active - 1.0)
     density = trust_sum / pairs if pairs > 0 else 1.0
     coordination = 1.0 / (1.0 + c[COORDINATION_COST] * (leaders - 1.0) * (1.0 - density))
@@ -286,16 +288,17 @@ def leadership_reach(s, q, c):
                 legitimacy += s.trust[s.rev[e]]
         formal = c[FORMAL_REACH] * s.share[lead] * legitimacy / s.degree[lead]
     total = 0.0
+    first, dst, share, degree = s.first, s.dst, s.share, s.degree
     for i in range(s.active.size):
         if not s.active[i]:
             s.reach[i] = 0.0
             continue
-        received = s.share[i] / 2.0
+        received = share[i] / 2.0
         tied_to_lead = i == lead
-        for e in range(s.first[i], s.first[i + 1]):
-            if s.live[e]:
-                j = s.dst[e]
-                received += s.share[j] * s.trust[e] / s.degree[j]
+        for e in range(first[i], first[i + 1]):
+            if live[e]:
+                j = dst[e]
+                received += share[j] * trust[e] / degree[j]
                 tied_to_lead = tied_to_lead or j == lead
         direct = n_active * received + (0.0 if tied_to_lead else formal)
         s.reach[i] = min(1.0, direct) * coordination * vacuum
@@ -334,20 +337,18 @@ def cooperation(s, q, c, rng):
     uniform on [0, 1), is kept for blame attribution.
     """
     crisis_stress(s, q, c)
+    first, live, dst, rev, trust, stress = s.first, s.live, s.dst, s.rev, s.trust, s.stress
+    cooperated, residual = s.cooperated, s.residual
     for i in range(s.active.size):
         delivered = 0
-        for e in range(s.first[i], s.first[i + 1]):
-            if not s.live[e]:
+        for e in range(first[i], first[i + 1]):
+            if not live[e]:
                 continue
-            j = s.dst[e]
-            p = cooperation_probability(s.trust[s.rev[e]], s.stress[j], c)
+            p = cooperation_probability(trust[rev[e]], stress[dst[e]], c)
             u = rng.random()
-            if u < p:
-                s.cooperated[e] = 1
-            else:
-                s.cooperated[e] = 0
-                s.residual[e] = (u - p) / (1.0 - p)
-            delivered += s.cooperated[e]
+            cooperated[e] = u < p
+            residual[e] = (u - p) / (1.0 - p)  # read only where the partner fell short
+            delivered += cooperated[e]
         s.collaboration[i] = delivered / s.degree[i] if s.degree[i] > 0 else 0.0
 
 
@@ -363,11 +364,18 @@ def blame_attribution(s, q, c):
 
     Uses the shortfall's own uniform draw kept by :func:`cooperation`.
     """
+    first, live, cooperated, residual, violated = (
+        s.first,
+        s.live,
+        s.cooperated,
+        s.residual,
+        s.violated,
+    )
     for i in range(s.active.size):
         p = blame_probability(q[L.ANALYTICAL] * s.reach[i], c)
-        for e in range(s.first[i], s.first[i + 1]):
-            if s.live[e] and not s.cooperated[e] and s.residual[e] < p:
-                s.violated[e] = 1
+        for e in range(first[i], first[i + 1]):
+            # without branches: shortfalls are random, so a branch mispredicts often
+            violated[e] |= (live[e] & (1 - cooperated[e])) & (residual[e] < p)
 
 
 @njit(cache=True, inline="always")
@@ -394,8 +402,7 @@ def trust_after_cooperation(trust, damage, value_gap, relationships, cooperated,
     if trust >= ceiling:
         return ceiling
     rate = c[TRUST_REPAIR] * relationships
-    if cooperated:
-        rate += c[TRUST_BUILD] * max(0.0, 1.0 - c[SIMILARITY_WEIGHT] * value_gap)
+    rate += cooperated * (c[TRUST_BUILD] * max(0.0, 1.0 - c[SIMILARITY_WEIGHT] * value_gap))
     return trust + min(1.0, rate) * (ceiling - trust)
 
 
@@ -409,26 +416,29 @@ def damage_decay(damage, scar, relationships, c):
 def update_trust(s, q, c):
     """Step 5: trust falls fast on violations, builds slowly on cooperation, is repaired."""
     familiarity = min(1.0, s.counters[L.CRISES_SEEN] / c[FAMILIARITY])
+    first, live, dst, values, cooperated = s.first, s.live, s.dst, s.values, s.cooperated
+    violated, trust, damage, scar = s.violated, s.trust, s.damage, s.scar
     for i in range(s.active.size):
         if not s.active[i]:
             continue
         reflection = q[L.REFLECTION] * s.reach[i]
         relationships = q[L.RELATIONSHIPS] * s.reach[i]
-        for e in range(s.first[i], s.first[i + 1]):
-            if not s.live[e]:
-                s.violated[e] = 0
+        own = values[i, 0]
+        for e in range(first[i], first[i + 1]):
+            if not live[e]:
+                violated[e] = 0
                 continue
-            if s.violated[e]:
-                s.trust[e], s.damage[e], s.scar[e] = trust_after_violation(
-                    s.trust[e], s.damage[e], s.scar[e], reflection, familiarity, c
+            if violated[e]:
+                trust[e], damage[e], scar[e] = trust_after_violation(
+                    trust[e], damage[e], scar[e], reflection, familiarity, c
                 )
-                s.violated[e] = 0
+                violated[e] = 0
             else:
-                gap = abs(s.values[i, 0] - s.values[s.dst[e], 0])
-                s.trust[e] = trust_after_cooperation(
-                    s.trust[e], s.damage[e], gap, relationships, s.cooperated[e], c
+                gap = abs(own - values[dst[e], 0])
+                trust[e] = trust_after_cooperation(
+                    trust[e], damage[e], gap, relationships, cooperated[e], c
                 )
-                s.damage[e] = damage_decay(s.damage[e], s.scar[e], relationships, c)
+                damage[e] = damage_decay(damage[e], scar[e], relationships, c)
 
 
 @njit(cache=True, inline="always")
@@ -483,20 +493,29 @@ def update_values(s, q, c, rng):
     ambition_core = s.alliance[L.AMBITION_CORE]
     ambition_strategy = s.alliance[L.AMBITION_STRATEGY]
     perceived = s.alliance[L.THETA_HAT]
+    first, live, dst, trust, values = s.first, s.live, s.dst, s.trust, s.values
+    threshold = c[INFLUENCE_TRUST]
+    bound = c[CONFIDENCE_BOUND]
     for i in range(n):
         if not s.active[i]:
             continue
         if s.degree[i] > 0:
             pull = c[CONVERGENCE] / s.degree[i]
-            for e in range(s.first[i], s.first[i + 1]):
-                if not s.live[e] or s.trust[e] <= c[INFLUENCE_TRUST]:
+            core = values[i, 0]
+            strategy = values[i, 1]
+            move_core = 0.0
+            move_strategy = 0.0
+            for e in range(first[i], first[i + 1]):
+                if not live[e] or trust[e] <= threshold:
                     continue
-                j = s.dst[e]
-                d0 = s.values[j, 0] - s.values[i, 0]
-                d1 = s.values[j, 1] - s.values[i, 1]
-                if math.sqrt(d0 * d0 + d1 * d1) < c[CONFIDENCE_BOUND]:
-                    delta[i, 0] += pull * s.trust[e] * d0
-                    delta[i, 1] += pull * s.trust[e] * d1
+                j = dst[e]
+                d0 = values[j, 0] - core
+                d1 = values[j, 1] - strategy
+                if math.sqrt(d0 * d0 + d1 * d1) < bound:
+                    move_core += pull * trust[e] * d0
+                    move_strategy += pull * trust[e] * d1
+            delta[i, 0] = move_core
+            delta[i, 1] = move_strategy
         anchor = c[ANCHORING] * q[L.SENSE_MAKING] * s.reach[i]
         delta[i, 0] += anchor * (ambition_core - s.values[i, 0])
         delta[i, 1] += anchor * (ambition_strategy - s.values[i, 1])
@@ -704,6 +723,7 @@ def dissatisfaction(s, q, c):
     n = s.active.size
     out = np.zeros(n)
     need = c[PERFORMANCE_NEED]
+    first, live, trust = s.first, s.live, s.trust
     for i in range(n):
         if not s.active[i]:
             continue
@@ -716,9 +736,9 @@ def dissatisfaction(s, q, c):
         paradox = q[L.PARADOX] * s.reach[i]
         pole_gap = abs(s.pole[i] - s.alliance[L.EFFORT_SPLIT]) * (1.0 - paradox)
         trust_total = 0.0
-        for e in range(s.first[i], s.first[i + 1]):
-            if s.live[e]:
-                trust_total += s.trust[e]
+        for e in range(first[i], first[i + 1]):
+            if live[e]:
+                trust_total += trust[e]
         mean_trust = trust_total / s.degree[i] if s.degree[i] > 0 else 0.0
         trust_gap = max(0.0, c[TRUST_NEED] - mean_trust) / c[TRUST_NEED]
         out[i] = (
@@ -788,10 +808,11 @@ def leadership_drift(s, q, c):
     n = s.active.size
     incoming = np.zeros(n)
     total = 0.0
-    for e in range(s.src.size):
-        if s.live[e]:
-            incoming[s.dst[e]] += s.trust[e]
-            total += s.trust[e]
+    live, dst, trust = s.live, s.dst, s.trust
+    for e in range(dst.size):
+        if live[e]:
+            incoming[dst[e]] += trust[e]
+            total += trust[e]
     g = q[L.CONCENTRATION]
     lead = s.counters[L.LEAD]
     share_total = 0.0
@@ -830,9 +851,10 @@ def mean_live_trust(s):
     """Mean trust over live ties (NaN when none)."""
     total = 0.0
     count = 0
-    for e in range(s.src.size):
-        if s.live[e]:
-            total += s.trust[e]
+    live, trust = s.live, s.trust
+    for e in range(trust.size):
+        if live[e]:
+            total += trust[e]
             count += 1
     return total / count if count > 0 else np.nan
 
