@@ -13,7 +13,6 @@ from typing import Any
 
 import mesa
 import networkx as nx
-import numba
 import numpy as np
 from mesa.datacollection import DataCollector
 from mesa.discrete_space import Network
@@ -85,33 +84,6 @@ def report_demand(model: AllianceModel) -> float:
 def report_perceived_demand(model: AllianceModel) -> float:
     """The alliance's perception of the demand."""
     return _series(model, L.S_PERCEIVED)
-
-
-_STEP_ENTRIES: dict[str, Any] = {}
-
-
-def step_kind(state: L.State, qualities: np.ndarray, consts: np.ndarray, rng: Any) -> str:
-    """A key naming the types of ``kernel.step``'s arguments (see :func:`compiled_step`)."""
-    arrays = (*state, qualities, consts)
-    layout = ",".join(
-        f"{a.dtype.str}{a.ndim}{a.flags.c_contiguous:d}{a.flags.writeable:d}" for a in arrays
-    )
-    return f"{layout};{type(rng.bit_generator).__name__}"
-
-
-def compiled_step(state: L.State, qualities: np.ndarray, consts: np.ndarray, rng: Any) -> Any:
-    """``kernel.step`` compiled for these arguments' types, to call without numba's dispatch.
-
-    Matching the types of the state's 30 arrays on every call costs about half a
-    small alliance's month, and Mesa steps one month per call; the types are
-    matched here once per kind of arguments instead.
-    """
-    kind = step_kind(state, qualities, consts, rng)
-    if kind not in _STEP_ENTRIES:
-        signature = tuple(numba.typeof(value) for value in (state, qualities, consts, rng))
-        entry = kernel.step.compile(signature)
-        _STEP_ENTRIES[kind] = entry if callable(entry) else kernel.step
-    return _STEP_ENTRIES[kind]
 
 
 MODEL_REPORTERS = {
@@ -225,7 +197,6 @@ class AllianceModel(mesa.Model):
         self._closures = int(state.counters[L.CLOSURES])
         self._active = int(state.counters[L.ACTIVE])
         self._recorded = self._recorded_row()
-        self._step_kind = step_kind(state, self._qualities, self._consts, self.rng)
         self.datacollector = DataCollector(model_reporters=MODEL_REPORTERS)
         self.datacollector.collect(self)
         self.running = True
@@ -273,11 +244,7 @@ class AllianceModel(mesa.Model):
         """Advance one month; does nothing once the alliance ended or reached its horizon."""
         if not self.running:
             return
-        state = self.kernel_state
-        step = _STEP_ENTRIES.get(self._step_kind) or compiled_step(
-            state, self._qualities, self._consts, self.rng
-        )
-        step(state, self._qualities, self._consts, self.rng)
+        kernel.step(self.kernel_state, self._qualities, self._consts, self.rng)
         self._sync_mesa()
         self._recorded = self._recorded_row()
         self.datacollector.collect(self)
@@ -340,7 +307,6 @@ class AllianceModel(mesa.Model):
         cursor = int(state.counters[L.SHOCK_CURSOR])
         schedule = np.concatenate((state.shocks[:cursor], row, state.shocks[cursor:]))
         self.kernel_state = state._replace(shocks=schedule)
-        self._step_kind = step_kind(self.kernel_state, self._qualities, self._consts, self.rng)
 
     # -- results -------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
