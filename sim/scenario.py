@@ -12,11 +12,12 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sim.constants import CONSTANTS_BY_NAME
-from sim.errors import InputError
+from sim.errors import InputError, check_keys, expect_string, expect_table
 
 QUALITIES: tuple[str, ...] = (
     "sense_making",
@@ -315,25 +316,9 @@ def _integer(source: str, key: str, value: Any, low: int, high: int) -> int:
     return int(number)
 
 
-def _table(source: str, key: str, value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ScenarioError(source, key, f"expected a table, got {type(value).__name__}")
-    return value
-
-
-def _check_keys(source: str, prefix: str, table: Mapping[str, Any], allowed: set[str]) -> None:
-    for key in table:
-        if key not in allowed:
-            full = f"{prefix}.{key}" if prefix else key
-            raise ScenarioError(
-                source, full, f"unknown key (allowed: {', '.join(sorted(allowed))})"
-            )
-
-
-def _string(source: str, key: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise ScenarioError(source, key, f"expected a string, got {type(value).__name__}")
-    return value
+_table = partial(expect_table, ScenarioError)
+_string = partial(expect_string, ScenarioError)
+_check_keys = partial(check_keys, ScenarioError)
 
 
 def _parse(data: Mapping[str, Any], source: str) -> ScenarioSpec:

@@ -13,9 +13,11 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from sim.errors import check_keys, expect_string, expect_table
 from sim.experiment.designs import planned_points
 from sim.experiment.models import resolve_model
 from sim.experiment.parameters import (
@@ -154,25 +156,9 @@ _DESIGN_KEYS = {"method", "samples", "common_random_numbers", "second_order", "n
 _RANGE_KEYS = {"min", "max", "levels", "integer"}
 
 
-def _check_keys(source: str, prefix: str, table: Mapping[str, Any], allowed: set[str]) -> None:
-    for key in table:
-        if key not in allowed:
-            full = f"{prefix}.{key}" if prefix else key
-            raise ExperimentError(
-                source, full, f"unknown key (allowed: {', '.join(sorted(allowed))})"
-            )
-
-
-def _table(source: str, key: str, value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ExperimentError(source, key, f"expected a table, got {type(value).__name__}")
-    return value
-
-
-def _string(source: str, key: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise ExperimentError(source, key, f"expected a string, got {type(value).__name__}")
-    return value
+_check_keys = partial(check_keys, ExperimentError)
+_table = partial(expect_table, ExperimentError)
+_string = partial(expect_string, ExperimentError)
 
 
 def _bool(source: str, key: str, value: Any) -> bool:
