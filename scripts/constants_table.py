@@ -1,4 +1,4 @@
-"""Print the Markdown table of the mechanism constants, from ``sim.constants.CONSTANTS``.
+"""Print the Markdown table of the mechanism constants, from ``sim.parameters.CONSTANTS``.
 
 Usage (from the repository root)::
 
@@ -6,7 +6,7 @@ Usage (from the repository root)::
     python scripts/constants_table.py --write   # replace it in docs/model.md
 
 The table lists every constant in the order of the kernel's constants array, with
-its group (the section comment it stands under in ``sim/constants.py``), default,
+its group (the section comment it stands under in ``sim/parameters.py``), default,
 allowed range, and its meaning and source. ``docs/model.md`` carries this output
 between its ``BEGIN/END CONSTANTS TABLE`` markers; a test checks that it is current.
 """
@@ -21,16 +21,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sim import constants as constants_module  # noqa: E402
-from sim.constants import CONSTANTS  # noqa: E402
+from sim import parameters as parameters_module  # noqa: E402
+from sim.parameters import CONSTANTS  # noqa: E402
 
 SECTION = re.compile(r"^\s*#\s*-+\s*(?P<title>[^-].*?)\s*-+\s*$")
-NAME = re.compile(r'^\s*Constant\(\s*"(?P<name>[a-z0-9_]+)"')
+NAME = re.compile(r'^\s*_constant\(\s*"(?P<name>[a-z0-9_]+)"')
 
 
 def groups() -> dict[str, str]:
-    """Each constant's group: the section comment above it in ``sim/constants.py``."""
-    source = Path(constants_module.__file__).read_text(encoding="utf-8")
+    """Each constant's group: the section comment above it in ``sim/parameters.py``."""
+    source = Path(parameters_module.__file__).read_text(encoding="utf-8")
     current = ""
     found: dict[str, str] = {}
     for line in source.splitlines():

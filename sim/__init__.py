@@ -1,42 +1,45 @@
 """alliance-sim: how values-driven alliances survive crises, and how leadership shapes that.
 
-The public API:
+The public API (each name is imported on first use, so ``import sim`` costs little):
 
-- :class:`AllianceModel` and :class:`Member`: the Mesa model and its agents;
-- :class:`ScenarioSpec` and :func:`load_preset`: scenarios;
+- :class:`AllianceModel`, :class:`AllianceScenario` and :class:`Member`: the Mesa
+  model, its parameters as a Mesa ``Scenario``, and its agents;
+- :class:`ScenarioSpec` and :func:`load_preset`: scenario files;
 - :func:`simulate`: one whole run through the compiled kernel;
-- :func:`sweep`: a parameter sweep into a results store.
+- :func:`sweep`: a parameter sweep into a results store;
+- :data:`QUALITIES`: the nine leadership qualities.
 """
 
+from __future__ import annotations
+
+import importlib
 from typing import Any
 
 __version__ = "0.1.0"
 
-from sim.scenario import QUALITIES, ScenarioError, ScenarioSpec, load_preset
-from sim.simulate import simulate
-from sim.sweep import sweep
+_EXPORTS: dict[str, str] = {
+    "AllianceModel": "sim.model.model",
+    "Member": "sim.model.agents",
+    "simulate": "sim.model.simulation",
+    "ScenarioError": "sim.scenario",
+    "ScenarioSpec": "sim.scenario",
+    "load_preset": "sim.scenario",
+    "sweep": "sim.sweeps.run",
+    "QUALITIES": "sim.names",
+}
 
-__all__ = [
-    "QUALITIES",
-    "AllianceModel",
-    "Member",
-    "ScenarioError",
-    "ScenarioSpec",
-    "__version__",
-    "load_preset",
-    "simulate",
-    "sweep",
-]
+__all__ = [*_EXPORTS, "__version__"]
 
 
 def __getattr__(name: str) -> Any:
-    """Import the Mesa face on first use: commands that never build a Mesa model skip Mesa."""
-    if name == "AllianceModel":
-        from sim.model import AllianceModel
+    """Import a public name's module on first use."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
-        return AllianceModel
-    if name == "Member":
-        from sim.agents import Member
 
-        return Member
-    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,7 +1,13 @@
-"""Bad-input errors: one line naming the source (file or flag) and the key."""
+"""Bad-input errors and the checks that raise them: one line naming the source and the key.
+
+Every check of user input (scenario files, experiment files, command-line flags, store
+folders) raises an :class:`InputError` (or a subclass), whose text is one line
+``SOURCE: key: problem``; the command line prints it and exits with code 2.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +35,62 @@ def expect_string(error: type[InputError], source: str, key: str, value: Any) ->
     if not isinstance(value, str):
         raise error(source, key, f"expected a string, got {type(value).__name__}")
     return value
+
+
+def expect_bool(error: type[InputError], source: str, key: str, value: Any) -> bool:
+    """``value`` if it is ``true`` or ``false``, else ``error`` naming ``key``."""
+    if not isinstance(value, bool):
+        raise error(source, key, f"expected true or false, got {value!r}")
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    kind = type(value).__module__ == "numpy" and getattr(value, "dtype", None)
+    return bool(kind) and value.dtype.kind in "iuf"
+
+
+def show_number(value: float) -> str:
+    """A number as people write it: whole numbers without a decimal point, others as ``%g``."""
+    if math.isfinite(value) and float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:g}"
+
+
+def expect_number(
+    error: type[InputError],
+    source: str,
+    key: str,
+    value: Any,
+    low: float = -math.inf,
+    high: float = math.inf,
+    *,
+    integer: bool = False,
+) -> float | int:
+    """``value`` as a finite float in ``[low, high]`` (an int when ``integer``).
+
+    Python and numpy numbers are accepted, booleans are not; an integer must be a
+    whole number (``3.0`` is accepted as 3).
+    """
+    if not _is_number(value):
+        raise error(source, key, f"expected a number, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise error(source, key, f"expected a finite number, got {number}")
+    if not low <= number <= high:
+        raise error(
+            source,
+            key,
+            f"{show_number(number)} is out of range [{show_number(low)}, {show_number(high)}]",
+        )
+    if integer:
+        if number != int(number):
+            raise error(source, key, f"expected a whole number, got {show_number(number)}")
+        return int(number)
+    return number
 
 
 def check_keys(

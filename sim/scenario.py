@@ -1,13 +1,13 @@
 """Scenario specifications: frozen dataclasses, TOML loading, validation, dotted overrides.
 
 A scenario file (``scenarios/NAME.toml``) describes one alliance, its leadership
-and the crises it meets. Validation happens here and only here: every problem is
-raised as :class:`ScenarioError` with one line naming the file and the key.
+and the crises it meets. Its numeric keys, their defaults and bounds come from the
+parameter table (:mod:`sim.parameters`); every problem is raised as
+:class:`ScenarioError` with one line naming the file and the key.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -16,39 +16,33 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sim.constants import CONSTANTS_BY_NAME
-from sim.errors import InputError, check_keys, expect_string, expect_table
-
-QUALITIES: tuple[str, ...] = (
-    "sense_making",
-    "questioning_patterns",
-    "global_view",
-    "analytical_view",
-    "relationships",
-    "resilience_building",
-    "change_awareness",
-    "paradox_navigation",
-    "reflection",
+from sim.errors import InputError, check_keys, expect_number, expect_string, expect_table
+from sim.names import LEADERSHIP_KEYS, QUALITIES, SHOCK_KINDS
+from sim.parameters import (
+    BY_KEY,
+    CONSTANTS_BY_NAME,
+    KEYWORDS,
+    MAX_HORIZON,
+    RULES,
+    SCENARIO_PARAMETERS,
+    default,
 )
-"""The nine leadership qualities, in their canonical order."""
 
-LEADERSHIP_KEYS: tuple[str, ...] = (*QUALITIES, "concentration")
-SHOCK_KINDS: tuple[str, ...] = ("global", "local", "relational", "regime_shift", "leader_exit")
-
-#: Model keyword parameter -> dotted scenario key.
-PARAMETER_KEYS: dict[str, str] = {
-    **{name: f"leadership.{name}" for name in LEADERSHIP_KEYS},
-    "members": "alliance.members",
-    "factions": "alliance.factions",
-    "value_distance": "alliance.value_distance",
-    "mean_degree": "alliance.mean_degree",
-    "cross_faction_share": "alliance.cross_faction_share",
-    "shock_rate": "shocks.rate",
-    "horizon": "horizon",
-}
-
-MAX_MEMBERS = 100_000
-MAX_HORIZON = 100_000
+__all__ = [
+    "LEADERSHIP_KEYS",
+    "QUALITIES",
+    "SHOCK_KINDS",
+    "AllianceSpec",
+    "LeadershipSpec",
+    "ScenarioError",
+    "ScenarioSpec",
+    "ShockEvent",
+    "ShockSpec",
+    "load_file",
+    "load_preset",
+    "scenarios_dir",
+    "shipped_scenarios",
+]
 
 
 def scenarios_dir() -> Path:
@@ -64,7 +58,7 @@ class ScenarioError(InputError):
 
 
 # ----------------------------------------------------------------------------------------
-# Dataclasses
+# Dataclasses (defaults from the parameter table)
 # ----------------------------------------------------------------------------------------
 
 
@@ -72,27 +66,27 @@ class ScenarioError(InputError):
 class AllianceSpec:
     """Size and structure of the founding alliance."""
 
-    members: int = 12
-    factions: int = 3
-    value_distance: float = 0.3
-    mean_degree: float = 8.0
-    cross_faction_share: float = 0.25
+    members: int = default("alliance.members")
+    factions: int = default("alliance.factions")
+    value_distance: float = default("alliance.value_distance")
+    mean_degree: float = default("alliance.mean_degree")
+    cross_faction_share: float = default("alliance.cross_faction_share")
 
 
 @dataclass(frozen=True)
 class LeadershipSpec:
     """The nine leadership qualities (each in [0, 1]) and how concentrated leadership is."""
 
-    sense_making: float = 0.5
-    questioning_patterns: float = 0.5
-    global_view: float = 0.5
-    analytical_view: float = 0.5
-    relationships: float = 0.5
-    resilience_building: float = 0.5
-    change_awareness: float = 0.5
-    paradox_navigation: float = 0.5
-    reflection: float = 0.5
-    concentration: float = 0.0
+    sense_making: float = default("leadership.sense_making")
+    questioning_patterns: float = default("leadership.questioning_patterns")
+    global_view: float = default("leadership.global_view")
+    analytical_view: float = default("leadership.analytical_view")
+    relationships: float = default("leadership.relationships")
+    resilience_building: float = default("leadership.resilience_building")
+    change_awareness: float = default("leadership.change_awareness")
+    paradox_navigation: float = default("leadership.paradox_navigation")
+    reflection: float = default("leadership.reflection")
+    concentration: float = default("leadership.concentration")
 
     def qualities(self) -> tuple[float, ...]:
         """The nine qualities in canonical order."""
@@ -121,7 +115,7 @@ DEFAULT_MIX: tuple[tuple[str, float], ...] = (
 class ShockSpec:
     """Random crises (Poisson ``rate`` per month, kinds by ``mix``) and scheduled ``events``."""
 
-    rate: float = 0.055
+    rate: float = default("shocks.rate")
     mix: tuple[tuple[str, float], ...] = DEFAULT_MIX
     events: tuple[ShockEvent, ...] = ()
 
@@ -139,7 +133,7 @@ class ScenarioSpec:
 
     name: str = "baseline"
     description: str = ""
-    horizon: int = 180
+    horizon: int = default("horizon")
     alliance: AllianceSpec = field(default_factory=AllianceSpec)
     leadership: LeadershipSpec = field(default_factory=LeadershipSpec)
     shocks: ShockSpec = field(default_factory=ShockSpec)
@@ -150,14 +144,7 @@ class ScenarioSpec:
     def to_dict(self) -> dict[str, Any]:
         """The scenario as a TOML-shaped dict (round-trips through :meth:`from_dict`)."""
         shocks: dict[str, Any] = {"rate": self.shocks.rate, "mix": dict(self.shocks.mix)}
-        events = []
-        for event in self.shocks.events:
-            item: dict[str, Any] = {"kind": event.kind, "at": event.at}
-            if event.severity is not None:
-                item["severity"] = event.severity
-            if event.member is not None:
-                item["member"] = event.member
-            events.append(item)
+        events = [_event_dict(event) for event in self.shocks.events]
         if events:
             shocks["events"] = events
         return {
@@ -189,20 +176,18 @@ class ScenarioSpec:
         """A new spec with model keyword parameters (``relationships=0.9``, ``shock_rate=0``)."""
         overrides = {}
         for name, value in params.items():
-            if name not in PARAMETER_KEYS:
+            if name not in KEYWORDS:
                 raise ScenarioError("parameters", name, "unknown model parameter")
-            overrides[PARAMETER_KEYS[name]] = value
+            overrides[KEYWORDS[name]] = value
         return self.with_overrides(overrides, source="parameters")
 
     def get(self, dotted: str) -> Any:
-        """The value at a dotted key (``"alliance.members"``)."""
+        """The value at a dotted key (``"alliance.members"``); a constant's default if unset."""
         data: Any = self.to_dict()
         for part in dotted.split("."):
             if not isinstance(data, dict) or part not in data:
-                if dotted.startswith("constants."):
-                    name = dotted.split(".", 1)[1]
-                    if name in CONSTANTS_BY_NAME:
-                        return CONSTANTS_BY_NAME[name].default
+                if dotted in BY_KEY:
+                    return BY_KEY[dotted].default
                 raise ScenarioError(self.source, dotted, "no such key")
             data = data[part]
         return data
@@ -210,6 +195,15 @@ class ScenarioSpec:
     def constants_dict(self) -> dict[str, float]:
         """The scenario's constant overrides by name."""
         return dict(self.constants)
+
+
+def _event_dict(event: ShockEvent) -> dict[str, Any]:
+    item: dict[str, Any] = {"kind": event.kind, "at": event.at}
+    if event.severity is not None:
+        item["severity"] = event.severity
+    if event.member is not None:
+        item["member"] = event.member
+    return item
 
 
 # ----------------------------------------------------------------------------------------
@@ -229,10 +223,14 @@ def load_file(path: str | os.PathLike[str]) -> ScenarioSpec:
     """Load and validate one scenario file."""
     path = Path(path)
     source = str(path)
+    if path.exists() and not path.is_file():
+        raise ScenarioError(source, None, "not a regular file")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(source, None, "file not found") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(source, None, "not a UTF-8 text file") from None
     except OSError as err:
         raise ScenarioError(source, None, f"cannot read file ({err.strerror})") from None
     try:
@@ -288,136 +286,85 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None
     node[last] = value
 
 
-def _number(source: str, key: str, value: Any, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        try:  # numpy scalars from sampled designs
-            import numpy as np
-
-            if isinstance(value, np.integer | np.floating) and not isinstance(value, np.bool_):
-                value = float(value)
-            else:
-                raise TypeError
-        except TypeError:
-            raise ScenarioError(
-                source, key, f"expected a number, got {type(value).__name__} {value!r}"
-            ) from None
-    value = float(value)
-    if not math.isfinite(value):
-        raise ScenarioError(source, key, f"expected a finite number, got {value}")
-    if not low <= value <= high:
-        raise ScenarioError(source, key, f"{value:g} is out of range [{low:g}, {high:g}]")
-    return value
-
-
-def _integer(source: str, key: str, value: Any, low: int, high: int) -> int:
-    number = _number(source, key, value, low, high)
-    if number != int(number):
-        raise ScenarioError(source, key, f"expected a whole number, got {number:g}")
-    return int(number)
-
-
 _table = partial(expect_table, ScenarioError)
 _string = partial(expect_string, ScenarioError)
 _check_keys = partial(check_keys, ScenarioError)
+_TOP_KEYS = {"name", "description", "horizon", "alliance", "leadership", "shocks", "constants"}
+
+
+def _section_values(source: str, data: Mapping[str, Any], section: str) -> dict[str, Any]:
+    """The table's numeric keys of ``section`` (``""`` = top level), checked, defaults filled."""
+    table = _table(source, section, data.get(section, {})) if section else data
+    names = {p.name for p in SCENARIO_PARAMETERS if p.section == section}
+    if section in ("alliance", "leadership"):
+        _check_keys(source, section, table, names)
+    return {
+        parameter.name: parameter.check(
+            table.get(parameter.name, parameter.default), source, error=ScenarioError
+        )
+        for parameter in SCENARIO_PARAMETERS
+        if parameter.section == section
+    }
+
+
+def _constants(source: str, data: Mapping[str, Any]) -> tuple[tuple[str, float], ...]:
+    table = _table(source, "constants", data.get("constants", {}))
+    constants = []
+    for name, value in table.items():
+        parameter = CONSTANTS_BY_NAME.get(name)
+        if parameter is None:
+            raise ScenarioError(
+                source, f"constants.{name}", "unknown constant (see docs/model.md for the list)"
+            )
+        constants.append((name, float(parameter.check(value, source, error=ScenarioError))))
+    return tuple(sorted(constants))
+
+
+def check_rules(source: str, values: Mapping[str, Any], error: type[InputError]) -> None:
+    """Raise ``error`` when dotted-key ``values`` break a rule of :data:`RULES` (``a <= b``)."""
+    for first, second in RULES:
+        low = values.get(first, BY_KEY[first].default)
+        high = values.get(second, BY_KEY[second].default)
+        if low > high:
+            raise error(source, first, f"{low:g} must not exceed {second} ({high:g})")
 
 
 def _parse(data: Mapping[str, Any], source: str) -> ScenarioSpec:
     data = _table(source, "(top level)", data)
-    _check_keys(
-        source,
-        "",
-        data,
-        {"name", "description", "horizon", "alliance", "leadership", "shocks", "constants"},
-    )
+    _check_keys(source, "", data, _TOP_KEYS)
     default_name = Path(source).stem if source.endswith(".toml") else "custom"
-    name = _string(source, "name", data.get("name", default_name))
-    description = _string(source, "description", data.get("description", ""))
-    horizon = _integer(source, "horizon", data.get("horizon", 180), 1, MAX_HORIZON)
-
-    alliance_in = _table(source, "alliance", data.get("alliance", {}))
-    _check_keys(source, "alliance", alliance_in, {f.name for f in fields(AllianceSpec)})
-    base = AllianceSpec()
-    members = _integer(
-        source, "alliance.members", alliance_in.get("members", base.members), 3, MAX_MEMBERS
-    )
-    factions = _integer(
-        source, "alliance.factions", alliance_in.get("factions", base.factions), 1, members
-    )
-    alliance = AllianceSpec(
-        members=members,
-        factions=factions,
-        value_distance=_number(
-            source,
-            "alliance.value_distance",
-            alliance_in.get("value_distance", base.value_distance),
-            0.0,
-            1.0,
-        ),
-        mean_degree=_number(
-            source,
-            "alliance.mean_degree",
-            alliance_in.get("mean_degree", base.mean_degree),
-            1.0,
-            float(MAX_MEMBERS),
-        ),
-        cross_faction_share=_number(
-            source,
-            "alliance.cross_faction_share",
-            alliance_in.get("cross_faction_share", base.cross_faction_share),
-            0.0,
-            1.0,
-        ),
-    )
-
-    leadership_in = _table(source, "leadership", data.get("leadership", {}))
-    _check_keys(source, "leadership", leadership_in, set(LEADERSHIP_KEYS))
-    leadership = LeadershipSpec(
-        **{
-            key: _number(source, f"leadership.{key}", leadership_in.get(key, 0.5), 0.0, 1.0)
-            for key in QUALITIES
+    top = _section_values(source, data, "")
+    alliance = AllianceSpec(**_section_values(source, data, "alliance"))
+    leadership = LeadershipSpec(**_section_values(source, data, "leadership"))
+    constants = _constants(source, data)
+    check_rules(
+        source,
+        {
+            "alliance.factions": alliance.factions,
+            "alliance.members": alliance.members,
+            **{f"constants.{name}": value for name, value in constants},
         },
-        concentration=_number(
-            source, "leadership.concentration", leadership_in.get("concentration", 0.0), 0.0, 1.0
-        ),
+        ScenarioError,
     )
-
-    shocks = _parse_shocks(source, _table(source, "shocks", data.get("shocks", {})), members)
-
-    constants_in = _table(source, "constants", data.get("constants", {}))
-    constants = []
-    for key, value in constants_in.items():
-        spec = CONSTANTS_BY_NAME.get(key)
-        if spec is None:
-            raise ScenarioError(
-                source, f"constants.{key}", "unknown constant (see docs/model.md for the list)"
-            )
-        constants.append((key, _number(source, f"constants.{key}", value, spec.low, spec.high)))
-    constants.sort()
-    values = dict(constants)
-    jump_low = values.get("regime_jump_min", CONSTANTS_BY_NAME["regime_jump_min"].default)
-    jump_high = values.get("regime_jump_max", CONSTANTS_BY_NAME["regime_jump_max"].default)
-    if jump_low > jump_high:
-        raise ScenarioError(source, "constants.regime_jump_min", "must not exceed regime_jump_max")
-
     return ScenarioSpec(
-        name=name,
-        description=description,
-        horizon=horizon,
+        name=_string(source, "name", data.get("name", default_name)),
+        description=_string(source, "description", data.get("description", "")),
+        horizon=top["horizon"],
         alliance=alliance,
         leadership=leadership,
-        shocks=shocks,
-        constants=tuple(constants),
+        shocks=_parse_shocks(source, _table(source, "shocks", data.get("shocks", {})), alliance),
+        constants=constants,
         source=source,
     )
 
 
-def _parse_shocks(source: str, table: Mapping[str, Any], members: int) -> ShockSpec:
+def _parse_shocks(source: str, table: Mapping[str, Any], alliance: AllianceSpec) -> ShockSpec:
     _check_keys(source, "shocks", table, {"rate", "mix", "events"})
-    rate = _number(source, "shocks.rate", table.get("rate", ShockSpec.rate), 0.0, 10.0)
+    rate = _section_values(source, {"shocks": table}, "shocks")["rate"]
     mix_in = _table(source, "shocks.mix", table.get("mix", dict(DEFAULT_MIX)))
     _check_keys(source, "shocks.mix", mix_in, set(SHOCK_KINDS))
     mix = tuple(
-        (kind, _number(source, f"shocks.mix.{kind}", mix_in[kind], 0.0, 1e6))
+        (kind, float(_weight(source, f"shocks.mix.{kind}", mix_in[kind])))
         for kind in SHOCK_KINDS
         if kind in mix_in
     )
@@ -428,30 +375,46 @@ def _parse_shocks(source: str, table: Mapping[str, Any], members: int) -> ShockS
         raise ScenarioError(
             source, "shocks.events", "expected an array of tables ([[shocks.events]])"
         )
-    events = []
-    for index, item in enumerate(events_in):
-        key = f"shocks.events[{index}]"
-        item = _table(source, key, item)
-        _check_keys(source, key, item, {"kind", "at", "severity", "member"})
-        if "kind" not in item:
-            raise ScenarioError(
-                source, f"{key}.kind", "missing (one of " + ", ".join(SHOCK_KINDS) + ")"
+    events = tuple(
+        _parse_event(source, f"shocks.events[{index}]", item, alliance.members)
+        for index, item in enumerate(events_in)
+    )
+    return ShockSpec(rate=float(rate), mix=mix, events=events)
+
+
+def _weight(source: str, key: str, value: Any) -> float:
+    return float(expect_number(ScenarioError, source, key, value, 0.0, 1e6))
+
+
+def _parse_event(source: str, key: str, item: Any, members: int) -> ShockEvent:
+    item = _table(source, key, item)
+    _check_keys(source, key, item, {"kind", "at", "severity", "member"})
+    if "kind" not in item:
+        raise ScenarioError(
+            source, f"{key}.kind", "missing (one of " + ", ".join(SHOCK_KINDS) + ")"
+        )
+    kind = _string(source, f"{key}.kind", item["kind"])
+    if kind not in SHOCK_KINDS:
+        raise ScenarioError(
+            source, f"{key}.kind", f"unknown kind '{kind}' (one of {', '.join(SHOCK_KINDS)})"
+        )
+    if "at" not in item:
+        raise ScenarioError(source, f"{key}.at", "missing (the month of the event)")
+    at = int(
+        expect_number(ScenarioError, source, f"{key}.at", item["at"], 1, MAX_HORIZON, integer=True)
+    )
+    severity = item.get("severity")
+    if severity is not None:
+        severity = float(
+            expect_number(ScenarioError, source, f"{key}.severity", severity, 0.0, 1.0)
+        )
+    member = item.get("member")
+    if member is not None:
+        if kind != "local":
+            raise ScenarioError(source, f"{key}.member", "only local events name a member")
+        member = int(
+            expect_number(
+                ScenarioError, source, f"{key}.member", member, 0, members - 1, integer=True
             )
-        kind = _string(source, f"{key}.kind", item["kind"])
-        if kind not in SHOCK_KINDS:
-            raise ScenarioError(
-                source, f"{key}.kind", f"unknown kind '{kind}' (one of {', '.join(SHOCK_KINDS)})"
-            )
-        if "at" not in item:
-            raise ScenarioError(source, f"{key}.at", "missing (the month of the event)")
-        at = _integer(source, f"{key}.at", item["at"], 1, MAX_HORIZON)
-        severity = item.get("severity")
-        if severity is not None:
-            severity = _number(source, f"{key}.severity", severity, 0.0, 1.0)
-        member = item.get("member")
-        if member is not None:
-            if kind != "local":
-                raise ScenarioError(source, f"{key}.member", "only local events name a member")
-            member = _integer(source, f"{key}.member", member, 0, members - 1)
-        events.append(ShockEvent(kind=kind, at=at, severity=severity, member=member))
-    return ShockSpec(rate=rate, mix=mix, events=tuple(events))
+        )
+    return ShockEvent(kind=kind, at=at, severity=severity, member=member)

@@ -8,6 +8,6 @@ import pytest
 @pytest.fixture(scope="session")
 def validation_results():
     """The five calibration targets, run once (about half a minute)."""
-    from sim.validate import validate
+    from sim.validation.targets import validate
 
     return {result.number: result for result in validate()}

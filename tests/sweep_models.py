@@ -44,49 +44,6 @@ def flaky(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
     return {"score": float(x + rng.random())}
 
 
-def fake_simulate(preset: Any, rng: int, record_every: int = 0) -> dict[str, Any]:
-    """Stands in for the alliance model's ``simulate``: same result shape, cheap."""
-    generator = np.random.default_rng(rng)
-    relationships = preset.leadership.relationships
-    members = preset.alliance.members
-    lifetime = int(generator.integers(1, preset.horizon + 1))
-    survived = bool(generator.random() < relationships)
-    crises = []
-    for episode in range(int(generator.integers(0, 4))):
-        crises.append(
-            {
-                "start": 10 * episode,
-                "end": None if episode == 2 else 10 * episode + 3,
-                "kind": "global",
-                "robustness": float(generator.random()),
-                "recovered": bool(generator.random() < 0.5),
-                "recovery_time": None if episode == 1 else episode + 1,
-            }
-        )
-    result: dict[str, Any] = {
-        "survived": survived,
-        "outcome": "recovery" if survived else "collapse",
-        "lifetime": lifetime,
-        "founding_members": members,
-        "final_members": int(generator.integers(0, members + 1)),
-        "seed": rng,
-        "metrics": {
-            "crises": len(crises),
-            "worst_robustness": min((c["robustness"] for c in crises), default=None),
-            "mean_trust": float(generator.random()),
-        },
-        "crises": crises,
-    }
-    if record_every > 0:
-        steps = np.arange(0, lifetime + 1, record_every, dtype=np.int64)
-        result["series"] = {
-            "step": steps,
-            "performance": generator.random(len(steps)),
-            "active_members": np.full(len(steps), float(members)),
-        }
-    return result
-
-
 class Walker(mesa.Model):
     """A Mesa model: a random walk that stops at a bound."""
 

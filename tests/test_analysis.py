@@ -21,9 +21,10 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats
 
-from sim import analysis, plots, style
+from sim import analysis
 from sim.analysis import SensitivityError, SensitivityWarning
-from sim.report import export_csv, write_report
+from sim.figures import plots, style
+from sim.figures.report import export_csv, write_report
 
 matplotlib.use("Agg")
 
@@ -141,7 +142,7 @@ def alliance_runs(design: pd.DataFrame, horizon: int = 60, seed: int = 3) -> pd.
     frame = design[["run_id", "point_id", "replicate", "seed"]].copy()
     frame.insert(3, "status", "ok")
     for column in design.columns:
-        if column not in analysis.DESIGN_KEYS:
+        if column not in analysis.DESIGN_COLUMNS:
             frame[column] = design[column]
     frame["survived"] = survived
     frame["outcome"] = outcome

@@ -8,8 +8,9 @@ import pytest
 import solara
 
 from sim import app
-from sim.lessons import LESSONS, lesson_for
-from sim.scenario import LEADERSHIP_KEYS, QUALITIES, shipped_scenarios
+from sim.app.lessons import LESSONS, lesson_for
+from sim.names import LEADERSHIP_KEYS, QUALITIES
+from sim.scenario import shipped_scenarios
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Real-browser tests of the teaching demo in headless Chromium.
 
-The demo server runs as ``alliance-sim demo`` would run it (:func:`sim.demo.server_command`:
+The demo server runs as ``alliance-sim demo`` would run it (:func:`sim.app.server.server_command`:
 production mode, offline CDN cache) on a free 127.0.0.1 port; Playwright drives Debian's
 ``/usr/bin/chromium``. With ``CI=true`` these tests must run: a missing browser fails them.
 Elsewhere they skip with a note on how to install it.
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sim.demo import HOST, missing_assets, server_command, server_env, warm_up
+from sim.app.server import HOST, missing_assets, server_command, server_env, warm_up
 
 pytestmark = pytest.mark.browser
 

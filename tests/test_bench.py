@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from sim import bench
+from sim.bench import run as bench
 
 
 def test_bench_simulate_tiny() -> None:
@@ -56,10 +56,10 @@ def test_check_targets_compares_each_figure() -> None:
 
 
 def test_bench_command_is_registered() -> None:
-    from sim.cli_bench import add_bench_commands, cmd_bench
+    from sim.cli.bench import add_commands, cmd_bench
 
     parser = argparse.ArgumentParser()
-    add_bench_commands(parser.add_subparsers())
+    add_commands(parser.add_subparsers())
     args = parser.parse_args(["bench", "--json"])
     assert args.json is True and args.quick is False
     assert args.handler is cmd_bench

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from sim import cli, simulate
-from sim.validate import TargetResult
+from sim.validation.targets import TargetResult
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -94,10 +94,10 @@ def test_bad_scenario_file_in_a_subprocess_has_no_traceback(tmp_path):
 def test_validate_reports_and_sets_exit_code(monkeypatch, capsys):
     passing = TargetResult(1, "a", "criterion a", "measured a", True)
     failing = TargetResult(2, "b", "criterion b", "measured b", False)
-    monkeypatch.setattr("sim.validate.TARGETS", (lambda: passing,))
+    monkeypatch.setattr("sim.validation.targets.TARGETS", (lambda: passing,))
     assert cli.main(["validate"]) == 0
     assert "[PASS] target 1: a" in capsys.readouterr().out
-    monkeypatch.setattr("sim.validate.TARGETS", (lambda: passing, lambda: failing))
+    monkeypatch.setattr("sim.validation.targets.TARGETS", (lambda: passing, lambda: failing))
     assert cli.main(["validate", "--json"]) == 1
     payload = json.loads(capsys.readouterr().out)
     assert payload["passed"] is False and len(payload["targets"]) == 2

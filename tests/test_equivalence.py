@@ -14,9 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.model import AllianceModel
-from sim.scenario import QUALITIES, shipped_scenarios
-from sim.simulate import prepare, resolve_spec, simulate
+from sim.model.model import AllianceModel
+from sim.model.prepare import prepare, resolve_spec
+from sim.model.simulation import simulate
+from sim.names import QUALITIES
+from sim.scenario import shipped_scenarios
 
 REPORTED = ("performance", "mean_trust", "active_members")
 """DataCollector columns compared with the kernel's series."""

@@ -11,13 +11,12 @@ from sim.experiment import (
     ExperimentError,
     build_design,
     design_seed,
-    in_shard,
     load_experiment,
     parse_experiment,
-    parse_shard,
     point_id,
     run_seed,
 )
+from sim.sweeps.plan import in_shard, parse_shard
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = Path(__file__).resolve().parent / "sweep_models.py"

@@ -5,59 +5,60 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.constants import CONSTANTS, DEFAULTS, constants_array
+from sim.kernel import capacity, leadership, membership, strategy, ties
 from sim.kernel import layout as L
-from sim.kernel import mechanisms as M
 from sim.kernel.network import directed_edges, draw_open_triads, draw_ties
-from sim.simulate import prepare, resolve_spec
+from sim.model.prepare import constants_array, prepare, resolve_spec
+from sim.parameters import CONSTANT_DEFAULTS as DEFAULTS
+from sim.parameters import CONSTANTS
 
 C = constants_array()
 
 
 def test_cooperation_probability_by_hand():
     # coop_base + coop_trust T - coop_stress stress = 0.7 + 0.3 * 0.5 - 0.9 * 0.2
-    assert M.cooperation_probability(0.5, 0.2, C) == pytest.approx(0.67)
-    assert M.cooperation_probability(1.0, 0.0, C) == pytest.approx(0.99)  # capped
-    assert M.cooperation_probability(0.0, 1.0, C) == pytest.approx(0.01)  # floored
+    assert ties.cooperation_probability(0.5, 0.2, C) == pytest.approx(0.67)
+    assert ties.cooperation_probability(1.0, 0.0, C) == pytest.approx(0.99)  # capped
+    assert ties.cooperation_probability(0.0, 1.0, C) == pytest.approx(0.01)  # floored
 
 
 def test_blame_probability_falls_with_analytical_view():
-    assert M.blame_probability(0.0, C) == pytest.approx(0.3)
-    assert M.blame_probability(1.0, C) == pytest.approx(0.3 * (1 - 0.8))
+    assert ties.blame_probability(0.0, C) == pytest.approx(0.3)
+    assert ties.blame_probability(1.0, C) == pytest.approx(0.3 * (1 - 0.8))
 
 
 def test_trust_violation_is_fast_and_leaves_damage_and_scar():
-    trust, damage, scar = M.trust_after_violation(0.6, 0.0, 0.0, 0.0, 0.0, C)
+    trust, damage, scar = ties.trust_after_violation(0.6, 0.0, 0.0, 0.0, 0.0, C)
     assert trust == pytest.approx(0.6 * (1 - 0.35))
     assert damage == pytest.approx(0.2)
     assert scar == pytest.approx(0.03)
     # reflection in a familiar situation halves the loss at most
-    trust, _, _ = M.trust_after_violation(0.6, 0.0, 0.0, 1.0, 1.0, C)
+    trust, _, _ = ties.trust_after_violation(0.6, 0.0, 0.0, 1.0, 1.0, C)
     assert trust == pytest.approx(0.6 * (1 - 0.35 * 0.5))
     # trust never exceeds the ceiling 1 - damage
-    trust, damage, _ = M.trust_after_violation(0.95, 0.5, 0.0, 0.0, 0.0, C)
+    trust, damage, _ = ties.trust_after_violation(0.95, 0.5, 0.0, 0.0, 0.0, C)
     assert trust == pytest.approx(1 - damage)
 
 
 def test_trust_builds_slowly_toward_the_ceiling():
     # rate = trust_repair rel + trust_build (1 - similarity_weight gap) = 0.03 * 0.5 + 0.04 * 0.9
-    trust = M.trust_after_cooperation(0.4, 0.2, 0.1, 0.5, True, C)
+    trust = ties.trust_after_cooperation(0.4, 0.2, 0.1, 0.5, True, C)
     assert trust == pytest.approx(0.4 + (0.015 + 0.036) * (0.8 - 0.4))
     # no delivery: repair only
-    trust = M.trust_after_cooperation(0.4, 0.2, 0.1, 0.5, False, C)
+    trust = ties.trust_after_cooperation(0.4, 0.2, 0.1, 0.5, False, C)
     assert trust == pytest.approx(0.4 + 0.015 * 0.4)
-    assert M.trust_after_cooperation(0.9, 0.2, 0.0, 1.0, True, C) == pytest.approx(0.8)
+    assert ties.trust_after_cooperation(0.9, 0.2, 0.0, 1.0, True, C) == pytest.approx(0.8)
 
 
 def test_damage_decays_toward_the_scar():
     # D - damage_decay (0.2 + 0.8 rel)(D - scar) = 0.5 - 0.1 * 0.6 * 0.4
-    assert M.damage_decay(0.5, 0.1, 0.5, C) == pytest.approx(0.5 - 0.024)
-    assert M.damage_decay(0.1, 0.1, 1.0, C) == pytest.approx(0.1)
+    assert ties.damage_decay(0.5, 0.1, 0.5, C) == pytest.approx(0.5 - 0.024)
+    assert ties.damage_decay(0.1, 0.1, 1.0, C) == pytest.approx(0.1)
 
 
 def test_member_performance_by_hand():
-    assert M.member_performance(0.8, 0.5, 1.0) == pytest.approx(0.8 * 0.7 * 1.0)
-    assert M.member_performance(0.8, 0.5, 0.0) == pytest.approx(0.8 * 0.7 * 0.5)
+    assert capacity.member_performance(0.8, 0.5, 1.0) == pytest.approx(0.8 * 0.7 * 1.0)
+    assert capacity.member_performance(0.8, 0.5, 0.0) == pytest.approx(0.8 * 0.7 * 0.5)
 
 
 @pytest.mark.parametrize(
@@ -101,16 +102,16 @@ def _founded(**params):
 def test_leadership_reach_by_hand():
     run = _founded(concentration=0.0)
     s, q, c = run.state, run.qualities, run.consts
-    M.leadership_reach(s, q, c)
+    leadership.leadership_reach(s, q, c)
     n = s.active.size
     live = s.live.astype(bool)
     leaders = 1 / np.sum(s.share**2)
     density = s.trust[live].sum() / (n * (n - 1))
-    coordination = 1 / (1 + c[M.COORDINATION_COST] * (leaders - 1) * (1 - density))
+    coordination = 1 / (1 + c[leadership.COORDINATION_COST] * (leaders - 1) * (1 - density))
     lead = s.counters[L.LEAD]
     lead_edges = [e for e in range(s.first[lead], s.first[lead + 1]) if s.live[e]]
     legitimacy = np.mean([s.trust[s.rev[e]] for e in lead_edges])
-    formal = c[M.FORMAL_REACH] * s.share[lead] * legitimacy
+    formal = c[leadership.FORMAL_REACH] * s.share[lead] * legitimacy
     for i in range(n):
         edges = [e for e in range(s.first[i], s.first[i + 1]) if s.live[e]]
         received = s.share[i] / 2 + sum(
@@ -124,7 +125,7 @@ def test_leadership_reach_by_hand():
 def test_concentrated_leadership_reaches_others_formally_and_less():
     run = _founded(concentration=1.0, members=30, mean_degree=4)
     s, c = run.state, run.consts
-    M.leadership_reach(s, run.qualities, c)
+    leadership.leadership_reach(s, run.qualities, c)
     lead = s.counters[L.LEAD]
     lead_edges = [e for e in range(s.first[lead], s.first[lead + 1]) if s.live[e]]
     partners = {int(s.dst[e]) for e in lead_edges}
@@ -132,7 +133,9 @@ def test_concentrated_leadership_reaches_others_formally_and_less():
     coordination = s.alliance[L.COORDINATION]
     for i in range(s.active.size):
         if i != lead and i not in partners:
-            assert s.reach[i] == pytest.approx(c[M.FORMAL_REACH] * legitimacy * coordination)
+            assert s.reach[i] == pytest.approx(
+                c[leadership.FORMAL_REACH] * legitimacy * coordination
+            )
     assert min(s.reach[i] for i in partners) > max(
         s.reach[i] for i in range(s.active.size) if i != lead and i not in partners
     )
@@ -141,12 +144,12 @@ def test_concentrated_leadership_reaches_others_formally_and_less():
 def test_aid_moves_capacity_without_creating_it():
     run = _founded(global_view=1.0, resilience_building=0.0)
     s, q, c = run.state, run.qualities, run.consts.copy()
-    c[M.RECOVERY_RATE] = 0.0  # isolate aid
-    M.leadership_reach(s, q, c)
+    c[capacity.RECOVERY_RATE] = 0.0  # isolate aid
+    leadership.leadership_reach(s, q, c)
     s.capacity[:] = 0.95
     s.capacity[0] = 0.1
     before = s.capacity.sum()
-    M.recover_capacity(s, q, c)
+    capacity.recover_capacity(s, q, c)
     assert s.capacity[0] > 0.1
     assert s.capacity.sum() == pytest.approx(before)
 
@@ -159,7 +162,7 @@ def test_effort_split_with_and_without_paradox_navigation():
         s.alliance[L.MISFIT] = 0.0  # no transform demand
         s.capacity[:] = 0.5  # stabilise demand 0.5
         s.alliance[L.EFFORT_SPLIT] = 0.5
-        M.split_effort(s, q, c)
+        strategy.split_effort(s, q, c)
         balanced = 0.05 / (0.5 + 0.1)
         target = balanced if expected is None else expected
         assert s.alliance[L.EFFORT_SPLIT] == pytest.approx(0.5 + 0.3 * (target - 0.5))
@@ -174,7 +177,7 @@ def test_ambition_revision_is_gated_in_acute_crisis():
         s.alliance[L.THETA_HAT] = s.alliance[L.AMBITION_STRATEGY] + 0.3
         s.capacity[:] = 0.5  # acute: below crisis_capacity
         before = s.alliance[L.AMBITION_STRATEGY]
-        M.revise_ambition(s, q, c)
+        strategy.revise_ambition(s, q, c)
         moves[resilience] = s.alliance[L.AMBITION_STRATEGY] - before
     assert moves[0.0] > 0
     assert moves[1.0] == pytest.approx(0.0)
@@ -184,8 +187,8 @@ def test_exit_removes_ties_and_redistributes_share():
     run = _founded()
     s = run.state
     member = 3
-    M.remove_member(s, member, 5)
-    M.renormalise_shares(s)
+    membership.remove_member(s, member, 5)
+    membership.renormalise_shares(s)
     assert s.active[member] == 0 and s.exit_step[member] == 5
     edges = range(s.first[member], s.first[member + 1])
     assert not any(s.live[e] or s.live[s.rev[e]] for e in edges)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from sim import AllianceModel, Member
-from sim.outcomes import METRICS, OUTCOMES
+from sim.model.summary import METRICS
+from sim.names import OUTCOMES
 from sim.scenario import ScenarioError, load_preset
 
 

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from sim import kernel
 from sim.kernel import layout as L
-from sim.outcomes import OUTCOMES
-from sim.scenario import QUALITIES
-from sim.simulate import prepare, resolve_spec, simulate
+from sim.model.prepare import prepare, resolve_spec
+from sim.model.simulation import simulate
+from sim.names import OUTCOMES, QUALITIES
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
 parameters = st.fixed_dictionaries(

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.simulate import simulate
-from sim.validate import mcnemar_greater, run_seeds
+from sim.model.simulation import simulate
+from sim.validation.targets import mcnemar_greater, run_seeds
 
 PAIRS = 120
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from sim.store import (
     read_table,
     store_status,
 )
-from sim.sweep import sweep
+from sim.sweeps.run import sweep
 
 MODELS = Path(__file__).resolve().parent / "sweep_models.py"
 
@@ -49,11 +48,6 @@ y = 0.5
 """
 
 
-def fake_alliance(path: Path):
-    experiment = load_experiment(path)
-    return dataclasses.replace(experiment, simulate_ref=f"{MODELS}:fake_simulate")
-
-
 def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -69,7 +63,7 @@ def sorted_table(path: Path, table: str) -> pd.DataFrame:
 
 def test_store_layout_and_schema(tmp_path):
     out = tmp_path / "store"
-    result = sweep(fake_alliance(write(tmp_path, ALLIANCE)), out=out, executor="serial")
+    result = sweep(load_experiment(write(tmp_path, ALLIANCE)), out=out, executor="serial")
     assert result.exit_code == 0 and result.done == 16
     assert sorted(p.name for p in out.iterdir()) == [
         "crises",
@@ -143,7 +137,7 @@ def test_store_layout_and_schema(tmp_path):
 
 def test_other_readers_see_the_folders(tmp_path):
     out = tmp_path / "store"
-    sweep(fake_alliance(write(tmp_path, ALLIANCE)), out=out, executor="serial")
+    sweep(load_experiment(write(tmp_path, ALLIANCE)), out=out, executor="serial")
     duckdb = pytest.importorskip("duckdb")
     rows = duckdb.sql(f"select count(*) from read_parquet('{out}/runs/*.parquet')").fetchall()
     assert rows[0][0] == 16
@@ -217,7 +211,7 @@ def test_status_counts(tmp_path):
 
 
 def test_shards_merge_into_the_same_store_as_one_sweep(tmp_path):
-    experiment = fake_alliance(write(tmp_path, ALLIANCE))
+    experiment = load_experiment(write(tmp_path, ALLIANCE))
     whole = tmp_path / "whole"
     sweep(experiment, out=whole, executor="serial")
     shards = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import subprocess
@@ -14,10 +13,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from sim.cli_sweep import main
+from sim.cli import main
 from sim.experiment import load_experiment
 from sim.store import read_table
-from sim.sweep import replay, sweep
+from sim.sweeps.replay import replay
+from sim.sweeps.run import sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = Path(__file__).resolve().parent / "sweep_models.py"
@@ -51,11 +51,6 @@ def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
     return path
 
 
-def fake_alliance(path: Path):
-    experiment = load_experiment(path)
-    return dataclasses.replace(experiment, simulate_ref=f"{MODELS}:fake_simulate")
-
-
 def tables(path: Path) -> dict[str, pd.DataFrame]:
     keys = {"runs": ["run_id"], "crises": ["run_id", "episode"], "timeseries": ["run_id", "step"]}
     out = {}
@@ -87,7 +82,7 @@ def test_executors_give_identical_results(tmp_path):
     sweep(experiment, out=one, executor="processes", workers=1, chunk_size=7)
     assert_same_results(serial, one)
 
-    alliance = fake_alliance(write(tmp_path, ALLIANCE, "alliance.toml"))
+    alliance = load_experiment(write(tmp_path, ALLIANCE, "alliance.toml"))
     sweep(alliance, out=tmp_path / "a-serial", executor="serial")
     sweep(alliance, out=tmp_path / "a-processes", executor="processes", workers=2, chunk_size=3)
     assert_same_results(tmp_path / "a-serial", tmp_path / "a-processes")
@@ -114,7 +109,7 @@ y = [0.0, 0.5]
 
 KILLABLE = """
 import sys
-from sim.sweep import sweep
+from sim.sweeps.run import sweep
 if __name__ == "__main__":
     sweep(sys.argv[1], out=sys.argv[2], executor="processes", workers=2, chunk_size=4,
           flush_runs=16, progress=False)
@@ -230,7 +225,7 @@ def test_growing_the_design_extends_the_store(tmp_path):
 
 def test_replay_reproduces_and_detects_changes(tmp_path):
     out = tmp_path / "store"
-    sweep(fake_alliance(write(tmp_path, ALLIANCE)), out=out, executor="serial")
+    sweep(load_experiment(write(tmp_path, ALLIANCE)), out=out, executor="serial")
     runs = tables(out)["runs"]
     with_crises = tables(out)["crises"]["run_id"].iloc[0]
     assert replay(out, with_crises).matches
@@ -254,7 +249,7 @@ def test_cli_errors_are_one_line_and_write_nothing(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["sweep", str(bad), "--out", str(out), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == f"error: {bad}: replications: expected a whole number, got 'many'"
+    assert err == f"error: {bad}: replications: expected a number, got str 'many'"
     assert not out.exists()
     good = write(tmp_path, TOY, "good.toml")
     for args in (
@@ -286,7 +281,7 @@ def test_cli_dry_run_sweep_and_status(tmp_path, capsys):
 
 
 def test_alliance_model_runs_and_replays(tmp_path):
-    pytest.importorskip("sim.simulate")
+    pytest.importorskip("sim.model.simulation")
     text = """
 name = "tiny"
 scenario = "baseline"

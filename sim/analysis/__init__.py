@@ -14,6 +14,7 @@ Typical use::
     indices = sensitivity("results/leadership-sobol", outcome="survived")
 """
 
+from sim.analysis.levels import ALL, MAX_LEVELS, QUANTILE_BINS, levels
 from sim.analysis.profiles import (
     CRISIS_METRICS,
     TRANSFORMATION_METRICS,
@@ -24,17 +25,6 @@ from sim.analysis.profiles import (
     trajectory_bands,
     transformation_summary,
     wilson,
-)
-from sim.analysis.results import (
-    ALL,
-    DESIGN_KEYS,
-    MAX_LEVELS,
-    OUTCOMES,
-    QUANTILE_BINS,
-    Results,
-    StoreReadError,
-    levels,
-    load,
 )
 from sim.analysis.sensitivity import (
     SensitivityError,
@@ -50,11 +40,14 @@ from sim.analysis.survival import (
     median_lifetime,
     pairwise_logrank,
 )
+from sim.names import DESIGN_COLUMNS, OUTCOMES
+from sim.store.manifest import StoreError
+from sim.store.reader import Results, load
 
 __all__ = [
     "ALL",
     "CRISIS_METRICS",
-    "DESIGN_KEYS",
+    "DESIGN_COLUMNS",
     "MAX_LEVELS",
     "OUTCOMES",
     "QUANTILE_BINS",
@@ -62,7 +55,7 @@ __all__ = [
     "Results",
     "SensitivityError",
     "SensitivityWarning",
-    "StoreReadError",
+    "StoreError",
     "crisis_metrics",
     "hazard",
     "holm",

@@ -10,16 +10,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.analysis.results import (
+from sim.analysis.levels import (
     ALL,
     MAX_LEVELS,
-    OUTCOMES,
-    Results,
     _grouped,
     _runs,
     _with_parameter,
     levels,
 )
+from sim.names import OUTCOMES
+from sim.store.reader import Results
 
 TRANSFORMATION_METRICS: tuple[str, ...] = (
     "ambition_shift",

@@ -9,7 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.results import DESIGN_KEYS, OUTCOMES, Results, _as_results
+from sim.analysis.levels import _as_results
+from sim.experiment import morris, sobol
+from sim.names import DESIGN_COLUMNS, OUTCOMES
+from sim.store.reader import Results
 
 
 class SensitivityError(ValueError):
@@ -31,7 +34,7 @@ def _outcome_values(runs: pd.DataFrame, outcome: str) -> pd.Series:
     numeric = [
         c
         for c in runs.columns
-        if c not in DESIGN_KEYS
+        if c not in DESIGN_COLUMNS
         and (pd.api.types.is_numeric_dtype(runs[c]) or pd.api.types.is_bool_dtype(runs[c]))
     ]
     raise SensitivityError(
@@ -145,8 +148,7 @@ def sensitivity(
         drop_failed: average over the ok replicates instead of refusing on failed runs.
         num_resamples: bootstrap resamples for the confidence intervals.
         confidence: level of the intervals.
-        seed: seed of the bootstrap, so that the intervals are reproducible (SALib
-            ignores a zero seed, so 0 counts as 1).
+        seed: seed of the bootstrap, so that the intervals are reproducible (0 counts as 1).
 
     Returns:
         Sobol: ``parameter``, ``S1``, ``S1_conf``, ``ST``, ``ST_conf``, sorted by ``ST``.
@@ -163,17 +165,8 @@ def sensitivity(
     res = _as_results(source)
     problem, x, y = _sample_outputs(res, outcome, drop_failed)
     if res.method == "sobol":
-        from SALib.analyze import sobol
-
         second = bool((res.manifest.get("design") or {}).get("second_order", False))
-        result = sobol.analyze(
-            problem,
-            y,
-            calc_second_order=second,
-            num_resamples=num_resamples,
-            conf_level=confidence,
-            seed=seed or 1,
-        )
+        result = sobol.analyze(problem, y, second, num_resamples, confidence, seed)
         frame = pd.DataFrame(
             {
                 "parameter": problem["names"],
@@ -186,18 +179,8 @@ def sensitivity(
         frame = frame.sort_values("ST", ascending=False, kind="stable").reset_index(drop=True)
         _warn_unstable(frame, [("S1", "S1_conf"), ("ST", "ST_conf")], outcome)
         return frame
-    from SALib.analyze import morris
-
     levels_ = int((res.manifest.get("design") or {}).get("num_levels") or 4)
-    result = morris.analyze(
-        problem,
-        x,
-        y,
-        num_resamples=num_resamples,
-        conf_level=confidence,
-        num_levels=levels_,
-        seed=seed or 1,
-    )
+    result = morris.analyze(problem, x, y, levels_, num_resamples, confidence, seed)
     frame = pd.DataFrame(
         {
             "parameter": problem["names"],
@@ -226,22 +209,13 @@ def sensitivity_pairs(
     Returns:
         Columns ``parameter_a``, ``parameter_b``, ``S2``, ``S2_conf``, one row per pair.
     """
-    from SALib.analyze import sobol
-
     res = _as_results(source)
     if res.method != "sobol" or not (res.manifest.get("design") or {}).get("second_order"):
         raise SensitivityError(
             f"{res.path}: second-order indices need a sobol design with second_order = true"
         )
     problem, _, y = _sample_outputs(res, outcome, drop_failed)
-    result = sobol.analyze(
-        problem,
-        y,
-        calc_second_order=True,
-        num_resamples=num_resamples,
-        conf_level=confidence,
-        seed=seed or 1,
-    )
+    result = sobol.analyze(problem, y, True, num_resamples, confidence, seed)
     names = problem["names"]
     rows = [
         {

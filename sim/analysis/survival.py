@@ -15,13 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.analysis.results import (
-    ALL,
-    MAX_LEVELS,
-    Results,
-    _grouped,
-    _with_parameter,
-)
+from sim.analysis.levels import ALL, MAX_LEVELS, _grouped, _with_parameter
+from sim.store.reader import Results
 
 
 def _times_events(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

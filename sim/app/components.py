@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from mesa.visualization.utils import update_counter
 
 from sim.app.figures import _png, network_figure, performance_figure, trends_figure
+from sim.app.lessons import lesson_for
 from sim.app.state import (
     DemoState,
     _active_members,
@@ -39,8 +40,7 @@ from sim.app.theme import (
     QUALITY_TEXT,
     SLIDER_STEP,
 )
-from sim.lessons import lesson_for
-from sim.scenario import LEADERSHIP_KEYS, QUALITIES
+from sim.names import LEADERSHIP_KEYS, QUALITIES
 
 
 @solara.component

@@ -27,9 +27,9 @@ from sim.app.theme import (
     NODE_CMAP,
     OKABE_ITO,
     PHASE_STYLE,
-    PHASES,
     TIE_CMAP,
 )
+from sim.names import PHASES
 
 
 def _png(fig: Figure) -> bytes:

@@ -17,12 +17,13 @@ import numpy as np
 import solara
 from mesa.visualization.utils import force_update
 
-from sim.app.theme import ALLIANCE_STYLE, DEFAULT_SEED, PHASES, SEVERITY_DEFAULT
-from sim.scenario import LEADERSHIP_KEYS, QUALITIES, ScenarioError, load_preset, shipped_scenarios
+from sim.app.theme import ALLIANCE_STYLE, DEFAULT_SEED, SEVERITY_DEFAULT
+from sim.names import LEADERSHIP_KEYS, PHASES, QUALITIES
+from sim.scenario import ScenarioError, load_preset, shipped_scenarios
 
 
 def _model_class() -> type:
-    from sim.model import AllianceModel
+    from sim.model.model import AllianceModel
 
     return AllianceModel
 

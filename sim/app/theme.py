@@ -7,49 +7,35 @@ label; the page's starting values and its CSS.
 
 from __future__ import annotations
 
-#: Slider label and one-line explanation of each quality, in the article's words.
+from sim.names import LEADERSHIP_KEYS, OUTCOMES, PHASES, SHOCK_KINDS
+from sim.parameters import BY_KEY
+
+#: One-line explanation of each leadership key, in the article's words.
+QUALITY_HELP: dict[str, str] = dict(
+    zip(
+        LEADERSHIP_KEYS,
+        (
+            "People make meaning together from the events they live through and the values "
+            "they share.",
+            "Break through entrenched thinking, so that new ways of working together can grow.",
+            "Open to what goes on in the world, with an eye for local differences and tensions.",
+            "Unravel complexity together and share the analysis: half the battle is won.",
+            "Bring people together, organise cooperation and discuss conflicts, built on mutual "
+            "trust.",
+            "In a crisis, first stabilise the work, then start the transformation: a double task.",
+            "Deal consciously with the alliance's life phases and start change when it is needed.",
+            "Embrace tensions between two defensible views and keep balancing between them.",
+            "Look back on experiences and on your own role, and learn from recurring patterns.",
+            "0: leadership shared by all members (the article's 'shared leadership'); "
+            "1: one lead member leads.",
+        ),
+        strict=True,
+    )
+)
+
+#: Slider label (the parameter table's) and one-line explanation of each leadership key.
 QUALITY_TEXT: dict[str, tuple[str, str]] = {
-    "sense_making": (
-        "Giving meaning to events",
-        "People make meaning together from the events they live through and the values they share.",
-    ),
-    "questioning_patterns": (
-        "Dare to question patterns",
-        "Break through entrenched thinking, so that new ways of working together can grow.",
-    ),
-    "global_view": (
-        "Global view",
-        "Open to what goes on in the world, with an eye for local differences and tensions.",
-    ),
-    "analytical_view": (
-        "Analytical view",
-        "Unravel complexity together and share the analysis: half the battle is won.",
-    ),
-    "relationships": (
-        "Eye for relationships",
-        "Bring people together, organise cooperation and discuss conflicts, built on mutual trust.",
-    ),
-    "resilience_building": (
-        "Develop resilience",
-        "In a crisis, first stabilise the work, then start the transformation: a double task.",
-    ),
-    "change_awareness": (
-        "Strengthen change awareness",
-        "Deal consciously with the alliance's life phases and start change when it is needed.",
-    ),
-    "paradox_navigation": (
-        "Dealing with paradoxes",
-        "Embrace tensions between two defensible views and keep balancing between them.",
-    ),
-    "reflection": (
-        "Reflective ability",
-        "Look back on experiences and on your own role, and learn from recurring patterns.",
-    ),
-    "concentration": (
-        "Leadership concentration",
-        "0: leadership shared by all members (the article's 'shared leadership'); "
-        "1: one lead member leads.",
-    ),
+    key: (BY_KEY[f"leadership.{key}"].display, QUALITY_HELP[key]) for key in LEADERSHIP_KEYS
 }
 
 #: Okabe-Ito colour-blind safe palette.
@@ -71,30 +57,47 @@ ALLIANCE_STYLE = (
 )
 
 #: Phase: colour, hatch, symbol.
-PHASE_STYLE: dict[str, tuple[str, str, str]] = {
-    "normal": ("#DDDDDD", "", "●"),
-    "crisis": (OKABE_ITO["vermillion"], "xx", "▲"),
-    "stabilising": (OKABE_ITO["orange"], "//", "■"),
-    "transforming": (OKABE_ITO["green"], "..", "◆"),
-}
-PHASES = tuple(PHASE_STYLE)
+PHASE_STYLE: dict[str, tuple[str, str, str]] = dict(
+    zip(
+        PHASES,
+        (
+            ("#DDDDDD", "", "●"),
+            (OKABE_ITO["vermillion"], "xx", "▲"),
+            (OKABE_ITO["orange"], "//", "■"),
+            (OKABE_ITO["green"], "..", "◆"),
+        ),
+        strict=True,
+    )
+)
 
 #: Crisis kinds: button label, short chart label, marker.
-CRISIS_KINDS: dict[str, tuple[str, str, str]] = {
-    "global": ("Global crisis", "G", "v"),
-    "local": ("Local crisis", "L", "<"),
-    "relational": ("Relational crisis", "R", ">"),
-    "regime_shift": ("Regime shift", "S", "D"),
-    "leader_exit": ("Leader exit", "X", "X"),
-}
+CRISIS_KINDS: dict[str, tuple[str, str, str]] = dict(
+    zip(
+        SHOCK_KINDS,
+        (
+            ("Global crisis", "G", "v"),
+            ("Local crisis", "L", "<"),
+            ("Relational crisis", "R", ">"),
+            ("Regime shift", "S", "D"),
+            ("Leader exit", "X", "X"),
+        ),
+        strict=True,
+    )
+)
 
-OUTCOME_TEXT: dict[str, str] = {
-    "collapse": "the alliance collapsed: too few members or too little performance left",
-    "fragmentation": "the alliance fell apart into separate groups",
-    "degraded": "the alliance survived, but performs worse than at its founding",
-    "transformation": "the alliance survived by changing its ambition",
-    "recovery": "the alliance survived and recovered its performance",
-}
+OUTCOME_TEXT: dict[str, str] = dict(
+    zip(
+        OUTCOMES,
+        (
+            "the alliance collapsed: too few members or too little performance left",
+            "the alliance fell apart into separate groups",
+            "the alliance survived, but performs worse than at its founding",
+            "the alliance survived by changing its ambition",
+            "the alliance survived and recovered its performance",
+        ),
+        strict=True,
+    )
+)
 
 FACTION_MARKERS = ("o", "s", "^", "D", "v", "P", "h", "X")
 COLOUR_BY = ("capacity", "awareness")

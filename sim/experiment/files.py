@@ -17,21 +17,31 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sim.errors import check_keys, expect_string, expect_table
+from sim.errors import check_keys, expect_bool, expect_number, expect_string, expect_table
 from sim.experiment.designs import planned_points
 from sim.experiment.models import resolve_model
-from sim.experiment.parameters import (
-    INTEGER_KEYS,
+from sim.experiment.spec import (
     MAX_PLANNED_RUNS,
     MAX_ROOT_SEED,
     METHODS,
-    SIMULATE_REF,
     ExperimentError,
-    Parameter,
+    SweptParameter,
     cast_value,
     values_dtype,
 )
+from sim.parameters import BY_KEY
 from sim.scenario import ScenarioError, ScenarioSpec, load_preset, shipped_scenarios
+
+LIMIT = 10**7
+NUMBERS: dict[str, tuple[int | None, int, int]] = {
+    "replications": (1, 1, LIMIT),
+    "seed": (0, 0, MAX_ROOT_SEED),
+    "horizon": (None, 1, LIMIT),
+    "design.samples": (None, 1, LIMIT),
+    "design.num_levels": (4, 2, 1000),
+    "output.timeseries_every": (0, 0, LIMIT),
+}
+"""The experiment's own whole-number keys: ``(default, low, high)`` (None: unset)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +66,6 @@ class Experiment:
         horizon: steps of a Mesa model class (or the scenario horizon override).
         source: the file the experiment came from.
         text: the file's content.
-        simulate_ref: the alliance model's run function as ``module:name``.
     """
 
     name: str
@@ -71,12 +80,11 @@ class Experiment:
     common_random_numbers: bool = True
     second_order: bool = False
     num_levels: int = 4
-    parameters: tuple[Parameter, ...] = ()
+    parameters: tuple[SweptParameter, ...] = ()
     timeseries_every: int = 0
     horizon: int | None = None
     source: str = "<experiment>"
     text: str = ""
-    simulate_ref: str = SIMULATE_REF
 
     @property
     def sha256(self) -> str:
@@ -87,13 +95,6 @@ class Experiment:
     def base_dir(self) -> Path:
         """Folder that relative paths in the file are resolved against."""
         return Path(self.source).resolve().parent if self.source.endswith(".toml") else Path.cwd()
-
-    def parameter(self, name: str) -> Parameter:
-        """The parameter called ``name``."""
-        for parameter in self.parameters:
-            if parameter.name == name:
-                return parameter
-        raise KeyError(name)
 
     def fingerprint(self) -> dict[str, Any]:
         """What a results store must share with the experiment to be extended by it."""
@@ -118,12 +119,12 @@ def _without_description(spec: ScenarioSpec | None) -> dict[str, Any] | None:
 def load_experiment(path: str | os.PathLike[str]) -> Experiment:
     """Load and validate an experiment file; raises :class:`ExperimentError`."""
     source = os.fspath(path)
+    if Path(source).exists() and not Path(source).is_file():
+        raise ExperimentError(source, None, "not a regular file")
     try:
         text = Path(source).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ExperimentError(source, None, "file not found") from None
-    except IsADirectoryError:
-        raise ExperimentError(source, None, "is a folder, not an experiment file") from None
     except OSError as err:
         raise ExperimentError(source, None, f"cannot read file ({err.strerror})") from None
     except UnicodeDecodeError:
@@ -159,37 +160,28 @@ _RANGE_KEYS = {"min", "max", "levels", "integer"}
 _check_keys = partial(check_keys, ExperimentError)
 _table = partial(expect_table, ExperimentError)
 _string = partial(expect_string, ExperimentError)
+_bool = partial(expect_bool, ExperimentError)
 
 
-def _bool(source: str, key: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ExperimentError(source, key, f"expected true or false, got {value!r}")
-    return value
-
-
-def _int(source: str, key: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ExperimentError(source, key, f"expected a whole number, got {value!r}")
-    if not low <= value <= high:
-        raise ExperimentError(source, key, f"{value} is out of range [{low}, {high}]")
-    return value
+def _whole(source: str, table: Mapping[str, Any], key: str) -> int | None:
+    """A whole-number key of :data:`NUMBERS` read from ``table`` (its default when absent)."""
+    default, low, high = NUMBERS[key]
+    value = table.get(key.rpartition(".")[2], default)
+    if value is None:
+        return None
+    return int(expect_number(ExperimentError, source, key, value, low, high, integer=True))
 
 
 def _finite(source: str, key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ExperimentError(source, key, f"expected a number, got {value!r}")
-    if not math.isfinite(value):
-        raise ExperimentError(source, key, f"expected a finite number, got {value}")
-    return float(value)
+    return float(expect_number(ExperimentError, source, key, value))
 
 
-def _parse(data: Mapping[str, Any], source: str, text: str) -> Experiment:
-    _check_keys(source, "", data, _TOP_KEYS)
+def _parse_top(source: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Name, description, model, replications, seed and horizon."""
     default_name = Path(source).stem if source.endswith(".toml") else "experiment"
     name = _string(source, "name", data.get("name", default_name)).strip()
     if not name or any(ch in name for ch in "/\\") or name.startswith("."):
         raise ExperimentError(source, "name", f"{name!r} is not usable as a folder name")
-    description = _string(source, "description", data.get("description", ""))
     model = data.get("model")
     if model is not None:
         model = _string(source, "model", model)
@@ -197,12 +189,18 @@ def _parse(data: Mapping[str, Any], source: str, text: str) -> Experiment:
             raise ExperimentError(
                 source, "scenario", "a scenario applies to the alliance model only"
             )
-    replications = _int(source, "replications", data.get("replications", 1), 1, 10**7)
-    seed = _int(source, "seed", data.get("seed", 0), 0, MAX_ROOT_SEED)
-    horizon = data.get("horizon")
-    if horizon is not None:
-        horizon = _int(source, "horizon", horizon, 1, 10**7)
+    return {
+        "name": name,
+        "description": _string(source, "description", data.get("description", "")),
+        "model": model,
+        "replications": _whole(source, data, "replications"),
+        "seed": _whole(source, data, "seed"),
+        "horizon": _whole(source, data, "horizon"),
+    }
 
+
+def _parse_design(source: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``[design]`` table: method, samples and the method's options."""
     design = _table(source, "design", data.get("design", {}))
     _check_keys(source, "design", design, _DESIGN_KEYS)
     method = _string(source, "design.method", design.get("method", "grid"))
@@ -210,9 +208,7 @@ def _parse(data: Mapping[str, Any], source: str, text: str) -> Experiment:
         raise ExperimentError(
             source, "design.method", f"unknown method '{method}' (one of {', '.join(METHODS)})"
         )
-    samples = design.get("samples")
-    if samples is not None:
-        samples = _int(source, "design.samples", samples, 1, 10**7)
+    samples = _whole(source, design, "design.samples")
     if method != "grid" and samples is None:
         raise ExperimentError(source, "design.samples", f"required by the {method} design")
     if method == "sobol" and samples is not None and samples & (samples - 1):
@@ -221,66 +217,58 @@ def _parse(data: Mapping[str, Any], source: str, text: str) -> Experiment:
             "design.samples",
             f"sobol needs a power of 2 (for example 64, 128, 256), got {samples}",
         )
-    crn = _bool(source, "design.common_random_numbers", design.get("common_random_numbers", True))
-    second_order = _bool(source, "design.second_order", design.get("second_order", False))
-    num_levels = _int(source, "design.num_levels", design.get("num_levels", 4), 2, 1000)
     if "num_levels" in design and method != "morris":
         raise ExperimentError(source, "design.num_levels", "applies to morris designs only")
     if "second_order" in design and method != "sobol":
         raise ExperimentError(source, "design.second_order", "applies to sobol designs only")
+    crn = design.get("common_random_numbers", True)
+    return {
+        "method": method,
+        "samples": samples,
+        "common_random_numbers": _bool(source, "design.common_random_numbers", crn),
+        "second_order": _bool(source, "design.second_order", design.get("second_order", False)),
+        "num_levels": _whole(source, design, "design.num_levels"),
+    }
 
+
+def _parse_output(source: str, data: Mapping[str, Any]) -> dict[str, Any]:
     output = _table(source, "output", data.get("output", {}))
     _check_keys(source, "output", output, {"timeseries_every"})
-    timeseries_every = _int(
-        source, "output.timeseries_every", output.get("timeseries_every", 0), 0, 10**7
-    )
+    return {"timeseries_every": _whole(source, output, "output.timeseries_every")}
 
-    spec = None
-    scenario = None
-    simulate_ref = SIMULATE_REF
+
+def _parse(data: Mapping[str, Any], source: str, text: str) -> Experiment:
+    _check_keys(source, "", data, _TOP_KEYS)
+    top = _parse_top(source, data)
+    design = _parse_design(source, data)
+    model, spec, scenario = top["model"], None, None
     if model is None:
         scenario = _string(source, "scenario", data.get("scenario", "baseline"))
         spec = _resolve_scenario(source, scenario)
-        if horizon is not None:
-            spec = _apply(source, "horizon", spec, {"horizon": horizon})
+        if top["horizon"] is not None:
+            spec = _apply(source, "horizon", spec, {"horizon": top["horizon"]})
     else:
         _check_model(source, model)
-
     parameters_in = _table(source, "parameters", data.get("parameters", {}))
     parameters = tuple(
-        _parse_parameter(source, key, value, method, model is None)
+        _parse_parameter(source, key, value, design["method"], model is None)
         for key, value in parameters_in.items()
     )
-    if method != "grid" and not any(p.sampled for p in parameters):
+    if design["method"] != "grid" and not any(p.sampled for p in parameters):
         raise ExperimentError(
-            source, "parameters", f"the {method} design needs at least one range or list to sample"
+            source,
+            "parameters",
+            f"the {design['method']} design needs at least one range or list to sample",
         )
     if spec is not None:
         _check_scenario_parameters(source, spec, parameters)
     else:
         _check_model_parameters(source, model, parameters)
-
     experiment = Experiment(
-        name=name,
-        description=description,
-        scenario=scenario,
-        spec=spec,
-        model=model,
-        replications=replications,
-        seed=seed,
-        method=method,
-        samples=samples,
-        common_random_numbers=crn,
-        second_order=second_order,
-        num_levels=num_levels,
-        parameters=parameters,
-        timeseries_every=timeseries_every,
-        horizon=horizon,
-        source=source,
-        text=text,
-        simulate_ref=simulate_ref,
-    )
-    planned = planned_points(experiment) * replications
+        **top, **design, **_parse_output(source, data), scenario=scenario, spec=spec,
+        parameters=parameters, source=source, text=text,
+    )  # fmt: skip
+    planned = planned_points(experiment) * experiment.replications
     if planned > MAX_PLANNED_RUNS:
         raise ExperimentError(
             source, "design", f"{planned} planned runs exceed the limit of {MAX_PLANNED_RUNS}"
@@ -309,64 +297,72 @@ def _apply(source: str, key: str, spec: ScenarioSpec, overrides: dict[str, Any])
         raise ExperimentError(source, key, err.problem) from None
 
 
-def _parse_parameter(source: str, name: str, value: Any, method: str, alliance: bool) -> Parameter:
+def _parse_levels(source: str, key: str, name: str, value: list[Any]) -> SweptParameter:
+    if not value:
+        raise ExperimentError(source, key, "empty list")
+    for item in value:
+        if isinstance(item, list | dict) or (isinstance(item, float) and not math.isfinite(item)):
+            raise ExperimentError(source, key, f"list values must be finite scalars, got {item!r}")
+    kinds = {values_dtype((item,)) for item in value}
+    if len(kinds) > 1 and not kinds <= {"int64", "float64"}:
+        raise ExperimentError(source, key, "list values must all be numbers, strings or booleans")
+    dtype = values_dtype(tuple(value))
+    values = tuple(dict.fromkeys(cast_value(item, dtype) for item in value))
+    if len(values) != len(value):
+        raise ExperimentError(source, key, "list has repeated values")
+    return SweptParameter(name, "levels", values=values)
+
+
+def _parse_range(
+    source: str, key: str, name: str, value: Mapping[str, Any], method: str, integer: bool
+) -> SweptParameter:
+    _check_keys(source, key, value, _RANGE_KEYS)
+    for end in ("min", "max"):
+        if end not in value:
+            raise ExperimentError(source, f"{key}.{end}", "missing (a range needs min and max)")
+    low = _finite(source, f"{key}.min", value["min"])
+    high = _finite(source, f"{key}.max", value["max"])
+    if not low < high:
+        raise ExperimentError(source, key, f"min ({low:g}) must be below max ({high:g})")
+    integer = _bool(source, f"{key}.integer", value.get("integer", integer))
+    if integer and (low != int(low) or high != int(high)):
+        raise ExperimentError(source, key, "an integer range needs whole-number ends")
+    levels = value.get("levels")
+    if levels is not None:
+        if method != "grid":
+            raise ExperimentError(source, f"{key}.levels", "applies to grid designs only")
+        levels = int(
+            expect_number(ExperimentError, source, f"{key}.levels", levels, 2, 10**6, integer=True)
+        )
+    elif method == "grid":
+        raise ExperimentError(
+            source, key, "a range in a grid design needs levels = k (or give a list of values)"
+        )
+    return SweptParameter(name, "range", low=low, high=high, levels=levels, integer=integer)
+
+
+def _parse_parameter(
+    source: str, name: str, value: Any, method: str, alliance: bool
+) -> SweptParameter:
     key = f"parameters.{name}"
     if not alliance and not name.isidentifier():
         raise ExperimentError(source, key, "a model parameter must be a Python identifier")
-    integer = alliance and name in INTEGER_KEYS
     if isinstance(value, list):
-        if not value:
-            raise ExperimentError(source, key, "empty list")
-        for item in value:
-            if isinstance(item, list | dict) or (
-                isinstance(item, float) and not math.isfinite(item)
-            ):
-                raise ExperimentError(
-                    source, key, f"list values must be finite scalars, got {item!r}"
-                )
-        kinds = {values_dtype((item,)) for item in value}
-        if len(kinds) > 1 and not kinds <= {"int64", "float64"}:
-            raise ExperimentError(
-                source, key, "list values must all be numbers, strings or booleans"
-            )
-        dtype = values_dtype(tuple(value))
-        values = tuple(dict.fromkeys(cast_value(item, dtype) for item in value))
-        if len(values) != len(value):
-            raise ExperimentError(source, key, "list has repeated values")
-        return Parameter(name, "levels", values=values)
+        return _parse_levels(source, key, name, value)
     if isinstance(value, Mapping):
-        _check_keys(source, key, value, _RANGE_KEYS)
-        for end in ("min", "max"):
-            if end not in value:
-                raise ExperimentError(source, f"{key}.{end}", "missing (a range needs min and max)")
-        low = _finite(source, f"{key}.min", value["min"])
-        high = _finite(source, f"{key}.max", value["max"])
-        if not low < high:
-            raise ExperimentError(source, key, f"min ({low:g}) must be below max ({high:g})")
-        integer = _bool(source, f"{key}.integer", value.get("integer", integer))
-        if integer and (low != int(low) or high != int(high)):
-            raise ExperimentError(source, key, "an integer range needs whole-number ends")
-        levels = value.get("levels")
-        if levels is not None:
-            if method != "grid":
-                raise ExperimentError(source, f"{key}.levels", "applies to grid designs only")
-            levels = _int(source, f"{key}.levels", levels, 2, 10**6)
-        elif method == "grid":
-            raise ExperimentError(
-                source, key, "a range in a grid design needs levels = k (or give a list of values)"
-            )
-        return Parameter(name, "range", low=low, high=high, levels=levels, integer=integer)
+        integer = alliance and name in BY_KEY and BY_KEY[name].integer
+        return _parse_range(source, key, name, value, method, integer)
     if isinstance(value, float) and not math.isfinite(value):
         raise ExperimentError(source, key, f"expected a finite value, got {value}")
     if not isinstance(value, bool | int | float | str):
         raise ExperimentError(
             source, key, f"expected a value, a list or a range table, got {type(value).__name__}"
         )
-    return Parameter(name, "fixed", values=(value,))
+    return SweptParameter(name, "fixed", values=(value,))
 
 
 def _check_scenario_parameters(
-    source: str, spec: ScenarioSpec, parameters: tuple[Parameter, ...]
+    source: str, spec: ScenarioSpec, parameters: tuple[SweptParameter, ...]
 ) -> None:
     for parameter in parameters:
         key = f"parameters.{parameter.name}"
@@ -386,7 +382,9 @@ def _check_scenario_parameters(
                 raise ExperimentError(source, key, problem) from None
 
 
-def _check_model_parameters(source: str, model: str, parameters: tuple[Parameter, ...]) -> None:
+def _check_model_parameters(
+    source: str, model: str, parameters: tuple[SweptParameter, ...]
+) -> None:
     target = resolve_model(
         model, Path(source).resolve().parent if source.endswith(".toml") else None
     )

@@ -10,39 +10,39 @@ from typing import NamedTuple
 
 import numpy as np
 
-# -- qualities vector (float64[10]) ---------------------------------------------------------
-SENSE_MAKING = 0
-QUESTIONING = 1
-GLOBAL_VIEW = 2
-ANALYTICAL = 3
-RELATIONSHIPS = 4
-RESILIENCE = 5
-CHANGE_AWARENESS = 6
-PARADOX = 7
-REFLECTION = 8
-CONCENTRATION = 9
+from sim.names import LEADERSHIP_KEYS, OUTCOMES, PHASES, SERIES, SHOCK_KINDS
+
+# -- leadership vector q (float64[10]): the nine qualities, then concentration ----------------
+SENSE_MAKING = LEADERSHIP_KEYS.index("sense_making")
+QUESTIONING_PATTERNS = LEADERSHIP_KEYS.index("questioning_patterns")
+GLOBAL_VIEW = LEADERSHIP_KEYS.index("global_view")
+ANALYTICAL_VIEW = LEADERSHIP_KEYS.index("analytical_view")
+RELATIONSHIPS = LEADERSHIP_KEYS.index("relationships")
+RESILIENCE_BUILDING = LEADERSHIP_KEYS.index("resilience_building")
+CHANGE_AWARENESS = LEADERSHIP_KEYS.index("change_awareness")
+PARADOX_NAVIGATION = LEADERSHIP_KEYS.index("paradox_navigation")
+REFLECTION = LEADERSHIP_KEYS.index("reflection")
+CONCENTRATION = LEADERSHIP_KEYS.index("concentration")
 
 # -- shock kinds ----------------------------------------------------------------------------
-GLOBAL = 0
-LOCAL = 1
-RELATIONAL = 2
-REGIME_SHIFT = 3
-LEADER_EXIT = 4
+GLOBAL = SHOCK_KINDS.index("global")
+LOCAL = SHOCK_KINDS.index("local")
+RELATIONAL = SHOCK_KINDS.index("relational")
+REGIME_SHIFT = SHOCK_KINDS.index("regime_shift")
+LEADER_EXIT = SHOCK_KINDS.index("leader_exit")
 
 # -- phases ---------------------------------------------------------------------------------
-NORMAL = 0
-CRISIS = 1
-STABILISING = 2
-TRANSFORMING = 3
-PHASE_NAMES = ("normal", "crisis", "stabilising", "transforming")
+NORMAL = PHASES.index("normal")
+CRISIS = PHASES.index("crisis")
+STABILISING = PHASES.index("stabilising")
+TRANSFORMING = PHASES.index("transforming")
 
 # -- outcome classes ------------------------------------------------------------------------
-COLLAPSE = 0
-FRAGMENTATION = 1
-DEGRADED = 2
-TRANSFORMATION = 3
-RECOVERY = 4
-OUTCOME_NAMES = ("collapse", "fragmentation", "degraded", "transformation", "recovery")
+COLLAPSE = OUTCOMES.index("collapse")
+FRAGMENTATION = OUTCOMES.index("fragmentation")
+DEGRADED = OUTCOMES.index("degraded")
+TRANSFORMATION = OUTCOMES.index("transformation")
+RECOVERY = OUTCOMES.index("recovery")
 
 # -- alliance scalars (float64) -------------------------------------------------------------
 THETA = 0  # environment demand on the strategic dimension
@@ -93,48 +93,21 @@ EP_RECOVERY_TIME = 7
 EP_LOSS = 8  # resilience-triangle loss: sum of (Q_pre - Q)+
 EP_Q_WINDOW = 9  # performance recovery_window months after the start
 N_EPISODE = 10
-EPISODE_FIELDS = (
-    "start",
-    "end",
-    "kind",
-    "shocks",
-    "severity",
-    "q_pre",
-    "q_min",
-    "recovery_time",
-    "loss",
-    "q_window",
-)
 
 # -- recorded series (one row per month, column 0 = founding state) -------------------------
-SERIES = (
-    "performance",
-    "mean_trust",
-    "active_members",
-    "mean_awareness",
-    "ambition_shift",
-    "effort_split",
-    "phase",
-    "shocks",
-    "mean_capacity",
-    "demand",
-    "perceived_demand",
-    "buffer",
-    "mean_reach",
-)
-S_PERFORMANCE = 0
-S_MEAN_TRUST = 1
-S_ACTIVE = 2
-S_AWARENESS = 3
-S_AMBITION_SHIFT = 4
-S_EFFORT = 5
-S_PHASE = 6
-S_SHOCKS = 7
-S_CAPACITY = 8
-S_DEMAND = 9
-S_PERCEIVED = 10
-S_BUFFER = 11
-S_REACH = 12
+S_PERFORMANCE = SERIES.index("performance")
+S_MEAN_TRUST = SERIES.index("mean_trust")
+S_ACTIVE = SERIES.index("active_members")
+S_AWARENESS = SERIES.index("mean_awareness")
+S_AMBITION_SHIFT = SERIES.index("ambition_shift")
+S_EFFORT = SERIES.index("effort_split")
+S_PHASE = SERIES.index("phase")
+S_SHOCKS = SERIES.index("shocks")
+S_CAPACITY = SERIES.index("mean_capacity")
+S_DEMAND = SERIES.index("demand")
+S_PERCEIVED = SERIES.index("perceived_demand")
+S_BUFFER = SERIES.index("buffer")
+S_REACH = SERIES.index("mean_reach")
 N_SERIES = len(SERIES)
 
 # -- shock schedule columns (float64 rows, sorted by month) ---------------------------------

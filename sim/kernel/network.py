@@ -18,12 +18,6 @@ TRIAD_TRIES = 3
 
 
 @njit(cache=True)
-def faction_of(member: int, factions: int) -> int:
-    """Members are dealt to factions in turn: member i belongs to faction i mod K."""
-    return member % factions
-
-
-@njit(cache=True)
 def _pair_key(a, b, n):
     if a > b:
         a, b = b, a

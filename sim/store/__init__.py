@@ -15,24 +15,17 @@ marks the batch as complete. Parts are written under a name starting with a dot,
 renamed, so readers never see a partial part (``pyarrow.dataset``, pandas, polars and
 DuckDB skip dot files). Every part of a table has the same explicit schema.
 
+Modules: ``manifest`` (the manifest and :class:`StoreError`), ``parts`` (atomic
+Parquet parts), ``writer`` (:class:`Store`: open, write, resume), ``reader``
+(:func:`load`, :class:`Results`), ``status`` and ``merge``.
 """
 
-from sim.store.merge import MergeResult, StoreStatus, merge_stores, store_status
+from sim.store.manifest import MANIFEST, STORE_SCHEMA_VERSION, StoreError, read_manifest
+from sim.store.merge import MergeResult, merge_stores
 from sim.store.parts import ARROW_TYPES, PartTable, read_table, write_parquet_atomic
-from sim.store.results import (
-    DESIGN,
-    MANIFEST,
-    SAMPLE,
-    STORE_SCHEMA_VERSION,
-    TABLES,
-    RunOutput,
-    Store,
-    StoreError,
-    clear_store,
-    design_table,
-    read_design,
-    read_manifest,
-)
+from sim.store.reader import DESIGN, SAMPLE, Results, load, read_design
+from sim.store.status import StoreStatus, store_status
+from sim.store.writer import TABLES, RunOutput, Store, clear_store, design_table
 
 __all__ = [
     "ARROW_TYPES",
@@ -43,12 +36,14 @@ __all__ = [
     "TABLES",
     "MergeResult",
     "PartTable",
+    "Results",
     "RunOutput",
     "Store",
     "StoreError",
     "StoreStatus",
     "clear_store",
     "design_table",
+    "load",
     "merge_stores",
     "read_design",
     "read_manifest",

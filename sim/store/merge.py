@@ -1,4 +1,4 @@
-"""Progress of a store, and merging shard stores into one."""
+"""Merging shard stores of one experiment into one store."""
 
 from __future__ import annotations
 
@@ -8,70 +8,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.store.parts import read_table, table_columns, write_parquet_atomic
-from sim.store.results import (
-    DESIGN,
-    SAMPLE,
-    Store,
+from sim.store.manifest import (
     StoreError,
-    design_dtypes,
-    design_table,
     first_difference,
     now_iso,
-    read_design,
     read_manifest,
+    write_manifest,
 )
-
-
-@dataclass
-class StoreStatus:
-    """Progress of a store: planned, done (ok), failed and pending runs."""
-
-    path: str
-    name: str
-    planned: int
-    done: int
-    failed: int
-    pending: int
-    duplicates: int = 0
-    unplanned: int = 0
-
-    def line(self) -> str:
-        """One line for humans."""
-        text = (
-            f"{self.path}: {self.planned} planned, {self.done} done, "
-            f"{self.failed} failed, {self.pending} pending"
-        )
-        if self.duplicates:
-            text += f", {self.duplicates} duplicate rows"
-        if self.unplanned:
-            text += f", {self.unplanned} runs not in the design"
-        return text
-
-
-def store_status(path: str | os.PathLike[str]) -> StoreStatus:
-    """Count planned, done, failed and pending runs of a store."""
-    manifest = read_manifest(path)
-    planned_ids = set(read_design(path)["run_id"].tolist())
-    table = read_table(path, "runs", columns=["run_id", "status"])
-    ids = table.column("run_id").to_pylist() if table.num_rows else []
-    statuses = table.column("status").to_pylist() if table.num_rows else []
-    latest = dict(zip(ids, statuses, strict=True))
-    done = sum(1 for rid, s in latest.items() if s == "ok" and rid in planned_ids)
-    failed = sum(1 for rid, s in latest.items() if s != "ok" and rid in planned_ids)
-    return StoreStatus(
-        path=os.fspath(path),
-        name=str(manifest.get("name", "")),
-        planned=len(planned_ids),
-        done=done,
-        failed=failed,
-        pending=len(planned_ids - set(latest)),
-        duplicates=len(ids) - len(latest),
-        unplanned=len(set(latest) - planned_ids),
-    )
+from sim.store.parts import table_columns, write_parquet_atomic
+from sim.store.reader import DESIGN, SAMPLE, read_design
+from sim.store.status import StoreStatus, store_status
+from sim.store.writer import Store, design_dtypes, design_table
 
 
 @dataclass
@@ -84,6 +35,64 @@ class MergeResult:
     status: StoreStatus
 
 
+def _check_sources(sources: list[str | os.PathLike[str]]) -> tuple[list[dict[str, Any]], int]:
+    """The sources' manifests, checked to be one experiment; index of the largest design."""
+    manifests = [read_manifest(source) for source in sources]
+    first = manifests[0]
+    for source, manifest in zip(sources[1:], manifests[1:], strict=True):
+        difference = first_difference(first.get("fingerprint"), manifest.get("fingerprint"))
+        if difference is not None:
+            raise StoreError(
+                source, f"made by a different experiment than {sources[0]} ({difference} differs)"
+            )
+    designs = [pq.read_table(Path(s) / DESIGN) for s in sources]
+    dtypes = design_dtypes(designs[0].schema)
+    for source, design in zip(sources, designs, strict=True):
+        if design_dtypes(design.schema) != dtypes:
+            raise StoreError(source, "its parameters differ from the other sources'")
+    largest = max(range(len(designs)), key=lambda i: designs[i].num_rows)
+    planned = set(designs[largest].column("run_id").to_pylist())
+    for source, other in zip(sources, designs, strict=True):
+        if not set(other.column("run_id").to_pylist()) <= planned:
+            raise StoreError(source, "its design is not part of the largest source's design")
+    return manifests, largest
+
+
+def _check_target(target: Path, first: dict[str, Any], planned: set[str]) -> dict[str, Any] | None:
+    """The target's manifest when it is a store already (of the same experiment), else None."""
+    if not (target.exists() and any(target.iterdir())):
+        return None
+    existing = read_manifest(target)
+    difference = first_difference(existing.get("fingerprint"), first.get("fingerprint"))
+    if difference is not None:
+        raise StoreError(target, f"made by a different experiment ({difference} differs)")
+    if not set(read_design(target)["run_id"].tolist()) <= planned:
+        raise StoreError(target, "its design is not part of the sources' design")
+    return existing
+
+
+def _copy_part(store: Store, source: Path, part: Path, seen: set[str]) -> tuple[int, int]:
+    """Copy the runs of one ``runs`` part (and their crises and series) not yet in ``seen``."""
+    runs = pq.read_table(part)
+    ids = runs.column("run_id").to_pylist()
+    keep = {rid for rid in ids if rid not in seen}
+    skipped = len(ids) - len(keep)
+    if not keep:
+        return 0, skipped
+    seen.update(keep)
+    name = store.next_part_name()
+    for table in ("crises", "timeseries"):
+        partner = source / table / part.name
+        if partner.is_file():
+            rows = pq.read_table(partner)
+            rows = rows.filter(pa.array([rid in keep for rid in rows.column("run_id").to_pylist()]))
+            if rows.num_rows:
+                store.tables[table].write(table_columns(rows), name)
+    kept = runs.filter(pa.array([rid in keep for rid in ids]))
+    store.tables["runs"].write(table_columns(kept), name)
+    return len(keep), skipped
+
+
 def merge_stores(
     sources: list[str | os.PathLike[str]], out: str | os.PathLike[str] | None = None
 ) -> MergeResult:
@@ -93,82 +102,31 @@ def merge_stores(
     """
     if not sources:
         raise StoreError("merge", "no source stores given")
-    manifests = [read_manifest(source) for source in sources]
+    manifests, largest = _check_sources(sources)
     first = manifests[0]
-    for source, manifest in zip(sources[1:], manifests[1:], strict=True):
-        difference = first_difference(first.get("fingerprint"), manifest.get("fingerprint"))
-        if difference is not None:
-            raise StoreError(
-                source, f"made by a different experiment than {sources[0]} ({difference} differs)"
-            )
     target = Path(out) if out is not None else Path("results") / str(first.get("name", "merged"))
-    resolved = {Path(s).resolve() for s in sources}
-    if target.resolve() in resolved:
+    if target.resolve() in {Path(s).resolve() for s in sources}:
         raise StoreError(target, "the target must not be one of the sources")
-    designs = [pq.read_table(Path(s) / DESIGN) for s in sources]
-    dtypes = design_dtypes(designs[0].schema)
-    for source, design in zip(sources, designs, strict=True):
-        if design_dtypes(design.schema) != dtypes:
-            raise StoreError(source, "its parameters differ from the other sources'")
-    largest = max(range(len(designs)), key=lambda i: designs[i].num_rows)
-    design = designs[largest].to_pandas()
-    planned = set(design["run_id"].tolist())
-    for source, other in zip(sources, designs, strict=True):
-        if not set(other.column("run_id").to_pylist()) <= planned:
-            raise StoreError(source, "its design is not part of the largest source's design")
-
-    existing: dict[str, Any] | None = None
-    if target.exists() and any(target.iterdir()):
-        existing = read_manifest(target)
-        difference = first_difference(existing.get("fingerprint"), first.get("fingerprint"))
-        if difference is not None:
-            raise StoreError(target, f"made by a different experiment ({difference} differs)")
-        old_design = read_design(target)
-        if not set(old_design["run_id"].tolist()) <= planned:
-            raise StoreError(target, "its design is not part of the sources' design")
-
+    design: pd.DataFrame = read_design(sources[largest])
+    existing = _check_target(target, first, set(design["run_id"].tolist()))
     target.mkdir(parents=True, exist_ok=True)
+    dtypes = design_dtypes(pq.read_schema(Path(sources[largest]) / DESIGN))
     store = Store(target, design, dtypes, label="merge")
     store.cleanup()
     seen = set(store.run_status())
     added = skipped = 0
     for source in sources:
-        runs_parts = sorted((Path(source) / "runs").glob("part-*.parquet"))
-        for part in runs_parts:
-            runs = pq.read_table(part)
-            ids = runs.column("run_id").to_pylist()
-            keep_ids = []
-            for rid in ids:
-                if rid in seen:
-                    skipped += 1
-                else:
-                    keep_ids.append(rid)
-                    seen.add(rid)
-            if not keep_ids:
-                continue
-            keep = set(keep_ids)
-            store._sequence += 1
-            name = f"part-merge-{store.session}-{store._sequence:06d}.parquet"
-            for table in ("crises", "timeseries"):
-                partner = Path(source) / table / part.name
-                if partner.is_file():
-                    rows = pq.read_table(partner)
-                    mask = [rid in keep for rid in rows.column("run_id").to_pylist()]
-                    rows = rows.filter(pa.array(mask))
-                    if rows.num_rows:
-                        store.tables[table].write(table_columns(rows), name)
-            mask = [rid in keep for rid in ids]
-            store.tables["runs"].write(table_columns(runs.filter(pa.array(mask))), name)
-            added += len(keep_ids)
+        for part in sorted((Path(source) / "runs").glob("part-*.parquet")):
+            more, fewer = _copy_part(store, Path(source), part, seen)
+            added, skipped = added + more, skipped + fewer
     manifest = dict(existing or first)
     manifest["design"] = dict(manifest.get("design", {}), planned_runs=len(design))
     manifest["merged_from"] = [os.fspath(s) for s in sources]
     manifest["finished"] = now_iso()
-    store.manifest = manifest
     write_parquet_atomic(design_table(design, dtypes), target / DESIGN)
     sample = Path(sources[largest]) / SAMPLE
     if sample.is_file():
         shutil.copyfile(sample, target / f".{SAMPLE}.tmp")
         os.replace(target / f".{SAMPLE}.tmp", target / SAMPLE)
-    store.write_manifest()
+    write_manifest(target, manifest)
     return MergeResult(os.fspath(target), added, skipped, store_status(target))

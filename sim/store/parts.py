@@ -242,13 +242,24 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 def read_table(
     path: str | os.PathLike[str], table: str, columns: list[str] | None = None, filter: Any = None
 ) -> pa.Table:
-    """One table of a store (``runs``, ``crises`` or ``timeseries``) as an Arrow table."""
+    """One table of a store (``runs``, ``crises`` or ``timeseries``) as an Arrow table.
+
+    ``columns`` absent from the table are left out; a table without parts is empty.
+    Raises :class:`~sim.store.manifest.StoreError` for a part that cannot be read.
+    """
+    from sim.store.manifest import StoreError
+
     folder = Path(path) / table
     parts = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
     if not parts:
         return pa.table({})
-    dataset = pads.dataset([str(p) for p in parts], format="parquet")
-    return dataset.to_table(columns=columns, filter=filter)
+    try:
+        dataset = pads.dataset([str(p) for p in parts], format="parquet")
+        if columns is not None:
+            columns = [c for c in columns if c in dataset.schema.names]
+        return dataset.to_table(columns=columns, filter=filter)
+    except (OSError, pa.ArrowException) as err:
+        raise StoreError(path, f"unreadable {table}/ part ({err})") from None
 
 
 def table_columns(table: pa.Table) -> dict[str, Any]:

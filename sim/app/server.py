@@ -1,0 +1,142 @@
+"""Start the teaching demo: the Solara app in :mod:`sim.app`, offline, on 127.0.0.1.
+
+The server runs in Solara's production mode (no install check calling solara.dev, minified
+front-end), with its usage telemetry and version check off, and its CDN proxy pointed at a
+closed loopback port, so every asset comes from the local cache that
+``scripts/fetch_solara_assets.py`` fills and the server never calls an outside host.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+APP = "sim.app:page"
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+#: Where Solara's CDN proxy would fetch an asset missing from the local cache: a closed
+#: loopback port, so a missing asset fails visibly instead of reaching the internet.
+OFFLINE_CDN = "http://127.0.0.1:9/npm/"
+_CDN_REF = re.compile(r"\{\{\s*cdn\s*\}\}/(@widgetti/solara-vuetify3?-app)@(\d+\.\d+\.\d+)/")
+
+
+def server_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for an offline Solara server (``base`` defaults to ``os.environ``)."""
+    env = dict(os.environ if base is None else base)
+    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    env.setdefault("SOLARA_ASSETS_CDN", OFFLINE_CDN)
+    env.setdefault("SOLARA_THEME_TITLE", "Alliance under pressure")
+    env.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
+    env["PYTHONUNBUFFERED"] = "1"
+    # plain http on 127.0.0.1 is intended: keep Solara's https cookie advice off the terminal
+    warning = "ignore:Cookies with samesite=none require https:UserWarning"
+    env["PYTHONWARNINGS"] = ",".join(filter(None, (env.get("PYTHONWARNINGS"), warning)))
+    return env
+
+
+def server_command(port: int, app: str = APP, host: str = HOST) -> list[str]:
+    """The command line that serves ``app`` in production mode on ``host:port``."""
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        app,
+        "--production",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--no-open",
+        "--no-check-version",
+    ]
+
+
+def missing_assets() -> list[str]:
+    """The Vuetify app packages the page needs that the local CDN cache lacks."""
+    import ipyvue
+    import solara.server
+    import solara.server.settings as server_settings
+
+    template = Path(solara.server.__file__).parent / "templates" / "solara.html.j2"
+    wanted = (
+        "@widgetti/solara-vuetify3-app"
+        if ipyvue.__version__.startswith("3")
+        else "@widgetti/solara-vuetify-app"
+    )
+    root = Path(server_settings.assets.proxy_cache_dir)
+    missing = []
+    for name, version in set(_CDN_REF.findall(template.read_text(encoding="utf-8"))):
+        if name == wanted and not (root / f"{name}@{version}" / ".complete").is_file():
+            missing.append(f"{name}@{version}")
+    return sorted(missing)
+
+
+def warm_up() -> float:
+    """Build and run a tiny alliance once, so the compiled model is ready (and cached on disk).
+
+    Returns:
+        The seconds it took (long only the first time after the model's code changed).
+    """
+    start = time.perf_counter()
+    from sim.model.model import AllianceModel
+
+    model = AllianceModel(horizon=3, rng=0)
+    model.trigger_shock("global", severity=0.5)
+    while model.running:
+        model.step()
+    return time.perf_counter() - start
+
+
+def run_demo(port: int = DEFAULT_PORT) -> int:
+    """Serve the demo on 127.0.0.1:``port`` until interrupted; returns an exit code.
+
+    Args:
+        port: TCP port on 127.0.0.1 (0 picks a free one).
+
+    Returns:
+        The server's exit code (0 after Ctrl-C), or 2 when the front-end assets are missing.
+    """
+    missing = missing_assets()
+    if missing:
+        print(
+            f"error: Solara's front-end assets are missing ({', '.join(missing)}); "
+            "run 'make setup' or 'python scripts/fetch_solara_assets.py' once while online",
+            file=sys.stderr,
+        )
+        return 2
+    print("alliance-sim demo: preparing the model (the first run compiles it)...", flush=True)
+    warm_up()
+    if port:
+        print(f"alliance-sim demo: open http://{HOST}:{port}/ in a browser (Ctrl-C stops it)")
+    else:
+        print("alliance-sim demo: starting on a free port; the server prints its URL")
+    sys.stdout.flush()
+    process = subprocess.Popen(server_command(port), env=server_env())
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(run_demo(int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_PORT))

@@ -1,0 +1,1 @@
+"""``alliance-sim bench``: speed and memory figures against the speed targets (:mod:`.run`)."""

@@ -1,0 +1,35 @@
+"""The benchmark command: ``alliance-sim bench [--json] [--quick]``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sim.cli.common import EXIT_FAILED, EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run the benchmark and print its report."""
+    from sim.bench.run import run_bench
+
+    results = run_bench(json_output=args.json, quick=args.quick)
+    return EXIT_OK if results["all_met"] else EXIT_FAILED
+
+
+def add_commands(subparsers: Any) -> None:
+    """Register ``bench`` on an argparse subparsers object."""
+    bench = subparsers.add_parser(
+        "bench",
+        help="measure run time, sweep throughput and memory against the speed targets",
+        description=(
+            "Medians over repeated runs: simulate and AllianceModel at 24 members x 180 "
+            "months, time per tie-month, sweep throughput (serial and process pool) and "
+            "parallel efficiency, one 10,000-member run's time and peak memory, and the "
+            "per-process start. Takes about a minute. Exit code 1 when a target is missed."
+        ),
+    )
+    bench.add_argument("--json", action="store_true", help="print the results as JSON")
+    bench.add_argument(
+        "--quick", action="store_true", help="tiny sizes: checks that the bench runs, no figures"
+    )
+    bench.set_defaults(handler=cmd_bench)

@@ -1,0 +1,170 @@
+"""The model's commands: ``run``, ``scenarios``, ``validate`` and ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.cli.common import EXIT_FAILED, EXIT_OK, UsageError, json_default, parse_set
+
+
+def _format_summary(summary: dict[str, Any], spec_name: str, seconds: float) -> str:
+    metrics = summary["metrics"]
+
+    def number(value: Any, digits: int = 2) -> str:
+        return "n/a" if value is None else f"{value:.{digits}f}"
+
+    status = "survived" if summary["survived"] else f"ended in month {summary['lifetime']}"
+    lines = [
+        f"{spec_name} (seed {summary['seed']}): {summary['outcome']}; the alliance {status}",
+        f"  members: {summary['founding_members']} founding, {summary['final_members']} at the end "
+        f"(turnover {number(metrics['turnover'])})",
+        f"  performance: {number(metrics['initial_performance'])} in the first months, "
+        f"{number(metrics['final_performance'])} at the end",
+        f"  trust: mean {number(metrics['mean_trust'])} over the run, "
+        f"{number(metrics['final_mean_trust'])} at the end",
+        f"  crises: {metrics['crises']} episodes from {metrics['shocks']} shocks; "
+        f"recovered {number(metrics['share_recovered'])}, worst robustness "
+        f"{number(metrics['worst_robustness'])}, mean recovery time "
+        f"{number(metrics['mean_recovery_time'], 1)} months",
+        f"  ambition shift: {number(metrics['ambition_shift'], 3)}",
+        f"  ({seconds * 1000:.0f} ms)",
+    ]
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one scenario and print its summary."""
+    from sim.model.prepare import resolve_seed
+    from sim.model.simulation import simulate
+    from sim.scenario import load_preset
+
+    spec = load_preset(args.scenario)
+    overrides = parse_set(args.set or [])
+    if args.steps is not None:
+        overrides["horizon"] = args.steps
+    spec = spec.with_overrides(overrides, source="--set")
+    seed = resolve_seed(args.seed)
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    started = time.perf_counter()
+    summary = simulate(spec, rng=seed, record_every=1 if out else 0)
+    seconds = time.perf_counter() - started
+    series = summary.pop("series", None)
+    if out is not None:
+        _write_run(out, summary, series)
+    if args.json:
+        print(json.dumps(summary, default=json_default))
+    else:
+        print(_format_summary(summary, spec.name, seconds))
+        if out is not None:
+            print(f"  wrote {out / 'summary.json'} and {out / 'timeseries.csv'}")
+    return EXIT_OK
+
+
+def _write_run(out: Path, summary: dict[str, Any], series: dict[str, np.ndarray]) -> None:
+    """Write ``summary.json`` and ``timeseries.csv`` atomically into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    columns = list(series)
+    rows = [",".join(columns)]
+    for index in range(len(series["step"])):
+        rows.append(",".join(_csv_cell(series[name][index]) for name in columns))
+    for name, text in (
+        ("summary.json", json.dumps(summary, default=json_default, indent=2) + "\n"),
+        ("timeseries.csv", "\n".join(rows) + "\n"),
+    ):
+        temporary = out / f".{name}.tmp"
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(out / name)
+
+
+def _csv_cell(value: Any) -> str:
+    if isinstance(value, np.integer):
+        return str(int(value))
+    value = float(value)
+    return "" if np.isnan(value) else repr(value)
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """List the shipped scenarios with their descriptions."""
+    import textwrap
+
+    from sim.scenario import load_file, shipped_scenarios
+
+    for name, path in shipped_scenarios().items():
+        spec = load_file(path)
+        print(name)
+        print(
+            textwrap.fill(
+                " ".join(spec.description.split()),
+                88,
+                initial_indent="    ",
+                subsequent_indent="    ",
+            )
+        )
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Run the calibration targets."""
+    from sim.validation.targets import validate
+
+    def show(result: Any) -> None:
+        if args.json:
+            return
+        mark = "PASS" if result.passed else "FAIL"
+        print(f"[{mark}] target {result.number}: {result.name}", flush=True)
+        print(f"    criterion: {result.criterion}")
+        print(f"    measured:  {result.measured}", flush=True)
+
+    started = time.perf_counter()
+    results = validate(progress=show)
+    passed = all(result.passed for result in results)
+    if args.json:
+        payload = {"passed": passed, "targets": [result.to_dict() for result in results]}
+        print(json.dumps(payload, default=json_default))
+    else:
+        count = sum(result.passed for result in results)
+        print(f"{count}/{len(results)} targets pass ({time.perf_counter() - started:.1f} s)")
+    return EXIT_OK if passed else EXIT_FAILED
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Start the teaching demo."""
+    from sim.app.server import run_demo
+
+    return run_demo(args.port)
+
+
+def add_commands(commands: Any) -> None:
+    """Register ``run``, ``scenarios``, ``validate`` and ``demo``."""
+    run = commands.add_parser("run", help="run one scenario and print its summary")
+    run.add_argument("scenario", help="a shipped scenario name or a scenario file path")
+    run.add_argument("--seed", help="the run's int seed (drawn when absent)")
+    run.add_argument("--steps", type=int, help="months to simulate (overrides the horizon)")
+    run.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a scenario key, e.g. leadership.relationships=0.9",
+    )
+    run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    run.add_argument("--out", help="folder for summary.json and timeseries.csv")
+    run.set_defaults(handler=cmd_run)
+
+    scenarios = commands.add_parser("scenarios", help="list the shipped scenarios")
+    scenarios.set_defaults(handler=cmd_scenarios)
+
+    validate = commands.add_parser("validate", help="run the calibration targets")
+    validate.add_argument("--json", action="store_true", help="print the results as JSON")
+    validate.set_defaults(handler=cmd_validate)
+
+    demo = commands.add_parser("demo", help="start the teaching demo in the browser")
+    demo.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    demo.set_defaults(handler=cmd_demo)

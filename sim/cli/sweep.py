@@ -1,0 +1,126 @@
+"""The sweep commands: ``sweep``, ``status``, ``replay`` and ``merge``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from sim.cli.common import EXIT_FAILED, EXIT_OK, command_line, warn
+from sim.store import merge_stores, store_status
+from sim.sweeps.executors import EXECUTORS
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run (or with ``--dry-run``, plan) a sweep."""
+    from sim.sweeps.plan import plan_sweep
+    from sim.sweeps.run import sweep
+
+    options = {
+        "out": args.out,
+        "executor": args.executor,
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "shard": args.shard,
+        "retry_failed": args.retry_failed,
+        "force": args.force,
+    }
+    if args.dry_run:
+        for line in plan_sweep(args.experiment, **options).lines():
+            print(line)
+        return EXIT_OK
+    try:
+        result = sweep(
+            args.experiment, progress=not args.no_progress, command=command_line(), **options
+        )
+    except KeyboardInterrupt:
+        warn("interrupted; run the same command again to complete the missing runs")
+        raise
+    print(result.line())
+    for message in result.errors[:5]:
+        warn(message)
+    if result.failed:
+        print(
+            f"{result.failed} runs failed (their errors are in the runs table); "
+            "rerun with --retry-failed to try them again",
+            file=sys.stderr,
+        )
+    return result.exit_code
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Print a store's done / failed / pending counts."""
+    print(store_status(args.store).line())
+    return EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Rerun one stored run and check that it reproduces what was stored."""
+    from sim.sweeps.replay import replay
+
+    result = replay(args.store, args.run_id)
+    print(result.line())
+    return EXIT_OK if result.matches else EXIT_FAILED
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    """Combine shard stores into one."""
+    result = merge_stores(args.sources, args.out)
+    print(f"merged {result.added} runs ({result.skipped} already there)")
+    print(result.status.line())
+    return EXIT_OK
+
+
+def add_commands(subparsers: Any) -> None:
+    """Register ``sweep``, ``status``, ``replay`` and ``merge`` on ``subparsers``."""
+    parser = subparsers.add_parser(
+        "sweep",
+        help="run an experiment's design into a results store",
+        description=(
+            "Run the runs of an experiment file (experiments/NAME.toml) that its results "
+            "store does not hold yet. Killed and started again, it completes the missing runs."
+        ),
+    )
+    parser.add_argument("experiment", help="the experiment file")
+    parser.add_argument("--out", help="the results store folder (default: results/NAME)")
+    parser.add_argument(
+        "--executor", choices=EXECUTORS, default="processes", help="where runs execute"
+    )
+    parser.add_argument("--workers", type=int, help="worker processes (default: the cores)")
+    parser.add_argument(
+        "--scheduler", help="Dask scheduler address (default: a local cluster on 127.0.0.1)"
+    )
+    parser.add_argument("--shard", metavar="K/N", help="run only the K-th of N slices")
+    parser.add_argument(
+        "--retry-failed", action="store_true", help="rerun failed runs and replace their rows"
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the results of a store made by a different experiment",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the planned runs and estimated time and disk; write nothing",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=cmd_sweep)
+
+    parser = subparsers.add_parser(
+        "status", help="count done, failed and pending runs of a results store"
+    )
+    parser.add_argument("store", help="the results store folder")
+    parser.set_defaults(handler=cmd_status)
+
+    parser = subparsers.add_parser(
+        "replay", help="rerun one stored run and check that it reproduces"
+    )
+    parser.add_argument("store", help="the results store folder")
+    parser.add_argument("run_id", help="the run's id (the run_id column)")
+    parser.set_defaults(handler=cmd_replay)
+
+    parser = subparsers.add_parser("merge", help="combine shard stores into one store")
+    parser.add_argument("sources", nargs="+", help="the shard store folders")
+    parser.add_argument("--out", help="the combined store (default: results/NAME)")
+    parser.set_defaults(handler=cmd_merge)

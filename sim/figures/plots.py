@@ -1,0 +1,329 @@
+"""Figures from the analysis frames: each function draws on a matplotlib Axes.
+
+Every function takes a tidy frame from :mod:`sim.analysis` and an ``ax`` and
+returns the ``ax``; figures, sizes and files are the caller's (see
+:mod:`sim.style`). Example::
+
+    fig, ax = style.new_figure("one")
+    plots.survival_curves(km, ax, p=logrank(res, by)["p"])
+    style.save(fig, "figures/survival")
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from sim.figures import style
+from sim.names import OUTCOMES
+
+
+def _levels(frame: pd.DataFrame, column: str = "level") -> list[str]:
+    return list(dict.fromkeys(frame[column].astype(str)))
+
+
+def _level_colours(names: Sequence[str], parameter: str | None) -> list[str]:
+    if parameter == "outcome" or set(names) <= set(OUTCOMES):
+        return style.outcome_colours(names)
+    if len(names) == 1:
+        return [style.OKABE_ITO[0]]
+    return style.sequential(len(names))
+
+
+def format_p(p: float) -> str:
+    """A p-value as text: ``p = 0.032``, ``p < 0.001``, ``p = n/a``."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "p = n/a"
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3f}"
+
+
+def _parameter(frame: pd.DataFrame) -> str | None:
+    if "parameter" in frame.columns and len(frame):
+        return str(frame["parameter"].iloc[0])
+    return None
+
+
+def survival_curves(
+    km: pd.DataFrame,
+    ax: Axes,
+    p: float | None = None,
+    bands: bool = True,
+    horizon: float | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Kaplan-Meier curves per level with their confidence bands.
+
+    Args:
+        km: from :func:`sim.analysis.kaplan_meier`.
+        ax: the axes.
+        p: a log-rank p-value to print in the corner.
+        bands: draw the confidence bands.
+        horizon: extend the last step to this time.
+        title: the axes title (default: the parameter).
+    """
+    parameter = _parameter(km)
+    names = _levels(km)
+    for name, colour in zip(names, _level_colours(names, parameter), strict=True):
+        table = km[km["level"].astype(str) == name]
+        times = table["time"].to_numpy(dtype=float)
+        survival = table["survival"].to_numpy(dtype=float)
+        lower = table["lower"].to_numpy(dtype=float)
+        upper = table["upper"].to_numpy(dtype=float)
+        if horizon is not None and times.size and times[-1] < horizon:
+            times = np.append(times, horizon)
+            survival, lower, upper = (np.append(a, a[-1]) for a in (survival, lower, upper))
+        ax.step(times, survival, where="post", color=colour, label=name)
+        if bands:
+            ax.fill_between(times, lower, upper, step="post", color=colour, alpha=0.18, lw=0)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("alliance age (months)")
+    ax.set_ylabel("share still running")
+    if parameter and parameter != "all":
+        ax.legend(title=parameter, loc="lower left")
+    if p is not None:
+        ax.text(0.98, 0.98, f"log-rank {format_p(p)}", transform=ax.transAxes, ha="right", va="top")
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def sensitivity_bars(indices: pd.DataFrame, ax: Axes, title: str | None = None) -> Axes:
+    """Sensitivity indices with their confidence intervals as horizontal bars.
+
+    Sobol frames (``S1``, ``ST``) give paired bars; Morris frames (``mu_star``) one
+    bar per parameter with ``sigma`` as a marker.
+    """
+    names = indices["parameter"].astype(str).tolist()[::-1]
+    y = np.arange(len(names), dtype=float)
+    frame = indices.iloc[::-1]
+    if "ST" in indices.columns:
+        height = 0.38
+        for offset, key, colour in ((height / 2, "ST", 0), (-height / 2, "S1", 5)):
+            ax.barh(
+                y + offset,
+                frame[key].to_numpy(dtype=float),
+                height=height,
+                xerr=frame[f"{key}_conf"].to_numpy(dtype=float),
+                color=style.OKABE_ITO[colour],
+                error_kw={"elinewidth": 0.6, "capsize": 1.5},
+                label={"ST": "total (ST)", "S1": "first order (S1)"}[key],
+            )
+        ax.axvline(0, color="black", lw=0.5)
+        ax.set_xlabel("Sobol index")
+    else:
+        ax.barh(
+            y,
+            frame["mu_star"].to_numpy(dtype=float),
+            height=0.6,
+            xerr=frame["mu_star_conf"].to_numpy(dtype=float),
+            color=style.OKABE_ITO[0],
+            error_kw={"elinewidth": 0.6, "capsize": 1.5},
+            label="μ* (mean |effect|)",
+        )
+        ax.plot(
+            frame["sigma"].to_numpy(dtype=float),
+            y,
+            "D",
+            color=style.OKABE_ITO[1],
+            ms=3,
+            label="σ (spread)",
+        )
+        ax.set_xlabel("Morris elementary effects")
+    ax.set_yticks(y, [n.removeprefix("leadership.") for n in names])
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, borderaxespad=0.2)
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def outcome_bars(profile: pd.DataFrame, ax: Axes, title: str | None = None) -> Axes:
+    """Stacked bars of the outcome-class shares per level."""
+    parameter = _parameter(profile)
+    names = _levels(profile)
+    classes = _levels(profile, "outcome")
+    x = np.arange(len(names), dtype=float)
+    bottom = np.zeros(len(names))
+    for outcome, colour in zip(classes, style.outcome_colours(classes), strict=True):
+        rows = profile[profile["outcome"].astype(str) == outcome].set_index("level")
+        share = rows["share"].reindex(names).fillna(0).to_numpy(dtype=float)
+        ax.bar(
+            x,
+            share,
+            bottom=bottom,
+            color=colour,
+            width=0.7,
+            label=outcome,
+            edgecolor="white",
+            lw=0.3,
+        )
+        bottom += share
+    ax.set_xticks(x, names)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of runs")
+    if parameter and parameter != "all":
+        ax.set_xlabel(parameter)
+    ax.legend(
+        loc="upper left", bbox_to_anchor=(1.0, 1.0), reverse=True, handlelength=1, borderaxespad=0
+    )
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def survival_heatmap(
+    grid: pd.DataFrame, ax: Axes, annotate: bool = True, colorbar: bool = True
+) -> Axes:
+    """The share surviving over a 2-D grid, each cell annotated with share and interval width."""
+    xs = _levels(grid, "x_level")
+    ys = _levels(grid, "y_level")
+    share = (
+        grid.pivot_table(index="y_level", columns="x_level", values="share", sort=False)
+        .reindex(index=ys, columns=xs)
+        .to_numpy(dtype=float)
+    )
+    width = (
+        grid.pivot_table(index="y_level", columns="x_level", values="width", sort=False)
+        .reindex(index=ys, columns=xs)
+        .to_numpy(dtype=float)
+    )
+    image = ax.imshow(
+        share, origin="lower", cmap="cividis", vmin=0, vmax=1, aspect="auto", interpolation="none"
+    )
+    if annotate and len(xs) * len(ys) <= 64:
+        for i in range(len(ys)):
+            for j in range(len(xs)):
+                if math.isnan(share[i, j]):
+                    continue
+                colour = "black" if share[i, j] > 0.55 else "white"
+                ax.text(
+                    j,
+                    i,
+                    f"{share[i, j]:.2f}\n±{width[i, j] / 2:.2f}",
+                    ha="center",
+                    va="center",
+                    color=colour,
+                    fontsize=6,
+                )
+    ax.set_xticks(range(len(xs)), xs)
+    ax.set_yticks(range(len(ys)), ys)
+    ax.set_xlabel(str(grid["x"].iloc[0]))
+    ax.set_ylabel(str(grid["y"].iloc[0]))
+    ax.spines[:].set_visible(False)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label="share surviving", shrink=0.9)
+    return ax
+
+
+def trajectory_fan(
+    bands: pd.DataFrame,
+    ax: Axes,
+    levels: Sequence[str] | None = None,
+    legend: bool = True,
+    title: str | None = None,
+    min_runs: int = 5,
+) -> Axes:
+    """Median trajectories with 50% and 90% bands per group (outcome class by default).
+
+    Args:
+        bands: from :func:`sim.analysis.trajectory_bands` (one series).
+        ax: the axes.
+        levels: the groups to draw (default all, in order).
+        legend: draw a legend.
+        title: the axes title.
+        min_runs: steps with fewer runs still going are left out (too noisy).
+    """
+    parameter = _parameter(bands)
+    names = list(levels) if levels is not None else _levels(bands)
+    for name, colour in zip(names, _level_colours(names, parameter), strict=True):
+        table = bands[(bands["level"].astype(str) == name) & (bands["n"] >= min_runs)]
+        if table.empty:
+            continue
+        step = table["step"].to_numpy(dtype=float)
+        ax.fill_between(step, table["q05"], table["q95"], color=colour, alpha=0.15, lw=0)
+        ax.fill_between(step, table["q25"], table["q75"], color=colour, alpha=0.28, lw=0)
+        ax.plot(step, table["median"], color=colour, label=name, lw=1.1)
+    series = str(bands["series"].iloc[0]) if len(bands) else ""
+    ax.set_xlabel("alliance age (months)")
+    ax.set_ylabel(series.replace("_", " "))
+    ax.set_xlim(left=0)
+    if names and legend:
+        ax.legend(loc="best", handlelength=1)
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def resilience_distributions(
+    crises: pd.DataFrame, ax: Axes, metric: str = "robustness", title: str | None = None
+) -> Axes:
+    """Box plots of one per-crisis resilience metric per level (from ``crisis_metrics``)."""
+    parameter = _parameter(crises)
+    names = _levels(crises) if len(crises) else []
+    data = [
+        crises.loc[crises["level"].astype(str) == n, metric].dropna().to_numpy(dtype=float)
+        for n in names
+    ]
+    keep = [i for i, d in enumerate(data) if d.size]
+    names = [names[i] for i in keep]
+    data = [data[i] for i in keep]
+    if data:
+        boxes = ax.boxplot(
+            data,
+            tick_labels=names,
+            patch_artist=True,
+            showfliers=False,
+            widths=0.6,
+            medianprops={"color": "black", "lw": 0.8},
+            whiskerprops={"lw": 0.6},
+            capprops={"lw": 0.6},
+        )
+        for patch, colour in zip(boxes["boxes"], _level_colours(names, parameter), strict=True):
+            patch.set_facecolor(colour)
+            patch.set_linewidth(0.6)
+    ax.set_ylabel(metric.replace("_", " "))
+    if parameter and parameter != "all":
+        ax.set_xlabel(parameter)
+    ax.tick_params(axis="x", labelrotation=30 if len(names) > 3 else 0)
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def hazard_steps(hz: pd.DataFrame, ax: Axes, title: str | None = None) -> Axes:
+    """The hazard of ending by age interval, per level, with its interval as error bars."""
+    parameter = _parameter(hz)
+    names = _levels(hz)
+    count = len(names)
+    for index, (name, colour) in enumerate(
+        zip(names, _level_colours(names, parameter), strict=True)
+    ):
+        table = hz[hz["level"].astype(str) == name]
+        width = float((table["end"] - table["start"]).iloc[0]) if len(table) else 1.0
+        centre = (table["start"] + table["end"]).to_numpy(dtype=float) / 2
+        shift = (index - (count - 1) / 2) * width / (count + 2)
+        rate = table["hazard"].to_numpy(dtype=float) * 12
+        error = np.vstack(
+            [
+                rate - table["lower"].to_numpy(dtype=float) * 12,
+                table["upper"].to_numpy(dtype=float) * 12 - rate,
+            ]
+        )
+        ax.errorbar(
+            centre + shift, rate, yerr=error, fmt="o-", ms=2.5, lw=0.9, elinewidth=0.5,
+            color=colour, label=name,
+        )  # fmt: skip
+    ax.set_xlabel("alliance age (months)")
+    ax.set_ylabel("ends per alliance-year")
+    ax.set_ylim(bottom=0)
+    if parameter and parameter != "all":
+        ax.legend(title=parameter, loc="upper left")
+    if title is not None:
+        ax.set_title(title)
+    return ax

@@ -1,0 +1,577 @@
+"""The one-command report of a results store: figures, their data, and ``report.md``.
+
+:func:`write_report` reads a store and writes ``DIR/figures/`` (each figure in each
+format), ``DIR/figures/data/`` (the numbers behind every figure and table, as CSV)
+and ``DIR/report.md``. The same store gives byte-identical files. A store from an
+interrupted sweep is reported and flagged as partial. :func:`export_csv` writes
+the store's tables as CSV.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from sim import analysis
+from sim.analysis import Results, SensitivityError, SensitivityWarning
+from sim.errors import InputError
+from sim.figures import plots, style
+from sim.names import DESIGN_COLUMNS, OUTCOMES
+
+SENSITIVITY_OUTCOMES: tuple[str, ...] = ("survived", "lifetime", "final_performance")
+TRAJECTORY_SERIES: tuple[str, ...] = ("performance", "mean_trust")
+PROVENANCE_PACKAGES: tuple[str, ...] = ("numpy", "scipy", "pandas", "pyarrow", "mesa", "SALib")
+MAX_BY = 12
+"""At most this many parameters get their own section (the most influential first)."""
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a parameter name (``leadership.relationships`` ->
+    ``leadership-relationships``)."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "x"
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "n/a"
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def _table(frame: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown table (values formatted, no index)."""
+    if frame.empty:
+        return "_(no rows)_\n"
+    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body]) + "\n"
+
+
+class _Writer:
+    """Collects the report's Markdown and writes figures and their data."""
+
+    def __init__(self, res: Results, formats: Sequence[str], width: str) -> None:
+        self.res = res
+        self.formats = tuple(formats)
+        self.width = width
+        self.figures = res.path / "figures"
+        self.data = self.figures / "data"
+        self.data.mkdir(parents=True, exist_ok=True)
+        # Figures and data of an earlier report (other parameters, other formats) go first.
+        for stale in [
+            *(p for fmt in style.FORMATS for p in self.figures.glob(f"*.{fmt}")),
+            *self.data.glob("*.csv"),
+        ]:
+            stale.unlink()
+        self.lines: list[str] = []
+        self.csvs: list[str] = []
+        embed = [f for f in ("svg", "png", "pdf") if f in self.formats]
+        self.embed = embed[0] if embed else None
+
+    def add(self, *lines: str) -> None:
+        self.lines.extend(lines)
+
+    def csv(self, frame: pd.DataFrame, name: str) -> str:
+        path = self.data / f"{name}.csv"
+        frame.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
+        relative = path.relative_to(self.res.path).as_posix()
+        self.csvs.append(relative)
+        return relative
+
+    def figure(self, fig: Any, name: str, caption: str, data: str | None) -> None:
+        style.save(fig, self.figures / name, self.formats)
+        plt.close(fig)
+        files = ", ".join(f"[{f}](figures/{name}.{f})" for f in self.formats)
+        if self.embed and self.embed != "pdf":
+            self.add(f"![{caption}](figures/{name}.{self.embed})", "")
+        source = f"; data: [{Path(data).name}]({data})" if data else ""
+        self.add(f"*{caption}* ({files}{source})", "")
+
+
+def _order_by_sensitivity(res: Results, params: list[str]) -> tuple[list[str], str | None]:
+    if res.method not in ("sobol", "morris") or not params:
+        return params, None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SensitivityWarning)
+            outcomes = _outcomes(res, res.ok)
+            if not outcomes:
+                return params, None
+            indices = analysis.sensitivity(res, outcomes[0], num_resamples=100)
+    except (SensitivityError, KeyError, ValueError):
+        return params, None
+    key = "ST" if "ST" in indices.columns else "mu_star"
+    ranked = [p for p in indices["parameter"] if p in params]
+    rest = [p for p in params if p not in ranked]
+    return ranked + rest, key
+
+
+def _provenance(w: _Writer) -> None:
+    res = w.res
+    m = res.manifest
+    status = res.status
+    design = m.get("design") or {}
+    experiment = m.get("experiment") or {}
+    scenario = m.get("scenario") or {}
+    packages = m.get("packages") or {}
+    swept = res.parameters
+    fixed = [c for c in res.parameter_columns if c not in swept]
+    fixed_text = ", ".join(f"{c} = {_fmt(res.design[c].iloc[0])}" for c in fixed) or "none"
+    points = design.get("points", res.design["point_id"].nunique())
+    rows = [
+        ("store", f"`{res.path.as_posix()}`"),
+        ("experiment file", f"`{experiment.get('source', '?')}`"),
+        ("experiment sha256", f"`{str(experiment.get('sha256', '?'))[:16]}`"),
+        (
+            "design",
+            f"{res.method}, {points} points x {design.get('replications', '?')} replicates"
+            + (f", samples {design['samples']}" if design.get("samples") else ""),
+        ),
+        ("swept", ", ".join(f"`{p}`" for p in swept) or "none"),
+        ("fixed", fixed_text),
+        ("model", str(m.get("model", "alliance"))),
+        (
+            "scenario",
+            f"{scenario.get('name', 'n/a')}"
+            + (f", horizon {res.horizon} months" if res.horizon else ""),
+        ),
+        ("root seed", str(m.get("root_seed", "?"))),
+        (
+            "runs",
+            f"{status['planned']} planned, {status['done']} done, "
+            f"{status['failed']} failed, {status['pending']} pending",
+        ),
+        (
+            "alliance-sim",
+            f"{m.get('alliance_sim_version') or 'n/a'}, commit {m.get('git_commit') or 'n/a'}",
+        ),
+        (
+            "packages",
+            ", ".join(f"{p} {packages[p]}" for p in PROVENANCE_PACKAGES if packages.get(p)),
+        ),
+        ("python, platform", f"{m.get('python', '?')}, {m.get('platform', '?')}"),
+        ("sweep started, finished", f"{m.get('started', '?')}, {m.get('finished') or '?'}"),
+    ]
+    w.add("## Provenance", "", "| | |", "|---|---|")
+    w.add(*(f"| {k} | {v} |" for k, v in rows))
+    w.add("")
+
+
+def _overview(w: _Writer, ok: pd.DataFrame) -> None:
+    w.add("## Overview", "")
+    n = len(ok)
+    if "survived" in ok.columns:
+        alive = int(ok["survived"].astype(bool).sum())
+        low, high = analysis.wilson(alive, n)
+        w.add(
+            f"{n} finished runs; {alive} alliances ({alive / n:.0%}, 95% CI "
+            f"{float(low):.0%} to {float(high):.0%}) survived to the horizon."
+        )
+    if {"lifetime", "survived"} <= set(ok.columns):
+        med = analysis.median_lifetime(ok).iloc[0]
+        if math.isnan(med["median"]):
+            w.add("The median lifetime is beyond the horizon (more than half survived).")
+        else:
+            w.add(
+                f"Median lifetime {_fmt(med['median'])} months "
+                f"(95% CI {_fmt(med['lower'])} to {_fmt(med['upper'])})."
+            )
+    w.add("")
+    if "outcome" in ok.columns:
+        profile = analysis.outcome_profile(ok)
+        data = w.csv(profile, "outcomes_all")
+        shown = profile[["outcome", "count", "share", "lower", "upper"]]
+        w.add("Outcome classes over all finished runs:", "", _table(shown))
+        w.add(f"Data: [{Path(data).name}]({data})", "")
+
+
+def _ranking(w: _Writer, ok: pd.DataFrame, params: list[str]) -> None:
+    """The parameters ranked by how much survival differs across their levels."""
+    rows = []
+    for name in params:
+        if name not in ok.columns or name == "outcome":
+            continue
+        lev = analysis.levels(ok, name)
+        if len(lev.cat.categories) < 2:
+            continue
+        test = analysis.logrank(ok, name)
+        shares = ok.assign(_l=lev.to_numpy()).groupby("_l", observed=True)["survived"].mean()
+        rows.append(
+            {
+                "parameter": name,
+                "levels": test["levels"],
+                "chi_square": test["statistic"],
+                "df": test["df"],
+                "p": test["p"],
+                "survived_lowest": float(shares.min()),
+                "survived_highest": float(shares.max()),
+            }
+        )
+    if not rows:
+        return
+    table = pd.DataFrame(rows).sort_values(["p", "chi_square"], ascending=[True, False])
+    data = w.csv(table, "logrank_by_parameter")
+    w.add(
+        "Parameters ranked by the log-rank test of equal survival across their levels "
+        "(survived: the lowest and highest share surviving over the levels):",
+        "",
+        _table(table),
+        f"Data: [{Path(data).name}]({data})",
+        "",
+    )
+
+
+def _sensitivity(w: _Writer, ok: pd.DataFrame) -> None:
+    res = w.res
+    w.add("## Sensitivity", "")
+    label = {"sobol": "Sobol indices", "morris": "Morris elementary effects"}[res.method]
+    w.add(
+        f"{label} of each outcome, from the mean over replicates at each design point "
+        "(SALib; 95% bootstrap intervals).",
+        "",
+    )
+    for outcome in _outcomes(w.res, ok)[:3]:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", SensitivityWarning)
+                indices = analysis.sensitivity(res, outcome)
+        except SensitivityError as err:
+            w.add(f"Sensitivity of `{outcome}` not computed: {err}", "")
+            continue
+        name = f"sensitivity_{slug(outcome)}"
+        data = w.csv(indices, name)
+        w.add(f"### {outcome}", "", _table(indices))
+        for warning in caught:
+            if issubclass(warning.category, SensitivityWarning):
+                w.add(f"> Warning: {warning.message}", "")
+        fig, ax = style.new_figure(w.width, aspect=0.25 + 0.07 * len(indices))
+        plots.sensitivity_bars(indices, ax)
+        w.figure(fig, name, f"Sensitivity of {outcome}", data)
+        if res.method == "sobol" and (res.manifest.get("design") or {}).get("second_order"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SensitivityWarning)
+                pairs = analysis.sensitivity_pairs(res, outcome)
+            data = w.csv(pairs, f"sensitivity_pairs_{slug(outcome)}")
+            top = pairs.sort_values("S2", ascending=False, kind="stable").head(10)
+            w.add("Second-order indices (largest first):", "", _table(top))
+
+
+BOOKKEEPING = frozenset({*DESIGN_COLUMNS, "status", "duration_s", "error"})
+
+
+def _outcomes(res: Results, ok: pd.DataFrame) -> list[str]:
+    """The outcomes to report: the alliance's usual ones, else every numeric outcome."""
+    usual = [o for o in SENSITIVITY_OUTCOMES if o in ok.columns]
+    if usual:
+        return usual
+    skip = BOOKKEEPING | set(res.parameter_columns)
+    return [
+        c
+        for c in ok.columns
+        if c not in skip
+        and (pd.api.types.is_numeric_dtype(ok[c]) or pd.api.types.is_bool_dtype(ok[c]))
+    ]
+
+
+def _means(w: _Writer, ok: pd.DataFrame, by: str, outcomes: list[str]) -> None:
+    """Mean of each numeric outcome per level (models without survival columns)."""
+    lev = analysis.levels(ok, by)
+    frame = ok[outcomes].astype(float).assign(level=lev.to_numpy())
+    grouped = frame.groupby("level", observed=True, sort=True)
+    table = grouped.mean().reset_index()
+    table.insert(1, "n", grouped.size().to_numpy())
+    w.csv(table, f"means_{slug(by)}")
+    w.add("Mean of each outcome per level:", "", _table(table))
+
+
+def _by_section(w: _Writer, ok: pd.DataFrame, by: str) -> None:
+    s = slug(by)
+    w.add(f"## By `{by}`", "")
+    lev = analysis.levels(ok, by)
+    counts = lev.value_counts(sort=False)
+    if ok[by].nunique() > analysis.MAX_LEVELS:
+        w.add(
+            f"`{by}` is continuous here: binned into {len(counts)} quantile levels "
+            f"({', '.join(map(str, counts.index))}).",
+            "",
+        )
+    if {"lifetime", "survived"} <= set(ok.columns):
+        km = analysis.kaplan_meier(ok, by)
+        km_data = w.csv(km, f"survival_{s}")
+        test = analysis.logrank(ok, by) if len(counts) > 1 else None
+        fig, ax = style.new_figure(w.width)
+        plots.survival_curves(km, ax, p=test["p"] if test else None, horizon=w.res.horizon)
+        w.figure(
+            fig, f"survival_{s}", f"Kaplan-Meier survival by {by} (95% log-log bands)", km_data
+        )
+        median = analysis.median_lifetime(ok, by)
+        grid_share = ok.assign(_l=lev.to_numpy()).groupby("_l", observed=True)["survived"]
+        median["survived_share"] = grid_share.mean().reindex(median["level"]).to_numpy()
+        w.csv(median, f"median_lifetime_{s}")
+        shown = median[["level", "n", "events", "survived_share", "median", "lower", "upper"]]
+        w.add(
+            "Median lifetime in months with its 95% interval (n/a: not reached before the "
+            "horizon):",
+            "",
+            _table(shown),
+        )
+        if test is not None:
+            w.add(
+                f"Log-rank test across the {test['levels']} levels: chi-square "
+                f"{test['statistic']:.2f}, df {test['df']}, {plots.format_p(test['p'])}.",
+                "",
+            )
+            pairs = analysis.pairwise_logrank(ok, by)
+            w.csv(pairs, f"logrank_pairs_{s}")
+            w.add(
+                "Adjacent levels (Holm-adjusted):",
+                "",
+                _table(pairs[["level_a", "level_b", "statistic", "p", "p_holm"]]),
+            )
+        w.csv(analysis.hazard(ok, by), f"hazard_{s}")
+    else:
+        outcomes = _outcomes(w.res, ok)
+        if outcomes:
+            _means(w, ok, by, outcomes)
+    if "outcome" in ok.columns:
+        profile = analysis.outcome_profile(ok, by)
+        data = w.csv(profile, f"outcomes_{s}")
+        fig, ax = style.new_figure(w.width, aspect=0.6)
+        plots.outcome_bars(profile, ax)
+        w.figure(fig, f"outcomes_{s}", f"Outcome classes by {by}", data)
+        wide = profile.pivot_table(index="level", columns="outcome", values="share", sort=False)
+        wide = wide[[c for c in OUTCOMES if c in wide.columns]].reset_index()
+        w.add("Shares of the outcome classes:", "", _table(wide))
+
+
+def _grid(w: _Writer, ok: pd.DataFrame, x: str, y: str) -> None:
+    grid = analysis.survival_grid(ok, x, y)
+    name = f"grid_{slug(x)}_{slug(y)}"
+    data = w.csv(grid, name)
+    w.add(f"## Survival over `{x}` and `{y}`", "")
+    w.add(
+        "Share of alliances surviving to the horizon in each cell, with the half-width of "
+        "its 95% Wilson interval.",
+        "",
+    )
+    fig, ax = style.new_figure(w.width, aspect=0.85)
+    plots.survival_heatmap(grid, ax)
+    w.figure(fig, name, f"Survival over {x} and {y}", data)
+
+
+def _transformation(w: _Writer, ok: pd.DataFrame) -> None:
+    res = w.res
+    if "outcome" not in ok.columns:
+        return
+    summary = analysis.transformation_summary(ok, "outcome")
+    if summary.empty:
+        return
+    w.add("## Transformation", "")
+    data = w.csv(summary, "transformation_by_outcome")
+    summary = summary.assign(
+        value=[
+            f"{_fmt(m)} ({_fmt(a)} to {_fmt(b)})"
+            for m, a, b in zip(summary["median"], summary["q25"], summary["q75"], strict=True)
+        ]
+    )
+    wide = summary.pivot_table(index="metric", columns="level", values="value", aggfunc="first")
+    order = [m for m in analysis.TRANSFORMATION_METRICS if m in wide.index]
+    wide = wide.reindex(order)[[c for c in OUTCOMES if c in wide.columns]]
+    w.add(
+        "How alliances changed, by outcome class: median (interquartile range).",
+        "",
+        _table(wide.reset_index()),
+        f"Data: [{Path(data).name}]({data})",
+        "",
+    )
+    series = [s for s in TRAJECTORY_SERIES if s in res.columns("timeseries")]
+    if not series:
+        return
+    bands = pd.concat([analysis.trajectory_bands(res, s) for s in series], ignore_index=True)
+    data = w.csv(bands, "trajectories_by_outcome")
+    classes = [c for c in OUTCOMES if (bands["level"] == c).any()]
+    fig, axes = style.new_figure(
+        "two",
+        aspect=0.2 * len(series),
+        nrows=len(series),
+        ncols=len(classes),
+        sharex=True,
+        sharey="row",
+        squeeze=False,
+    )
+    for row, name in enumerate(series):
+        for col, outcome in enumerate(classes):
+            ax = axes[row][col]
+            part = bands[(bands["series"] == name) & (bands["level"] == outcome)]
+            plots.trajectory_fan(part, ax, legend=False)
+            if row == 0:
+                runs = int((ok["outcome"] == outcome).sum())
+                ax.set_title(f"{outcome} ({runs})")
+            if row < len(series) - 1:
+                ax.set_xlabel("")
+            if col > 0:
+                ax.set_ylabel("")
+    w.figure(
+        fig,
+        "trajectories_by_outcome",
+        "Trajectories by outcome class (runs in brackets): median, 50% and 90% bands",
+        data,
+    )
+
+
+def _crises(w: _Writer) -> None:
+    if "outcome" not in w.res.ok.columns:
+        return
+    crises = analysis.crisis_metrics(w.res, "outcome")
+    metrics = [m for m in ("robustness", "recovery_time") if m in crises.columns]
+    if crises.empty or not metrics:
+        return
+    w.add("## Crises", "")
+    summary = analysis.resilience_summary(w.res, "outcome")
+    w.csv(summary, "resilience_by_outcome")
+    data = w.csv(crises, "crises_by_outcome")
+    w.add(
+        f"{len(crises)} crisis episodes. Robustness is the lowest performance over the "
+        "performance before the crisis; recovery time is in months.",
+        "",
+        _table(summary[["level", "metric", "n", "median", "q25", "q75"]]),
+    )
+    fig, axes = style.new_figure("two", aspect=0.32, ncols=len(metrics))
+    axes = list(axes) if len(metrics) > 1 else [axes]
+    for ax, metric in zip(axes, metrics, strict=True):
+        plots.resilience_distributions(crises, ax, metric)
+    w.figure(fig, "resilience_by_outcome", "Per-crisis resilience by outcome class", data)
+
+
+def write_report(
+    path: str | os.PathLike[str],
+    formats: Sequence[str] = style.FORMATS,
+    by: str | Sequence[str] | None = None,
+    *,
+    width: str = "one",
+) -> Path:
+    """Write the report of a results store.
+
+    Args:
+        path: the store folder.
+        formats: figure formats (``pdf``, ``svg``, ``png``).
+        by: the parameter(s) to report by; default every swept parameter, the most
+            influential first when the design gives sensitivity indices.
+        width: figure width, ``"one"`` or ``"two"`` columns.
+
+    Returns:
+        The path of ``report.md``.
+
+    Raises:
+        StoreError: not a readable store.
+        InputError: unknown format or ``by`` not a column of the runs.
+    """
+    for fmt in formats:
+        if fmt not in style.FORMATS:
+            raise InputError(
+                "--format",
+                None,
+                f"unknown figure format {fmt!r} (one of {', '.join(style.FORMATS)})",
+            )
+    res = analysis.load(path)
+    ok = res.ok
+    if by is None:
+        params, _ = _order_by_sensitivity(res, res.parameters)
+        params = params[:MAX_BY]
+    else:
+        params = [by] if isinstance(by, str) else list(by)
+        known = set(res.parameter_columns) | ({"outcome"} if "outcome" in ok.columns else set())
+        for name in params:
+            if name not in known:
+                raise InputError(
+                    "--by",
+                    name,
+                    f"not a parameter of the store {res.path} "
+                    f"(parameters: {', '.join(res.parameter_columns) or 'none'})",
+                )
+    w = _Writer(res, formats, width)
+    status = res.status
+    w.add(f"# {res.name}", "")
+    if res.partial or status["failed"]:
+        w.add(
+            f"> **Partial results.** {status['done']} of {status['planned']} planned runs are "
+            f"done ({status['pending']} pending, {status['failed']} failed); everything below "
+            "covers the finished runs only. Run the same sweep command again (or the missing "
+            "shards) to complete it.",
+            "",
+        )
+    if res.description:
+        w.add(res.description, "")
+    _provenance(w)
+    if ok.empty:
+        w.add("No finished runs yet.", "")
+    else:
+        with style.context():
+            _overview(w, ok)
+            if {"lifetime", "survived"} <= set(ok.columns):
+                _ranking(w, ok, params)
+            if res.method in ("sobol", "morris"):
+                _sensitivity(w, ok)
+            for name in params:
+                if name in ok.columns:
+                    _by_section(w, ok, name)
+            swept = [p for p in params if p in ok.columns and p != "outcome"]
+            if len(swept) >= 2 and "survived" in ok.columns:
+                _grid(w, ok, swept[0], swept[1])
+            _transformation(w, ok)
+            if {"lifetime", "survived"} <= set(ok.columns):
+                hz = analysis.hazard(ok, None)
+                data = w.csv(hz, "hazard_all")
+                fig, ax = style.new_figure(w.width, aspect=0.6)
+                plots.hazard_steps(hz, ax)
+                w.add("## Hazard by age", "")
+                w.figure(fig, "hazard_all", "Ends per alliance-year by age (95% intervals)", data)
+            _crises(w)
+    w.add("## Data", "", "The numbers behind every figure and table:", "")
+    w.add(*(f"- [{Path(c).name}]({c})" for c in w.csvs), "")
+    report = res.path / "report.md"
+    report.write_text("\n".join(w.lines).rstrip() + "\n", encoding="utf-8")
+    return report
+
+
+def export_csv(
+    path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None
+) -> list[Path]:
+    """Write the store's tables as CSV files (for people who don't use Python).
+
+    Args:
+        path: the store folder.
+        out: the folder for the CSV files (default ``DIR/csv``).
+
+    Returns:
+        The files written: ``design.csv``, ``runs.csv``, and when present
+        ``sample.csv``, ``crises.csv``, ``timeseries.csv``.
+    """
+    res = analysis.load(path)
+    folder = Path(out) if out is not None else res.path / "csv"
+    folder.mkdir(parents=True, exist_ok=True)
+    tables = {"design": res.design, "runs": res.runs}
+    if res.sample is not None:
+        tables["sample"] = res.sample
+    tables["crises"] = res.crises
+    tables["timeseries"] = res.timeseries
+    written = []
+    for name, frame in tables.items():
+        if frame.empty and name in ("crises", "timeseries"):
+            continue
+        target = folder / f"{name}.csv"
+        frame.to_csv(target, index=False, lineterminator="\n")
+        written.append(target)
+    return written

@@ -1,0 +1,84 @@
+"""Keep numba's on-disk cache true to the kernel's sources.
+
+Numba invalidates a cached function when its own source file changes, but not when
+a function it inlines (from another kernel module) or a module-level constant it
+reads (an index into the constants array, from :mod:`sim.parameters`) changes. So
+the kernel's functions use a cache locator of their own: its source stamp is a hash
+of every kernel source and of the modules the kernel reads its constants from, so a
+change to any of them recompiles the whole kernel. The locator applies to files
+under ``sim/kernel`` only; it changes nothing for other numba code in the process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from numba.core import caching
+
+KERNEL_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = KERNEL_DIR.parent
+READ_BY_KERNEL = ("names.py", "parameters.py")
+"""Modules outside the kernel whose module-level values the compiled code reads."""
+
+
+def sources() -> list[Path]:
+    """The files whose content decides the compiled kernel."""
+    return [*sorted(KERNEL_DIR.glob("*.py")), *(PACKAGE_DIR / name for name in READ_BY_KERNEL)]
+
+
+@lru_cache(maxsize=1)
+def sources_hash() -> str:
+    """SHA-256 over the kernel's sources (names and contents)."""
+    digest = hashlib.sha256()
+    for path in sources():
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
+
+
+def cache_dir() -> Path:
+    """The cache folder: the kernel's ``__pycache__``, else the user's cache folder."""
+    local = KERNEL_DIR / "__pycache__"
+    if _writable(local):
+        return local
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "alliance-sim"
+
+
+class KernelCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+    """Caches the kernel's functions in :func:`cache_dir`, stamped with :func:`sources_hash`."""
+
+    def __init__(self, py_func, py_file):  # type: ignore[no-untyped-def]
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+        self._cache_path = str(cache_dir())
+
+    def get_cache_path(self) -> str:
+        return self._cache_path
+
+    def get_source_stamp(self) -> str:
+        return sources_hash()
+
+    @classmethod
+    def from_function(cls, py_func, py_file):  # type: ignore[no-untyped-def]
+        if Path(py_file).resolve().parent != KERNEL_DIR:
+            return None
+        return super().from_function(py_func, py_file)
+
+
+def install() -> None:
+    """Put the kernel's locator first in numba's list (once)."""
+    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl  # renamed in numba 0.61
+    locators = impl._locator_classes
+    if KernelCacheLocator not in locators:
+        locators.insert(0, KernelCacheLocator)

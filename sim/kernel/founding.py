@@ -1,0 +1,265 @@
+"""Allocating and founding a run's state.
+
+Random numbers are drawn in a fixed order from one generator: first the
+environment (the schedule of random crises and the demand's drift, which depend
+only on the horizon and the shock settings, so that runs with the same seed
+meet the same crises whatever their leadership), then the network, then the
+members' founding values and trust, then the months one by one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim.kernel import layout as L
+from sim.kernel.network import directed_edges, draw_open_triads, draw_ties, triad_edges
+from sim.kernel.schedule import found
+from sim.parameters import constant_index as _ix
+
+SEVERITY_A = _ix("severity_beta_a")
+SEVERITY_B = _ix("severity_beta_b")
+ENVIRONMENT_DRIFT = _ix("environment_drift")
+MUNIFICENCE_SPREAD = _ix("munificence_spread")
+TRUST_WITHIN = _ix("trust_initial_within")
+TRUST_CROSS = _ix("trust_initial_cross")
+TRUST_VALUE_WEIGHT = _ix("trust_value_weight")
+VALUE_NOISE = _ix("value_noise")
+CAPACITY_INITIAL = _ix("capacity_initial")
+AWARENESS_INITIAL = _ix("awareness_initial")
+TRUST_NOISE = 0.05
+POLE_NOISE = 0.05
+
+
+@njit(cache=True)
+def draw_environment(
+    horizon, rate, mix, event_at, event_kind, event_severity, event_member, consts, rng
+):
+    """The schedule of crises and the demand's drift for a whole run.
+
+    Random crises: a Poisson(rate) count each month, kinds by ``mix`` (weights
+    in the order global, local, relational, regime_shift, leader_exit), severity
+    Beta(a, b). Scheduled events (``event_*`` arrays; severity NaN = drawn,
+    member -1 = drawn) come first within their month. The domain's munificence
+    is drawn first, uniform on 1 +- munificence_spread / 2.
+    Returns ``(schedule, drift, munificence)``.
+    """
+    munificence = 1.0 + consts[MUNIFICENCE_SPREAD] * (rng.random() - 0.5)
+    a = consts[SEVERITY_A]
+    b = consts[SEVERITY_B]
+    cumulative = np.cumsum(mix)
+    counts = np.zeros(horizon + 1, np.int64)
+    for t in range(1, horizon + 1):
+        counts[t] = rng.poisson(rate) if rate > 0 else 0
+    n_random = counts.sum()
+    n_events = event_at.size
+    schedule = np.empty((n_random + n_events, L.N_SHOCK))
+    row = 0
+    for t in range(1, horizon + 1):
+        for _ in range(counts[t]):
+            u = rng.random() * cumulative[-1]
+            kind = 0
+            while kind < cumulative.size - 1 and cumulative[kind] <= u:
+                kind += 1
+            schedule[row, L.SH_AT] = t
+            schedule[row, L.SH_KIND] = kind
+            schedule[row, L.SH_SEVERITY] = rng.beta(a, b)
+            schedule[row, L.SH_MEMBER] = -1
+            schedule[row, L.SH_PICK] = rng.random()
+            schedule[row, L.SH_SIGN] = rng.random()
+            schedule[row, L.SH_JUMP] = rng.random()
+            row += 1
+    for k in range(n_events):
+        schedule[row, L.SH_AT] = event_at[k]
+        schedule[row, L.SH_KIND] = event_kind[k]
+        severity = rng.beta(a, b)
+        schedule[row, L.SH_SEVERITY] = (
+            severity if np.isnan(event_severity[k]) else event_severity[k]
+        )
+        schedule[row, L.SH_MEMBER] = event_member[k]
+        schedule[row, L.SH_PICK] = rng.random()
+        schedule[row, L.SH_SIGN] = rng.random()
+        schedule[row, L.SH_JUMP] = rng.random()
+        row += 1
+    drift = np.zeros(horizon + 1)
+    sd = consts[ENVIRONMENT_DRIFT]
+    for t in range(1, horizon + 1):
+        drift[t] = rng.normal(0.0, 1.0) * sd
+    # scheduled events first within a month, then random ones in drawn order
+    order_key = np.empty(schedule.shape[0])
+    for r in range(schedule.shape[0]):
+        scheduled = r >= n_random
+        sequence = (r - n_random) if scheduled else (n_events + r)
+        order_key[r] = schedule[r, L.SH_AT] * (n_random + n_events + 1) + sequence
+    order = np.argsort(order_key, kind="mergesort")
+    return schedule[order], drift, munificence
+
+
+@njit(cache=True)
+def found_members(n, factions, value_distance, concentration, first, src, dst, broker, consts, rng):
+    """Founding values, poles, capacity, awareness, trust and leadership shares.
+
+    Faction f's core values centre on ``0.5 + value_distance (f / (K - 1) - 0.5)``
+    and its pole on ``f / (K - 1)``; trust on a founding tie starts at the within-
+    or cross-faction level, lowered by the partners' core-value distance.
+    Returns ``(values, pole, trust, live, share, lead)``.
+    """
+    noise = consts[VALUE_NOISE]
+    values = np.empty((n, 2))
+    pole = np.empty(n)
+    for i in range(n):
+        f = i % factions
+        position = f / (factions - 1) if factions > 1 else 0.5
+        centre = 0.5 + value_distance * (position - 0.5)
+        values[i, 0] = min(1.0, max(0.0, centre + rng.normal(0.0, 1.0) * noise))
+        values[i, 1] = min(1.0, max(0.0, 0.5 + rng.normal(0.0, 1.0) * noise))
+        pole[i] = min(1.0, max(0.0, position + rng.normal(0.0, 1.0) * POLE_NOISE))
+    edges = src.size
+    trust = np.zeros(edges)
+    live = np.zeros(edges, np.uint8)
+    for e in range(edges):
+        if broker[e] >= 0:
+            continue
+        i = src[e]
+        j = dst[e]
+        base = consts[TRUST_WITHIN] if i % factions == j % factions else consts[TRUST_CROSS]
+        gap = abs(values[i, 0] - values[j, 0])
+        level = base * (1.0 - consts[TRUST_VALUE_WEIGHT] * gap) + rng.normal(0.0, 1.0) * TRUST_NOISE
+        trust[e] = min(0.95, max(0.05, level))
+        live[e] = 1
+    lead = 0
+    best = -1
+    for i in range(n):
+        d = 0
+        for e in range(first[i], first[i + 1]):
+            d += live[e]
+        if d > best:
+            best = d
+            lead = i
+    share = np.full(n, (1.0 - concentration) / n)
+    share[lead] += concentration
+    return values, pole, trust, live, share, lead
+
+
+@njit(cache=True)
+def draw_founding(members, factions, value_distance, mean_degree, cross_faction_share,
+                  concentration, horizon, rate, mix, event_at, event_kind, event_severity,
+                  event_member, consts, rng):  # fmt: skip
+    """All of a run's founding draws in one compiled call, in order.
+
+    The environment (:func:`draw_environment`), the founding ties and open triads,
+    then the members (:func:`found_members`). Returns ``(schedule, drift, munificence,
+    first, src, dst, rev, broker, values, pole, trust, live, share, lead)``.
+    """
+    schedule, drift, munificence = draw_environment(
+        horizon, rate, mix, event_at, event_kind, event_severity, event_member, consts, rng
+    )
+    tie_a, tie_b = draw_ties(members, factions, mean_degree, cross_faction_share, rng)
+    triad_a, triad_b, triad_broker = draw_open_triads(members, tie_a, tie_b, rng)
+    first, src, dst, rev, broker = directed_edges(
+        members, tie_a, tie_b, triad_a, triad_b, triad_broker
+    )
+    values, pole, trust, live, share, lead = found_members(
+        members, factions, value_distance, concentration, first, src, dst, broker, consts, rng
+    )
+    return (schedule, drift, munificence, first, src, dst, rev, broker,
+            values, pole, trust, live, share, lead)  # fmt: skip
+
+
+def _alliance_scalars(values: np.ndarray, munificence: float) -> np.ndarray:
+    """The alliance's founding scalars: the ambition is the members' mean values."""
+    alliance = np.zeros(L.N_ALLIANCE)
+    ambition_core = float(values[:, 0].mean())
+    ambition_strategy = float(values[:, 1].mean())
+    alliance[L.THETA] = ambition_strategy
+    alliance[L.THETA_HAT] = ambition_strategy
+    alliance[L.AMBITION_CORE] = ambition_core
+    alliance[L.AMBITION_STRATEGY] = ambition_strategy
+    alliance[L.AMBITION_CORE_0] = ambition_core
+    alliance[L.AMBITION_STRATEGY_0] = ambition_strategy
+    alliance[L.EFFORT_SPLIT] = 0.5
+    alliance[L.AUTHORITY] = 1.0
+    alliance[L.MUNIFICENCE] = munificence
+    alliance[L.COORDINATION] = 1.0
+    return alliance
+
+
+def _counters(horizon: int, members: int, lead: int) -> np.ndarray:
+    """The alliance's founding counters."""
+    counters = np.zeros(L.N_COUNTERS, np.int64)
+    counters[L.HORIZON] = horizon
+    counters[L.FOUNDING] = members
+    counters[L.ACTIVE] = members
+    counters[L.LEAD] = lead
+    counters[L.END_STEP] = -1
+    counters[L.OPEN_EPISODE] = -1
+    return counters
+
+
+def new_state(
+    *,
+    members: int,
+    factions: int,
+    value_distance: float,
+    mean_degree: float,
+    cross_faction_share: float,
+    qualities: np.ndarray,
+    horizon: int,
+    shock_rate: float,
+    mix: np.ndarray,
+    event_at: np.ndarray,
+    event_kind: np.ndarray,
+    event_severity: np.ndarray,
+    event_member: np.ndarray,
+    consts: np.ndarray,
+    rng: np.random.Generator,
+) -> L.State:
+    """Allocate and found a run's state; the founding month is recorded as step 0."""
+    (
+        schedule, drift, munificence, first, src, dst, rev, broker,
+        values, pole, trust, live, share, lead,
+    ) = draw_founding(
+        int(members), int(factions), float(value_distance), float(mean_degree),
+        float(cross_faction_share), float(qualities[L.CONCENTRATION]), int(horizon),
+        float(shock_rate), mix, event_at, event_kind, event_severity, event_member, consts, rng
+    )  # fmt: skip
+    n = members
+    edges = src.size
+    degree = np.zeros(n, np.int64)
+    np.add.at(degree, src, live.astype(np.int64))
+    state = L.State(
+        capacity=np.full(n, consts[CAPACITY_INITIAL]),
+        awareness=np.full(n, consts[AWARENESS_INITIAL]),
+        pole=pole,
+        share=share,
+        values=values,
+        reach=np.zeros(n),
+        stress=np.zeros(n),
+        collaboration=np.zeros(n),
+        performance=np.zeros(n),
+        faction=np.arange(n, dtype=np.int64) % factions,
+        active=np.ones(n, np.uint8),
+        exit_step=np.full(n, -1, np.int64),
+        degree=degree,
+        first=first,
+        src=src,
+        dst=dst,
+        rev=rev,
+        broker=broker,
+        triads=triad_edges(first, src, dst, broker),
+        live=live,
+        cooperated=np.zeros(edges, np.uint8),
+        residual=np.zeros(edges),
+        violated=np.zeros(edges, np.uint8),
+        trust=trust,
+        damage=np.zeros(edges),
+        scar=np.zeros(edges),
+        alliance=_alliance_scalars(values, munificence),
+        counters=_counters(horizon, n, lead),
+        shocks=schedule,
+        drift=drift,
+        episodes=np.full((horizon + 1, L.N_EPISODE), np.nan),
+        series=np.full((L.N_SERIES, horizon + 1), np.nan),
+    )
+    found(state, qualities, consts)
+    return state

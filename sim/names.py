@@ -1,0 +1,63 @@
+"""The model's names and their orders, written once.
+
+Every list of names the code uses (the leadership qualities, shock kinds, phases,
+outcome classes, recorded series, the key columns of a design) is defined here and
+imported everywhere else; the kernel derives its integer codes from these orders.
+Importing this module costs nothing: it imports no other module.
+"""
+
+from __future__ import annotations
+
+QUALITIES: tuple[str, ...] = (
+    "sense_making",
+    "questioning_patterns",
+    "global_view",
+    "analytical_view",
+    "relationships",
+    "resilience_building",
+    "change_awareness",
+    "paradox_navigation",
+    "reflection",
+)
+"""The nine leadership qualities, in their canonical order."""
+
+LEADERSHIP_KEYS: tuple[str, ...] = (*QUALITIES, "concentration")
+"""The nine qualities, then how concentrated leadership is (the kernel's ``q`` vector)."""
+
+SHOCK_KINDS: tuple[str, ...] = ("global", "local", "relational", "regime_shift", "leader_exit")
+"""Crisis kinds, in the order of their kernel codes and of the shock mix weights."""
+
+PHASES: tuple[str, ...] = ("normal", "crisis", "stabilising", "transforming")
+"""The alliance's phases (for display and analysis), in the order of their codes."""
+
+OUTCOMES: tuple[str, ...] = ("collapse", "fragmentation", "degraded", "transformation", "recovery")
+"""The five outcome classes, from worst to best (also their order of precedence)."""
+
+SUCCESS: tuple[str, ...] = ("transformation", "recovery")
+"""Outcome classes that count as success."""
+
+FAILURE: tuple[str, ...] = ("collapse", "fragmentation", "degraded")
+"""Outcome classes that count as failure (fragmented and degraded alliances survive)."""
+
+SERIES: tuple[str, ...] = (
+    "performance",
+    "mean_trust",
+    "active_members",
+    "mean_awareness",
+    "ambition_shift",
+    "effort_split",
+    "phase",
+    "shocks",
+    "mean_capacity",
+    "demand",
+    "perceived_demand",
+    "buffer",
+    "mean_reach",
+)
+"""The series the kernel records every month (the DataCollector's columns)."""
+
+INTEGER_SERIES: frozenset[str] = frozenset({"active_members", "shocks"})
+"""Series that count things (reported as integers)."""
+
+DESIGN_COLUMNS: tuple[str, ...] = ("run_id", "point_id", "point_index", "replicate", "seed")
+"""The key columns of a design, before its parameter columns."""

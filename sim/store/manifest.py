@@ -1,0 +1,175 @@
+"""A results store's manifest: what made the store, read and written in one place.
+
+``manifest.json`` records the experiment (its file, hash and content), the resolved
+scenario, the root seed, the design, the versions of the packages, the git commit and
+the times of the sweep. :class:`StoreError` is the store's bad-input error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.errors import InputError
+
+if TYPE_CHECKING:
+    from sim.experiment import Design, Experiment
+
+STORE_SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+PACKAGES: tuple[str, ...] = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "mesa",
+    "numba",
+    "networkx",
+    "SALib",
+    "dask",
+    "distributed",
+    "tqdm",
+)
+
+
+class StoreError(InputError):
+    """A folder that cannot be used as a results store as asked. One line: ``DIR: problem``."""
+
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
+        self.path = os.fspath(path)
+        super().__init__(self.path, None, problem)
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of alliance-sim and the packages its results depend on."""
+    versions: dict[str, str | None] = {}
+    for name in ("alliance-sim", *PACKAGES):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def git_commit() -> str | None:
+    """The commit of the checkout the code runs from, or None outside a git checkout."""
+    root = Path(__file__).resolve().parent.parent.parent
+    if not (root / ".git").exists():
+        return None
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = result.stdout.strip()
+    return commit if result.returncode == 0 and commit else None
+
+
+def first_difference(old: Any, new: Any, prefix: str = "") -> str | None:
+    """Dotted path of the first place two JSON-like values differ, or None."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new), key=str):
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key not in old or key not in new:
+                return path
+            found = first_difference(old[key], new[key], path)
+            if found:
+                return found
+        return None
+    if isinstance(old, list | tuple) and isinstance(new, list | tuple):
+        if len(old) != len(new):
+            return prefix
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
+            found = first_difference(a, b, f"{prefix}[{index}]")
+            if found:
+                return found
+        return None
+    return None if old == new else prefix or "(value)"
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists, other objects strings)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A store's manifest; raises :class:`StoreError` when there is none or it is unreadable."""
+    folder = Path(path)
+    manifest = folder / MANIFEST
+    if not folder.is_dir():
+        raise StoreError(folder, "no such folder")
+    if not manifest.is_file():
+        raise StoreError(folder, "not a results store (no manifest.json)")
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise StoreError(folder, f"unreadable manifest.json ({err})") from None
+    if not isinstance(data, dict):
+        raise StoreError(folder, "manifest.json is not a JSON object")
+    return data
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    """Write ``manifest.json`` atomically (a temporary file renamed into place)."""
+    temp = path / f".{MANIFEST}.{secrets.token_hex(4)}.tmp"
+    temp.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(temp, path / MANIFEST)
+
+
+def new_manifest(
+    experiment: Experiment, design: Design, history: list[str], command: str | None
+) -> dict[str, Any]:
+    """The manifest of a store that ``experiment`` starts or extends."""
+    return {
+        "store_schema_version": STORE_SCHEMA_VERSION,
+        "alliance_sim_version": package_versions().get("alliance-sim"),
+        "name": experiment.name,
+        "experiment": {
+            "source": experiment.source,
+            "sha256": experiment.sha256,
+            "content": experiment.text,
+        },
+        "experiment_history": history,
+        "model": experiment.model or "alliance",
+        "base_dir": str(experiment.base_dir),
+        "scenario": experiment.spec.to_dict() if experiment.spec is not None else None,
+        "root_seed": experiment.seed,
+        "fingerprint": jsonable(experiment.fingerprint()),
+        "design": {
+            "method": experiment.method,
+            "samples": experiment.samples,
+            "replications": experiment.replications,
+            "common_random_numbers": experiment.common_random_numbers,
+            "second_order": experiment.second_order,
+            "num_levels": experiment.num_levels,
+            "problem": design.problem,
+            "planned_runs": len(design.runs),
+            "points": int(design.runs["point_id"].nunique()),
+        },
+        "timeseries_every": experiment.timeseries_every,
+        "packages": package_versions(),
+        "git_commit": git_commit(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "command": command if command is not None else " ".join(sys.argv),
+        "started": now_iso(),
+        "finished": None,
+    }

@@ -1,0 +1,225 @@
+"""What a sweep runs: the shard's rows, the runs still pending, chunks, and the dry run.
+
+:func:`plan_sweep` answers ``sweep --dry-run``: the planned, stored and pending runs,
+and time and disk estimated from a few timed pilot runs, writing nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.experiment import Design, Experiment, ExperimentError, build_design, load_experiment
+from sim.store import RunOutput, Store, read_table
+from sim.store.status import stored_status
+from sim.sweeps.executors import check_options, default_workers
+from sim.sweeps.runner import RunTask, design_tasks, model_target, run_one
+
+if TYPE_CHECKING:
+    from sim.sweeps.executors import Executor
+
+MAX_CHUNK = 64
+SERIAL_CHUNK = 256
+COMPRESSION_RATIO = 0.5
+"""Stored Parquet size over in-memory Arrow size, typical of sweep results."""
+
+
+def as_experiment(experiment: str | os.PathLike[str] | Experiment) -> Experiment:
+    """An experiment, loaded from its file when given a path."""
+    return experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
+
+
+def store_path(experiment: Experiment, out: str | os.PathLike[str] | None) -> Path:
+    """The store folder: ``out``, or ``results/NAME``."""
+    return Path(out) if out is not None else Path("results") / experiment.name
+
+
+def parse_shard(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
+    """``"K/N"`` as ``(K, N)`` with 1 <= K <= N; a tuple or None stays as it is."""
+    if text is None or isinstance(text, tuple):
+        return text
+    try:
+        k_text, n_text = str(text).split("/")
+        k, n = int(k_text), int(n_text)
+    except ValueError:
+        raise ExperimentError(
+            "--shard", None, f"expected K/N (for example 2/8), got {text!r}"
+        ) from None
+    if not 1 <= k <= n:
+        raise ExperimentError("--shard", None, f"K must be between 1 and N, got {text}")
+    return k, n
+
+
+def shard_label(shard: tuple[int, int] | None) -> str:
+    """The shard's label in part names: ``all`` or ``KofN``."""
+    return "all" if shard is None else f"{shard[0]}of{shard[1]}"
+
+
+def in_shard(run_ids: pd.Series | Sequence[str], shard: tuple[int, int] | None) -> np.ndarray:
+    """Which runs belong to shard ``(K, N)`` (a stable hash of the run id)."""
+    if shard is None:
+        return np.ones(len(run_ids), dtype=bool)
+    k, n = shard
+    hashes = [
+        int.from_bytes(hashlib.blake2b(str(r).encode(), digest_size=8).digest(), "big")
+        for r in run_ids
+    ]
+    return np.asarray(hashes, dtype=np.uint64) % np.uint64(n) == np.uint64(k - 1)
+
+
+def pending_rows(
+    design: Design, members: np.ndarray, stored: dict[str, str], retry_failed: bool
+) -> list[int]:
+    """Design rows of the shard's ``members`` not stored (or stored failed, to retry)."""
+    run_ids = design.runs["run_id"].to_numpy()
+    return [
+        int(row)
+        for row in members
+        if run_ids[row] not in stored or (retry_failed and stored[run_ids[row]] == "failed")
+    ]
+
+
+def default_chunk_size(remaining: int, runner: Executor) -> int:
+    """Runs per task: large for a serial executor, about 8 tasks per worker otherwise."""
+    if runner.name == "serial":
+        return max(1, min(remaining, SERIAL_CHUNK))
+    return max(1, min(MAX_CHUNK, math.ceil(remaining / (runner.workers * 8))))
+
+
+def chunks(tasks: Iterator[RunTask], size: int) -> Iterator[list[RunTask]]:
+    """``tasks`` in lists of ``size`` (the last one shorter)."""
+    chunk: list[RunTask] = []
+    for task in tasks:
+        chunk.append(task)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@dataclass
+class SweepPlan:
+    """What a sweep would do, estimated from a few timed pilot runs."""
+
+    path: str
+    planned: int
+    stored: int
+    pending: int
+    points: int
+    pilot_seconds: float
+    pilot_failures: int
+    workers: int
+    estimated_seconds: float
+    estimated_bytes: int
+    parameters: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """Lines for humans."""
+        return [
+            f"store: {self.path}",
+            f"planned runs: {self.planned} ({self.points} points), already stored: "
+            f"{self.stored}, to run: {self.pending}",
+            *self.parameters,
+            f"pilot runs: {self.pilot_seconds * 1000:.1f} ms per run"
+            + (f" ({self.pilot_failures} failed)" if self.pilot_failures else ""),
+            f"estimated time: {_duration(self.estimated_seconds)} on {self.workers} workers; "
+            f"estimated disk: {_size(self.estimated_bytes)}",
+        ]
+
+
+def _size(count: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if count < 1000:
+            return f"{count:.0f} {unit}"
+        count /= 1000
+    return f"{count:.0f} PB"
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{int(hours)}h{int(minutes):02d}m{seconds:02.0f}s"
+    return f"{int(minutes)}m{seconds:02.0f}s" if minutes else f"{seconds:.1f}s"
+
+
+def plan_sweep(
+    experiment: str | os.PathLike[str] | Experiment,
+    out: str | os.PathLike[str] | None = None,
+    executor: str = "processes",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    shard: str | tuple[int, int] | None = None,
+    retry_failed: bool = False,
+    force: bool = False,
+    pilots: int = 3,
+) -> SweepPlan:
+    """Plan a sweep without writing anything: counts, and time and disk from pilot runs."""
+    check_options(executor, workers, scheduler)
+    experiment = as_experiment(experiment)
+    design = build_design(experiment)
+    path = store_path(experiment, out)
+    manifest = Store.check(path, experiment, design, force)
+    members = np.flatnonzero(in_shard(design.runs["run_id"], parse_shard(shard)))
+    stored = stored_status(path)[0] if manifest is not None and not force else {}
+    pending = pending_rows(design, members, stored, retry_failed)
+    rows = pending or [int(r) for r in members]
+    count = min(pilots, len(rows))
+    picks = [rows[int(i)] for i in np.linspace(0, len(rows) - 1, count)] if count else []
+    target = model_target(experiment)
+    outputs = [run_one(target, task) for task in design_tasks(design, picks)]
+    durations = [o.duration_s for o in outputs]
+    per_run = float(np.median(durations[1:])) if len(durations) > 1 else sum(durations)
+    n_workers = 1 if executor == "serial" else (workers or default_workers())
+    return SweepPlan(
+        path=os.fspath(path),
+        planned=len(members),
+        stored=len(members) - len(pending),
+        pending=len(pending),
+        points=int(design.runs["point_id"].iloc[members].nunique()),
+        pilot_seconds=per_run,
+        pilot_failures=sum(o.status == "failed" for o in outputs),
+        workers=n_workers,
+        estimated_seconds=per_run * len(pending) / (n_workers * (0.9 if n_workers > 1 else 1.0)),
+        estimated_bytes=int(_bytes_per_run(outputs, design) * len(pending)),
+        parameters=_parameter_lines(design),
+    )
+
+
+def _parameter_lines(design: Design) -> list[str]:
+    lines = []
+    for name in design.dtypes:
+        values = design.runs[name]
+        distinct = values.nunique()
+        if distinct == 1:
+            lines.append(f"  {name} = {values.iloc[0]!r}")
+        elif design.dtypes[name] in ("int64", "float64"):
+            lines.append(f"  {name}: {distinct} values in [{values.min():g}, {values.max():g}]")
+        else:
+            shown = ", ".join(repr(v) for v in values.unique()[:6])
+            lines.append(f"  {name}: {distinct} values ({shown})")
+    return lines
+
+
+def _bytes_per_run(outputs: list[RunOutput], design: Design) -> float:
+    """Estimated disk use per run: the pilot runs' Arrow size, times a compression ratio.
+
+    (Files of a few rows are mostly Parquet metadata, so their size would mislead.)
+    """
+    if not outputs:
+        return 0.0
+    with tempfile.TemporaryDirectory(prefix="alliance-sim-dry-run-") as folder:
+        store = Store(Path(folder), design.runs, design.dtypes, label="estimate")
+        store.write_batch(outputs)
+        total = sum(read_table(folder, table).nbytes for table in ("runs", "crises", "timeseries"))
+    return COMPRESSION_RATIO * total / len(outputs)

@@ -1,0 +1,333 @@
+"""Run an experiment's design through an executor into a results store.
+
+``sweep("experiments/quickstart.toml")`` plans the runs, skips those the store already
+holds, sends the rest to the executor in chunks and writes the results in batches as
+they arrive. Killed at any moment and started again, it completes only the missing runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.experiment import Experiment, build_design
+from sim.store import RunOutput, Store
+from sim.sweeps.executors import check_options, default_workers, make_executor
+from sim.sweeps.plan import (
+    as_experiment,
+    chunks,
+    default_chunk_size,
+    in_shard,
+    parse_shard,
+    pending_rows,
+    shard_label,
+    store_path,
+)
+from sim.sweeps.runner import (
+    ModelTarget,
+    RunTask,
+    design_tasks,
+    error_text,
+    model_target,
+    run_chunk_packed,
+    run_one,
+)
+
+POOL_STARTUP_S = 2.0
+"""A sweep whose serial estimate is below this runs serially (no pool start-up)."""
+FLUSH_RUNS = 1000
+FLUSH_SERIES_ROWS = 400_000
+FLUSH_SECONDS = 20.0
+
+
+@dataclass
+class SweepResult:
+    """What a sweep did and what its store (or shard of it) now holds.
+
+    Attributes:
+        path: the store folder.
+        planned: planned runs (of this shard).
+        done: runs stored ok.
+        failed: runs stored failed.
+        pending: runs not stored.
+        ran: runs finished by this call.
+        seconds: wall time of this call.
+        executor: the executor that ran them.
+        workers: its workers.
+        errors: executor errors that left runs pending.
+    """
+
+    path: str
+    planned: int
+    done: int
+    failed: int
+    pending: int
+    ran: int = 0
+    seconds: float = 0.0
+    executor: str = "serial"
+    workers: int = 1
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every planned run is stored ok, else 1."""
+        return 0 if self.failed == 0 and self.pending == 0 else 1
+
+    @property
+    def runs_per_second(self) -> float:
+        """Runs finished per second of this call."""
+        return self.ran / self.seconds if self.seconds > 0 else 0.0
+
+    def line(self) -> str:
+        """One line for humans."""
+        counts = (
+            f"{self.path}: {self.done} done, {self.failed} failed, {self.pending} pending "
+            f"of {self.planned}"
+        )
+        if self.ran == 0:
+            return f"{counts}; nothing to run"
+        text = (
+            f"{counts}; ran {self.ran} in {self.seconds:.1f} s "
+            f"({self.runs_per_second:.1f} runs/s, {self.executor}"
+        )
+        if self.executor != "serial":
+            text += f", {self.workers} workers"
+        return text + ")"
+
+
+class _Buffer:
+    """Finished runs waiting to be written; flushed by size or age."""
+
+    def __init__(self, store: Store, flush_runs: int, flush_seconds: float) -> None:
+        self.store = store
+        self.flush_runs = flush_runs
+        self.flush_seconds = flush_seconds
+        self.outputs: list[RunOutput] = []
+        self.series_rows = 0
+        self.last = time.monotonic()
+
+    def add(self, outputs: list[RunOutput]) -> None:
+        self.outputs.extend(outputs)
+        for output in outputs:
+            if output.series:
+                self.series_rows += len(next(iter(output.series.values())))
+        if (
+            len(self.outputs) >= self.flush_runs
+            or self.series_rows >= FLUSH_SERIES_ROWS
+            or time.monotonic() - self.last >= self.flush_seconds
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        if self.outputs:
+            self.store.write_batch(self.outputs)
+        self.outputs = []
+        self.series_rows = 0
+        self.last = time.monotonic()
+
+
+def _progress(total: int, initial: int, enabled: bool, description: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="run",
+        desc=description,
+        disable=not enabled or not sys.stderr.isatty(),
+        dynamic_ncols=True,
+        smoothing=0.05,
+    )
+
+
+class _Session:
+    """One call of :func:`sweep`: its store, its buffer, its progress bar and its counts."""
+
+    def __init__(self, store: Store, target: ModelTarget, bar: Any, buffer: _Buffer) -> None:
+        self.store = store
+        self.target = target
+        self.bar = bar
+        self.buffer = buffer
+        self.counts = {"ok": 0, "failed": 0}
+        self.errors: list[str] = []
+        self.executor = "serial"
+        self.workers = 1
+
+    def take(self, outputs: list[RunOutput]) -> None:
+        for output in outputs:
+            self.counts[output.status] = self.counts.get(output.status, 0) + 1
+        self.buffer.add(outputs)
+        self.bar.update(len(outputs))
+        if self.counts["failed"]:
+            self.bar.set_postfix(failed=self.counts["failed"], refresh=False)
+
+    def pilot(self, tasks: Iterator[RunTask], remaining: int, auto: bool) -> int:
+        """Run one or two tasks here first; returns the runs left.
+
+        The pilots warm the model's compiled code once for all workers and, when the
+        executor was not chosen explicitly (``auto``), tell whether a pool is worth
+        its start-up; if not, the sweep goes on serially.
+        """
+        durations = []
+        while remaining and len(durations) < (2 if auto else 1):
+            output = run_one(self.target, next(tasks))
+            durations.append(output.duration_s)
+            remaining -= 1
+            self.take([output])
+            if output.duration_s > 1.0:
+                break
+        if auto and (min(durations) * remaining < POOL_STARTUP_S or default_workers() == 1):
+            self.executor = "serial"
+        return remaining
+
+    def run(
+        self, tasks: Iterator[RunTask], remaining: int, options: dict[str, Any], size: int | None
+    ) -> None:
+        """Send the remaining tasks to the executor in chunks and take their outputs."""
+        preload = ["sim.sweeps.runner"]
+        module = self.target.ref.partition(":")[0]
+        if not module.endswith(".py"):
+            preload.append(module)
+        with make_executor(self.executor, preload=preload, **options) as runner:
+            self.workers = runner.workers
+            packed = (
+                (self.target, c)
+                for c in chunks(tasks, size or default_chunk_size(remaining, runner))
+            )
+            for item, result, error in runner.imap_unordered(run_chunk_packed, packed):
+                if error is not None:
+                    self.errors.append(f"{len(item[1])} runs not run: {error_text(error)}")
+                else:
+                    self.take(result)
+
+    def close(self, interrupted: bool) -> None:
+        self.bar.close()
+        if interrupted:
+            try:
+                self.buffer.flush()
+            finally:
+                self.store.finish({"interrupted": True, **self.counts})
+        else:
+            self.buffer.flush()
+
+
+def _retry(store: Store, run_ids: np.ndarray, stored: dict[str, str]) -> dict[str, str]:
+    """Remove the failed runs among ``run_ids`` from the store, so that they run again."""
+    failed = [rid for rid in run_ids if stored.get(rid) == "failed"]
+    store.remove_runs(failed)
+    return {rid: status for rid, status in stored.items() if rid not in set(failed)}
+
+
+def sweep(
+    experiment: str | os.PathLike[str] | Experiment,
+    out: str | os.PathLike[str] | None = None,
+    executor: str = "processes",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    shard: str | tuple[int, int] | None = None,
+    retry_failed: bool = False,
+    force: bool = False,
+    progress: bool = True,
+    *,
+    chunk_size: int | None = None,
+    flush_runs: int = FLUSH_RUNS,
+    flush_seconds: float = FLUSH_SECONDS,
+    command: str | None = None,
+) -> SweepResult:
+    """Run an experiment into its results store, completing only the missing runs.
+
+    Args:
+        experiment: an experiment file or a loaded :class:`Experiment`.
+        out: the store folder (default ``results/NAME``).
+        executor: ``serial``, ``processes`` (default) or ``dask``.
+        workers: worker processes (default: the usable cores; Dask: the cluster's).
+        scheduler: a Dask scheduler address; a local cluster on 127.0.0.1 when None.
+        shard: ``"K/N"``: run only the K-th of N deterministic slices of the design.
+        retry_failed: rerun the runs stored as failed and replace their rows.
+        force: replace the results of a store made by a different experiment.
+        progress: show a progress bar (only when stderr is a terminal).
+        chunk_size: runs per task sent to a worker (default: sized to the sweep).
+        flush_runs: finished runs buffered before a batch is written.
+        flush_seconds: longest time finished runs wait before being written.
+        command: the command line recorded in the manifest.
+
+    Returns:
+        A :class:`SweepResult`; its ``exit_code`` is 1 when runs failed or are pending.
+
+    Raises:
+        ExperimentError: bad experiment file or options (nothing written).
+        ScenarioError: bad scenario (nothing written).
+        StoreError: ``out`` is not a store this experiment may extend (nothing written).
+    """
+    started = time.perf_counter()
+    check_options(executor, workers, scheduler)
+    experiment = as_experiment(experiment)
+    shard_slice = parse_shard(shard)
+    design = build_design(experiment)
+    path = store_path(experiment, out)
+    label = shard_label(shard_slice)
+    store = Store.open(path, experiment, design, force=force, label=label, command=command)
+    members = np.flatnonzero(in_shard(design.runs["run_id"], shard_slice))
+    run_ids = design.runs["run_id"].to_numpy()
+    stored = store.run_status()
+    if retry_failed:
+        stored = _retry(store, run_ids[members], stored)
+    rows = pending_rows(design, members, stored, retry_failed=False)
+    bar = _progress(len(members), len(members) - len(rows), progress, experiment.name)
+    session = _Session(
+        store, model_target(experiment), bar, _Buffer(store, flush_runs, flush_seconds)
+    )
+    session.executor = executor
+    try:
+        tasks, remaining = design_tasks(design, rows), len(rows)
+        if executor != "serial" and remaining:
+            auto = executor == "processes" and workers is None
+            remaining = session.pilot(tasks, remaining, auto)
+        if remaining:
+            options = {"workers": workers, "scheduler": scheduler}
+            session.run(tasks, remaining, options, chunk_size)
+    except BaseException:
+        session.close(interrupted=True)
+        raise
+    session.close(interrupted=False)
+    return _finish(session, path, run_ids[members], time.perf_counter() - started, label)
+
+
+def _finish(
+    session: _Session, path: os.PathLike[str], slice_ids: np.ndarray, seconds: float, label: str
+) -> SweepResult:
+    """Count the shard's runs in the store, record the session in the manifest."""
+    stored = session.store.run_status()
+    done = sum(1 for rid in slice_ids if stored.get(rid) == "ok")
+    failed = sum(1 for rid in slice_ids if stored.get(rid) == "failed")
+    result = SweepResult(
+        path=os.fspath(path),
+        planned=len(slice_ids),
+        done=done,
+        failed=failed,
+        pending=len(slice_ids) - done - failed,
+        ran=session.counts["ok"] + session.counts["failed"],
+        seconds=seconds,
+        executor=session.executor,
+        workers=session.workers,
+        errors=session.errors,
+    )
+    session.store.finish(
+        {
+            "executor": result.executor,
+            "workers": result.workers,
+            "shard": label,
+            "ran": result.ran,
+            "seconds": round(result.seconds, 3),
+            "done": done,
+            "failed": failed,
+            "pending": result.pending,
+        }
+    )
+    return result
