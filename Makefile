@@ -18,7 +18,7 @@ FIND_PYTHON = for cand in python3.13 python3.12 python3 python; do \
 	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; exit 0; }; \
 	done; exit 1
 
-.PHONY: setup run test demo lint format validate clean-venv browser assets
+.PHONY: setup run test test-slow demo lint format validate pins clean-venv browser assets
 
 setup: $(STAMP)
 
@@ -50,13 +50,22 @@ run: setup
 test: setup browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -q
+	$(VENV)/bin/mypy
+	$(PY) -m pytest -q -m "not slow"
+
+# The long statistical checks (marked slow); CI runs them after `make test`.
+test-slow: setup
+	$(PY) -m pytest -q -m slow
 
 demo: setup
 	$(VENV)/bin/alliance-sim demo --port $(PORT)
 
 validate: setup
 	$(VENV)/bin/alliance-sim validate
+
+# Regenerate the seed-pinned regression values (after a deliberate change of results).
+pins: setup
+	$(PY) scripts/regenerate_pins.py --write
 
 lint: setup
 	$(VENV)/bin/ruff check .

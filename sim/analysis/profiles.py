@@ -36,7 +36,9 @@ TRANSFORMATION_METRICS: tuple[str, ...] = (
 CRISIS_METRICS: tuple[str, ...] = ("robustness", "recovery_time", "loss", "recovery_ratio")
 
 
-def wilson(successes: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> tuple[Any, Any]:
+def wilson(
+    successes: np.ndarray | float, n: np.ndarray | float, confidence: float = 0.95
+) -> tuple[Any, Any]:
     """Wilson score interval of a binomial share (arrays welcome)."""
     z = stats.norm.ppf(0.5 + confidence / 2)
     successes = np.asarray(successes, dtype=float)

@@ -164,34 +164,26 @@ def sensitivity(
     """
     res = _as_results(source)
     problem, x, y = _sample_outputs(res, outcome, drop_failed)
+    design = res.manifest.get("design") or {}
+    options: dict[str, Any] = {
+        "num_resamples": num_resamples,
+        "confidence": confidence,
+        "seed": seed,
+    }
     if res.method == "sobol":
-        second = bool((res.manifest.get("design") or {}).get("second_order", False))
-        result = sobol.analyze(problem, y, second, num_resamples, confidence, seed)
-        frame = pd.DataFrame(
-            {
-                "parameter": problem["names"],
-                "S1": result["S1"],
-                "S1_conf": result["S1_conf"],
-                "ST": result["ST"],
-                "ST_conf": result["ST_conf"],
-            }
-        )
-        frame = frame.sort_values("ST", ascending=False, kind="stable").reset_index(drop=True)
-        _warn_unstable(frame, [("S1", "S1_conf"), ("ST", "ST_conf")], outcome)
-        return frame
-    levels_ = int((res.manifest.get("design") or {}).get("num_levels") or 4)
-    result = morris.analyze(problem, x, y, levels_, num_resamples, confidence, seed)
-    frame = pd.DataFrame(
-        {
-            "parameter": problem["names"],
-            "mu": np.asarray(result["mu"], dtype=float),
-            "mu_star": np.asarray(result["mu_star"], dtype=float),
-            "mu_star_conf": np.asarray(result["mu_star_conf"], dtype=float),
-            "sigma": np.asarray(result["sigma"], dtype=float),
-        }
-    )
-    frame = frame.sort_values("mu_star", ascending=False, kind="stable").reset_index(drop=True)
-    _warn_unstable(frame, [("mu_star", "mu_star_conf")], outcome)
+        second = bool(design.get("second_order", False))
+        result = sobol.analyze(problem, y, second, **options)
+        columns, pairs = ("S1", "S1_conf", "ST", "ST_conf"), [("S1", "S1_conf"), ("ST", "ST_conf")]
+    else:
+        levels_ = int(design.get("num_levels") or 4)
+        result = morris.analyze(problem, x, y, levels_, **options)
+        columns, pairs = ("mu", "mu_star", "mu_star_conf", "sigma"), [("mu_star", "mu_star_conf")]
+    frame = pd.DataFrame({"parameter": problem["names"]})
+    for column in columns:
+        frame[column] = np.asarray(result[column], dtype=float)
+    key = pairs[-1][0]
+    frame = frame.sort_values(key, ascending=False, kind="stable").reset_index(drop=True)
+    _warn_unstable(frame, pairs, outcome)
     return frame
 
 
@@ -215,7 +207,9 @@ def sensitivity_pairs(
             f"{res.path}: second-order indices need a sobol design with second_order = true"
         )
     problem, _, y = _sample_outputs(res, outcome, drop_failed)
-    result = sobol.analyze(problem, y, True, num_resamples, confidence, seed)
+    result = sobol.analyze(
+        problem, y, True, num_resamples=num_resamples, confidence=confidence, seed=seed
+    )
     names = problem["names"]
     rows = [
         {

@@ -117,7 +117,7 @@ def ControlsPanel(state: DemoState):
                 solara.Button(
                     f"All {level:.1f}",
                     on_click=lambda level=level: state.set_profile(
-                        state.editing.value, dict.fromkeys(QUALITIES, level)
+                        state.editing.value, {quality: float(level) for quality in QUALITIES}
                     ),
                     outlined=True,
                 )

@@ -44,23 +44,10 @@ def _outward(x: float, y: float) -> tuple[float, float]:
     return (x / norm, y / norm) if norm > 0.05 else (0.0, -1.0)
 
 
-def network_figure(model: Any, colour_by: str = "capacity", title: str = "") -> Figure:
-    """The alliance network: fill = ``colour_by``, size = leadership share, ties = trust.
-
-    Shapes mark factions, a star and the word LEAD mark the lead member, hollow dashed
-    circles with a cross mark members that have left; tie width and colour both show trust,
-    and ties with little trust are dashed.
-    """
-    roster = _register(model)
-    fig = Figure(figsize=(6.6, 6.8))
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.36)
-    ax = fig.add_subplot()
-    ax.set_axis_off()
-    if title:
-        ax.set_title(title, fontsize=20, fontweight="bold")
+def _draw_ties(ax: Any, model: Any, positions: dict[int, tuple[float, float]]) -> None:
+    """Each tie between active members once: width and colour show the mean trust both ways."""
     live = {m.unique_id: m for m in _active_members(model)}
     trusts = {uid: member.trust for uid, member in live.items()}
-    pos = roster.positions
     tie_cmap = colormaps[TIE_CMAP]
     drawn = set()
     for uid, ties in trusts.items():
@@ -70,7 +57,7 @@ def network_figure(model: Any, colour_by: str = "capacity", title: str = "") -> 
             drawn.add((uid, partner))
             back = trusts[partner].get(uid, trust)
             level = float(np.clip((trust + back) / 2, 0.0, 1.0))
-            (x0, y0), (x1, y1) = pos[live[uid].index], pos[live[partner].index]
+            (x0, y0), (x1, y1) = positions[live[uid].index], positions[live[partner].index]
             ax.plot(
                 [x0, x1],
                 [y0, y1],
@@ -81,101 +68,122 @@ def network_figure(model: Any, colour_by: str = "capacity", title: str = "") -> 
                 zorder=1,
                 solid_capstyle="round",
             )
-    node_cmap = colormaps[NODE_CMAP]
-    norm = Normalize(0.0, 1.0)
-    shares = [m.leadership_share for m in live.values()]
+
+
+def _draw_departed(ax: Any, x: float, y: float, name: str) -> None:
+    """A member that left: a hollow dashed circle with a cross, its name outside."""
+    ax.scatter(
+        [x],
+        [y],
+        s=420,
+        marker="o",
+        facecolors="none",
+        edgecolors="#777777",
+        linestyles="--",
+        linewidths=2,
+        zorder=2,
+    )
+    ax.scatter([x], [y], s=160, marker="x", color="#777777", linewidths=2.5, zorder=3)
+    dx, dy = _outward(x, y)
+    ax.text(
+        x + 0.2 * dx,
+        y + 0.2 * dy,
+        name,
+        ha="center",
+        va="center",
+        fontsize=12,
+        color="#555555",
+        zorder=4,
+    )
+
+
+def _draw_member(
+    ax: Any, member: Any, xy: tuple[float, float], colour_by: str, size: float, many: bool
+) -> None:
+    """An active member: its faction's shape, filled by ``colour_by``, its value inside."""
+    x, y = xy
+    value = float(np.clip(getattr(member, colour_by), 0.0, 1.0))
+    marker = FACTION_MARKERS[member.faction % len(FACTION_MARKERS)]
+    ax.scatter(
+        [x],
+        [y],
+        s=size,
+        marker=marker,
+        color=colormaps[NODE_CMAP](value),
+        edgecolors="black",
+        linewidths=1.8,
+        zorder=3,
+    )
+    name = member_label(member.index)
+    text_colour = "white" if value < 0.55 else "black"
+    ax.text(
+        x,
+        y,
+        name if many else f"{value:.1f}",
+        ha="center",
+        va="center",
+        fontsize=14,
+        color=text_colour,
+        zorder=4,
+    )
+    if not many:
+        dx, dy = _outward(x, y)
+        ax.text(x + 0.2 * dx, y + 0.2 * dy, name, ha="center", va="center", fontsize=13, zorder=4)
+
+
+def _mark_lead(ax: Any, xy: tuple[float, float], size: float) -> None:
+    """A ring and the word LEAD around the lead member."""
+    x, y = xy
+    ax.scatter(
+        [x],
+        [y],
+        s=size * 2.2,
+        marker="o",
+        facecolors="none",
+        edgecolors="black",
+        linewidths=3.5,
+        zorder=5,
+    )
+    dx, dy = _outward(x, y)
+    ax.text(
+        x + 0.42 * dx,
+        y + 0.42 * dy,
+        "LEAD",
+        ha="center",
+        va="center",
+        fontsize=16,
+        weight="bold",
+        zorder=6,
+        bbox={"facecolor": "white", "edgecolor": "black", "pad": 1.5},
+    )
+
+
+def _draw_members(
+    ax: Any, model: Any, positions: dict[int, tuple[float, float]], colour_by: str
+) -> None:
+    shares = [m.leadership_share for m in _active_members(model)]
     top_share = max(shares) if shares and max(shares) > 0 else 1.0
     # a lead member only leads when leadership is concentrated
     lead = model.lead_member if model.preset.leadership.concentration > 0 else None
-    many = len(roster.factions) > 20
+    many = len(positions) > 20
     for member in model.founding_members:
-        x, y = pos[member.index]
-        name = member_label(member.index)
+        xy = positions[member.index]
         if not member.active:
-            ax.scatter(
-                [x],
-                [y],
-                s=420,
-                marker="o",
-                facecolors="none",
-                edgecolors="#777777",
-                linestyles="--",
-                linewidths=2,
-                zorder=2,
-            )
-            ax.scatter([x], [y], s=160, marker="x", color="#777777", linewidths=2.5, zorder=3)
-            dx, dy = _outward(x, y)
-            ax.text(
-                x + 0.2 * dx,
-                y + 0.2 * dy,
-                name,
-                ha="center",
-                va="center",
-                fontsize=12,
-                color="#555555",
-                zorder=4,
-            )
+            _draw_departed(ax, *xy, member_label(member.index))
             continue
-        value = float(np.clip(getattr(member, colour_by), 0.0, 1.0))
         size = 250 + 750 * member.leadership_share / top_share
-        marker = FACTION_MARKERS[member.faction % len(FACTION_MARKERS)]
-        ax.scatter(
-            [x],
-            [y],
-            s=size,
-            marker=marker,
-            color=node_cmap(norm(value)),
-            edgecolors="black",
-            linewidths=1.8,
-            zorder=3,
-        )
-        text_colour = "white" if value < 0.55 else "black"
-        ax.text(
-            x,
-            y,
-            name if many else f"{value:.1f}",
-            ha="center",
-            va="center",
-            fontsize=14,
-            color=text_colour,
-            zorder=4,
-        )
-        if not many:
-            dx, dy = _outward(x, y)
-            ax.text(
-                x + 0.2 * dx, y + 0.2 * dy, name, ha="center", va="center", fontsize=13, zorder=4
-            )
+        _draw_member(ax, member, xy, colour_by, size, many)
         if lead is not None and member is lead:
-            ax.scatter(
-                [x],
-                [y],
-                s=size * 2.2,
-                marker="o",
-                facecolors="none",
-                edgecolors="black",
-                linewidths=3.5,
-                zorder=5,
-            )
-            dx, dy = _outward(x, y)
-            ax.text(
-                x + 0.42 * dx,
-                y + 0.42 * dy,
-                "LEAD",
-                ha="center",
-                va="center",
-                fontsize=16,
-                weight="bold",
-                zorder=6,
-                bbox={"facecolor": "white", "edgecolor": "black", "pad": 1.5},
-            )
-    ax.set_xlim(-1.55, 1.55)
-    ax.set_ylim(-1.55, 1.55)
-    ax.set_aspect("equal")
-    scalar = ScalarMappable(norm=norm, cmap=node_cmap)
+            _mark_lead(ax, xy, size)
+
+
+def _network_legend(fig: Figure, factions: list[int], colour_by: str) -> None:
+    """The colour bar of ``colour_by`` and the legend of shapes, marks and ties."""
+    scalar = ScalarMappable(norm=Normalize(0.0, 1.0), cmap=colormaps[NODE_CMAP])
     bar = fig.colorbar(scalar, cax=fig.add_axes((0.12, 0.17, 0.76, 0.03)), orientation="horizontal")
     bar.set_label(f"member {colour_by} (number in each shape)", fontsize=16)
     bar.ax.tick_params(labelsize=16)
-    factions = sorted(set(roster.factions.values()))
+    tie_cmap = colormaps[TIE_CMAP]
     handles = [
         Line2D(
             [],
@@ -224,6 +232,28 @@ def network_figure(model: Any, colour_by: str = "capacity", title: str = "") -> 
         handletextpad=0.3,
         columnspacing=1.0,
     )
+
+
+def network_figure(model: Any, colour_by: str = "capacity", title: str = "") -> Figure:
+    """The alliance network: fill = ``colour_by``, size = leadership share, ties = trust.
+
+    Shapes mark factions, a ring and the word LEAD mark the lead member, hollow dashed
+    circles with a cross mark members that have left; tie width and colour both show trust,
+    and ties with little trust are dashed.
+    """
+    roster = _register(model)
+    fig = Figure(figsize=(6.6, 6.8))
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.36)
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=20, fontweight="bold")
+    _draw_ties(ax, model, roster.positions)
+    _draw_members(ax, model, roster.positions, colour_by)
+    ax.set_xlim(-1.55, 1.55)
+    ax.set_ylim(-1.55, 1.55)
+    ax.set_aspect("equal")
+    _network_legend(fig, sorted(set(roster.factions.values())), colour_by)
     return fig
 
 
@@ -289,7 +319,7 @@ def performance_figure(
         colour = ALLIANCE_STYLE[i][1]
         shocks = _series(model, "shocks")
         for month in np.flatnonzero(np.nan_to_num(shocks) > 0):
-            ax.axvline(month, color=colour, linestyle=":", linewidth=1.6, alpha=0.8)
+            ax.axvline(float(month), color=colour, linestyle=":", linewidth=1.6, alpha=0.8)
         for crisis in crises[i] if i < len(crises) else ():
             short, marker = CRISIS_KINDS.get(crisis.kind, (crisis.kind, "?", "v"))[1:]
             ax.axvline(crisis.month, color="black", linestyle="-.", linewidth=2)

@@ -129,13 +129,19 @@ def run_demo(port: int = DEFAULT_PORT) -> int:
         return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_server(process)
+
+
+def stop_server(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Stop a server process: terminate it, and kill it after ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 if __name__ == "__main__":

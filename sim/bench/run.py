@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -93,23 +94,32 @@ def _founding_ties(spec: Any, seed: int) -> int:
 # ----------------------------------------------------------------------------------------
 
 
+def _time_runs(one: Callable[[int], int], runs: int) -> tuple[list[float], list[int]]:
+    """Seconds and months of ``one(seed)`` for seeds 0..runs-1, after one untimed warm-up."""
+    one(0)  # load or compile the kernel
+    seconds: list[float] = []
+    months: list[int] = []
+    for seed in range(runs):
+        elapsed, month = _timed(partial(one, seed))
+        seconds.append(elapsed)
+        months.append(month)
+    return seconds, months
+
+
 def bench_simulate(runs: int, members: int = MEMBERS, horizon: int = HORIZON) -> dict[str, float]:
     """Median time of ``simulate`` per run (seeds 0..runs-1), months and time per tie-month."""
     from sim.model.prepare import resolve_spec
     from sim.model.simulation import simulate
 
-    simulate(PRESET, rng=0, members=members, horizon=horizon)  # load or compile the kernel
-    seconds, months, per_tie = [], [], []
-    for seed in range(runs):
-        elapsed, summary = _timed(
-            lambda seed=seed: simulate(PRESET, rng=seed, members=members, horizon=horizon)
-        )
-        seconds.append(elapsed)
-        months.append(summary["lifetime"])
+    def one(seed: int) -> int:
+        return int(simulate(PRESET, rng=seed, members=members, horizon=horizon)["lifetime"])
+
+    seconds, months = _time_runs(one, runs)
     spec = resolve_spec(PRESET, members=members, horizon=horizon)
-    for seed in range(runs):
-        ties = _founding_ties(spec, seed)
-        per_tie.append(seconds[seed] / max(1, ties * max(1, months[seed])))
+    per_tie = [
+        seconds[seed] / max(1, _founding_ties(spec, seed) * max(1, months[seed]))
+        for seed in range(runs)
+    ]
     return {
         "runs": runs,
         "members": members,
@@ -130,12 +140,7 @@ def bench_mesa(runs: int, members: int = MEMBERS, horizon: int = HORIZON) -> dic
             model.step()
         return model.month
 
-    one(0)
-    seconds, months = [], []
-    for seed in range(runs):
-        elapsed, month = _timed(lambda seed=seed: one(seed))
-        seconds.append(elapsed)
-        months.append(month)
+    seconds, months = _time_runs(one, runs)
     return {
         "runs": runs,
         "members": members,

@@ -455,6 +455,71 @@ def _crises(w: _Writer) -> None:
     w.figure(fig, "resilience_by_outcome", "Per-crisis resilience by outcome class", data)
 
 
+def _report_parameters(res: Results, by: str | Sequence[str] | None) -> list[str]:
+    """The parameters to report by: ``by``, or the swept ones, most influential first."""
+    if by is None:
+        params, _ = _order_by_sensitivity(res, res.parameters)
+        return params[:MAX_BY]
+    params = [by] if isinstance(by, str) else list(by)
+    known = set(res.parameter_columns) | ({"outcome"} if "outcome" in res.ok.columns else set())
+    for name in params:
+        if name not in known:
+            raise InputError(
+                "--by",
+                name,
+                f"not a parameter of the store {res.path} "
+                f"(parameters: {', '.join(res.parameter_columns) or 'none'})",
+            )
+    return params
+
+
+def _header(w: _Writer) -> None:
+    """Title, the partial-results warning, the description and the provenance."""
+    res = w.res
+    status = res.status
+    w.add(f"# {res.name}", "")
+    if res.partial or status["failed"]:
+        w.add(
+            f"> **Partial results.** {status['done']} of {status['planned']} planned runs are "
+            f"done ({status['pending']} pending, {status['failed']} failed); everything below "
+            "covers the finished runs only. Run the same sweep command again (or the missing "
+            "shards) to complete it.",
+            "",
+        )
+    if res.description:
+        w.add(res.description, "")
+    _provenance(w)
+
+
+def _hazard(w: _Writer, ok: pd.DataFrame) -> None:
+    hz = analysis.hazard(ok, None)
+    data = w.csv(hz, "hazard_all")
+    fig, ax = style.new_figure(w.width, aspect=0.6)
+    plots.hazard_steps(hz, ax)
+    w.add("## Hazard by age", "")
+    w.figure(fig, "hazard_all", "Ends per alliance-year by age (95% intervals)", data)
+
+
+def _body(w: _Writer, ok: pd.DataFrame, params: list[str]) -> None:
+    """Every section of the report, in order, for the finished runs ``ok``."""
+    survival = {"lifetime", "survived"} <= set(ok.columns)
+    _overview(w, ok)
+    if survival:
+        _ranking(w, ok, params)
+    if w.res.method in ("sobol", "morris"):
+        _sensitivity(w, ok)
+    for name in params:
+        if name in ok.columns:
+            _by_section(w, ok, name)
+    swept = [p for p in params if p in ok.columns and p != "outcome"]
+    if len(swept) >= 2 and "survived" in ok.columns:
+        _grid(w, ok, swept[0], swept[1])
+    _transformation(w, ok)
+    if survival:
+        _hazard(w, ok)
+    _crises(w)
+
+
 def write_report(
     path: str | os.PathLike[str],
     formats: Sequence[str] = style.FORMATS,
@@ -486,59 +551,14 @@ def write_report(
                 f"unknown figure format {fmt!r} (one of {', '.join(style.FORMATS)})",
             )
     res = analysis.load(path)
-    ok = res.ok
-    if by is None:
-        params, _ = _order_by_sensitivity(res, res.parameters)
-        params = params[:MAX_BY]
-    else:
-        params = [by] if isinstance(by, str) else list(by)
-        known = set(res.parameter_columns) | ({"outcome"} if "outcome" in ok.columns else set())
-        for name in params:
-            if name not in known:
-                raise InputError(
-                    "--by",
-                    name,
-                    f"not a parameter of the store {res.path} "
-                    f"(parameters: {', '.join(res.parameter_columns) or 'none'})",
-                )
+    params = _report_parameters(res, by)
     w = _Writer(res, formats, width)
-    status = res.status
-    w.add(f"# {res.name}", "")
-    if res.partial or status["failed"]:
-        w.add(
-            f"> **Partial results.** {status['done']} of {status['planned']} planned runs are "
-            f"done ({status['pending']} pending, {status['failed']} failed); everything below "
-            "covers the finished runs only. Run the same sweep command again (or the missing "
-            "shards) to complete it.",
-            "",
-        )
-    if res.description:
-        w.add(res.description, "")
-    _provenance(w)
-    if ok.empty:
+    _header(w)
+    if res.ok.empty:
         w.add("No finished runs yet.", "")
     else:
         with style.context():
-            _overview(w, ok)
-            if {"lifetime", "survived"} <= set(ok.columns):
-                _ranking(w, ok, params)
-            if res.method in ("sobol", "morris"):
-                _sensitivity(w, ok)
-            for name in params:
-                if name in ok.columns:
-                    _by_section(w, ok, name)
-            swept = [p for p in params if p in ok.columns and p != "outcome"]
-            if len(swept) >= 2 and "survived" in ok.columns:
-                _grid(w, ok, swept[0], swept[1])
-            _transformation(w, ok)
-            if {"lifetime", "survived"} <= set(ok.columns):
-                hz = analysis.hazard(ok, None)
-                data = w.csv(hz, "hazard_all")
-                fig, ax = style.new_figure(w.width, aspect=0.6)
-                plots.hazard_steps(hz, ax)
-                w.add("## Hazard by age", "")
-                w.figure(fig, "hazard_all", "Ends per alliance-year by age (95% intervals)", data)
-            _crises(w)
+            _body(w, res.ok, params)
     w.add("## Data", "", "The numbers behind every figure and table:", "")
     w.add(*(f"- [{Path(c).name}]({c})" for c in w.csvs), "")
     report = res.path / "report.md"

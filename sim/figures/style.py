@@ -15,10 +15,11 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 import matplotlib.pyplot as plt
+from cycler import cycler
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
@@ -66,7 +67,7 @@ RC: dict[str, Any] = {
     "xtick.major.width": 0.6,
     "ytick.major.width": 0.6,
     "lines.linewidth": 1.2,
-    "axes.prop_cycle": matplotlib.cycler(color=list(OKABE_ITO)),
+    "axes.prop_cycle": cycler(color=list(OKABE_ITO)),
     "figure.dpi": 100,
     "savefig.dpi": DPI,
     "savefig.bbox": None,
@@ -88,13 +89,13 @@ METADATA: dict[str, dict[str, Any]] = {
 
 def apply() -> None:
     """Apply the style to matplotlib's global rcParams."""
-    matplotlib.rcParams.update(RC)
+    matplotlib.rcParams.update(cast(Any, RC))
 
 
 @contextmanager
 def context() -> Iterator[None]:
     """Use the style inside a ``with`` block, restoring the previous rcParams after."""
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(cast(Any, RC)):
         yield
 
 
@@ -169,7 +170,7 @@ def save(
     base = Path(path)
     base.parent.mkdir(parents=True, exist_ok=True)
     written = []
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(cast(Any, RC)):
         for fmt in formats:
             if fmt not in METADATA:
                 raise ValueError(f"unknown figure format {fmt!r} (one of {', '.join(FORMATS)})")

@@ -85,14 +85,20 @@ def draw_environment(
     sd = consts[ENVIRONMENT_DRIFT]
     for t in range(1, horizon + 1):
         drift[t] = rng.normal(0.0, 1.0) * sd
-    # scheduled events first within a month, then random ones in drawn order
-    order_key = np.empty(schedule.shape[0])
-    for r in range(schedule.shape[0]):
-        scheduled = r >= n_random
-        sequence = (r - n_random) if scheduled else (n_events + r)
-        order_key[r] = schedule[r, L.SH_AT] * (n_random + n_events + 1) + sequence
-    order = np.argsort(order_key, kind="mergesort")
-    return schedule[order], drift, munificence
+    return schedule[schedule_order(schedule, n_random)], drift, munificence
+
+
+@njit(cache=True)
+def schedule_order(schedule, n_random):
+    """Row order of a schedule: by month; scheduled events (the rows from ``n_random`` on)
+    first within their month, then random crises in the order they were drawn."""
+    rows = schedule.shape[0]
+    n_events = rows - n_random
+    order_key = np.empty(rows)
+    for r in range(rows):
+        sequence = (r - n_random) if r >= n_random else (n_events + r)
+        order_key[r] = schedule[r, L.SH_AT] * (rows + 1) + sequence
+    return np.argsort(order_key, kind="mergesort")
 
 
 @njit(cache=True)
@@ -197,33 +203,20 @@ def _counters(horizon: int, members: int, lead: int) -> np.ndarray:
 
 
 def new_state(
-    *,
-    members: int,
-    factions: int,
-    value_distance: float,
-    mean_degree: float,
-    cross_faction_share: float,
-    qualities: np.ndarray,
-    horizon: int,
-    shock_rate: float,
-    mix: np.ndarray,
-    event_at: np.ndarray,
-    event_kind: np.ndarray,
-    event_severity: np.ndarray,
-    event_member: np.ndarray,
-    consts: np.ndarray,
-    rng: np.random.Generator,
+    founding: L.Founding, qualities: np.ndarray, consts: np.ndarray, rng: np.random.Generator
 ) -> L.State:
     """Allocate and found a run's state; the founding month is recorded as step 0."""
+    f = founding
     (
         schedule, drift, munificence, first, src, dst, rev, broker,
         values, pole, trust, live, share, lead,
     ) = draw_founding(
-        int(members), int(factions), float(value_distance), float(mean_degree),
-        float(cross_faction_share), float(qualities[L.CONCENTRATION]), int(horizon),
-        float(shock_rate), mix, event_at, event_kind, event_severity, event_member, consts, rng
+        int(f.members), int(f.factions), float(f.value_distance), float(f.mean_degree),
+        float(f.cross_faction_share), float(qualities[L.CONCENTRATION]), int(f.horizon),
+        float(f.shock_rate), f.mix, f.event_at, f.event_kind, f.event_severity, f.event_member,
+        consts, rng,
     )  # fmt: skip
-    n = members
+    n, factions, horizon = int(f.members), int(f.factions), int(f.horizon)
     edges = src.size
     degree = np.zeros(n, np.int64)
     np.add.at(degree, src, live.astype(np.int64))

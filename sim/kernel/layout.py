@@ -121,6 +121,23 @@ SH_JUMP = 6  # uniform draw for its size
 N_SHOCK = 7
 
 
+class Founding(NamedTuple):
+    """What founds a run: the alliance's shape, the horizon and the crises to draw."""
+
+    members: int
+    factions: int
+    value_distance: float
+    mean_degree: float
+    cross_faction_share: float
+    horizon: int
+    shock_rate: float
+    mix: np.ndarray  # weights in the order of the shock kinds, summing to 1 (or all 0)
+    event_at: np.ndarray  # scheduled events: month
+    event_kind: np.ndarray  # kind code
+    event_severity: np.ndarray  # NaN: drawn
+    event_member: np.ndarray  # -1: drawn
+
+
 class State(NamedTuple):
     """All of a run's mutable state, as arrays (members: length N; ties: length E).
 

@@ -110,20 +110,18 @@ def constants_array(overrides: dict[str, float] | None = None) -> np.ndarray:
     return np.array([float(values[name]) for name in CONSTANT_NAMES], dtype=np.float64)
 
 
-class ShockArrays(NamedTuple):
-    """A scenario's scheduled events as the kernel takes them."""
-
-    mix: np.ndarray  # weights in the order of SHOCK_KINDS, summing to 1 (or all 0)
-    event_at: np.ndarray
-    event_kind: np.ndarray
-    event_severity: np.ndarray  # NaN: drawn
-    event_member: np.ndarray  # -1: drawn
-
-
-def shock_arrays(spec: ScenarioSpec) -> ShockArrays:
-    """Convert ``spec.shocks`` to kernel arrays."""
+def founding_inputs(spec: ScenarioSpec) -> L.Founding:
+    """The kernel's founding inputs from a scenario (its shape, horizon and crises)."""
+    alliance = spec.alliance
     events = spec.shocks.events
-    return ShockArrays(
+    return L.Founding(
+        members=alliance.members,
+        factions=alliance.factions,
+        value_distance=alliance.value_distance,
+        mean_degree=alliance.mean_degree,
+        cross_faction_share=alliance.cross_faction_share,
+        horizon=spec.horizon,
+        shock_rate=spec.shocks.rate,
         mix=np.array(spec.shocks.mix_weights(), dtype=np.float64),
         event_at=np.array([event.at for event in events], dtype=np.int64),
         event_kind=np.array([KIND_CODES[event.kind] for event in events], dtype=np.int64),
@@ -160,25 +158,7 @@ def prepare(
         generator = np.random.default_rng(seed)
     qualities = leadership_vector(spec)
     consts = constants_array(spec.constants_dict())
-    shocks = shock_arrays(spec)
-    alliance = spec.alliance
-    state = kernel.new_state(
-        members=alliance.members,
-        factions=alliance.factions,
-        value_distance=alliance.value_distance,
-        mean_degree=alliance.mean_degree,
-        cross_faction_share=alliance.cross_faction_share,
-        qualities=qualities,
-        horizon=spec.horizon,
-        shock_rate=spec.shocks.rate,
-        mix=shocks.mix,
-        event_at=shocks.event_at,
-        event_kind=shocks.event_kind,
-        event_severity=shocks.event_severity,
-        event_member=shocks.event_member,
-        consts=consts,
-        rng=generator,
-    )
+    state = kernel.new_state(founding_inputs(spec), qualities, consts, generator)
     return Prepared(spec, seed, state, qualities, consts, generator)
 
 

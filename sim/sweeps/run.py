@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.experiment import Experiment, build_design
+from sim.experiment import Design, Experiment, build_design
 from sim.store import RunOutput, Store
 from sim.sweeps.executors import check_options, default_workers, make_executor
 from sim.sweeps.plan import (
@@ -174,7 +174,7 @@ class _Session:
         executor was not chosen explicitly (``auto``), tell whether a pool is worth
         its start-up; if not, the sweep goes on serially.
         """
-        durations = []
+        durations: list[float] = []
         while remaining and len(durations) < (2 if auto else 1):
             output = run_one(self.target, next(tasks))
             durations.append(output.duration_s)
@@ -206,6 +206,22 @@ class _Session:
                 else:
                     self.take(result)
 
+    def execute(
+        self,
+        tasks: Iterator[RunTask],
+        remaining: int,
+        executor: str,
+        workers: int | None,
+        scheduler: str | None,
+        size: int | None,
+    ) -> None:
+        """Pilot runs here (unless serial), then the rest on the executor."""
+        self.executor = executor
+        if executor != "serial" and remaining:
+            remaining = self.pilot(tasks, remaining, executor == "processes" and workers is None)
+        if remaining:
+            self.run(tasks, remaining, {"workers": workers, "scheduler": scheduler}, size)
+
     def close(self, interrupted: bool) -> None:
         self.bar.close()
         if interrupted:
@@ -217,11 +233,18 @@ class _Session:
             self.buffer.flush()
 
 
-def _retry(store: Store, run_ids: np.ndarray, stored: dict[str, str]) -> dict[str, str]:
-    """Remove the failed runs among ``run_ids`` from the store, so that they run again."""
-    failed = [rid for rid in run_ids if stored.get(rid) == "failed"]
-    store.remove_runs(failed)
-    return {rid: status for rid, status in stored.items() if rid not in set(failed)}
+def _rows_to_run(
+    store: Store, design: Design, shard: tuple[int, int] | None, retry_failed: bool
+) -> tuple[np.ndarray, list[int]]:
+    """The shard's design rows, and those still to run (failed ones removed to retry)."""
+    members = np.flatnonzero(in_shard(design.runs["run_id"], shard))
+    stored = store.run_status()
+    if retry_failed:
+        run_ids = design.runs["run_id"].to_numpy()[members]
+        failed = {rid for rid in run_ids if stored.get(rid) == "failed"}
+        store.remove_runs(failed)
+        stored = {rid: status for rid, status in stored.items() if rid not in failed}
+    return members, pending_rows(design, members, stored, retry_failed=False)
 
 
 def sweep(
@@ -261,42 +284,31 @@ def sweep(
         A :class:`SweepResult`; its ``exit_code`` is 1 when runs failed or are pending.
 
     Raises:
-        ExperimentError: bad experiment file or options (nothing written).
-        ScenarioError: bad scenario (nothing written).
-        StoreError: ``out`` is not a store this experiment may extend (nothing written).
+        InputError: a bad experiment file, scenario or option, or ``out`` is not a store
+            this experiment may extend (nothing written).
     """
     started = time.perf_counter()
     check_options(executor, workers, scheduler)
     experiment = as_experiment(experiment)
     shard_slice = parse_shard(shard)
     design = build_design(experiment)
-    path = store_path(experiment, out)
-    label = shard_label(shard_slice)
+    path, label = store_path(experiment, out), shard_label(shard_slice)
     store = Store.open(path, experiment, design, force=force, label=label, command=command)
-    members = np.flatnonzero(in_shard(design.runs["run_id"], shard_slice))
-    run_ids = design.runs["run_id"].to_numpy()
-    stored = store.run_status()
-    if retry_failed:
-        stored = _retry(store, run_ids[members], stored)
-    rows = pending_rows(design, members, stored, retry_failed=False)
+    members, rows = _rows_to_run(store, design, shard_slice, retry_failed)
     bar = _progress(len(members), len(members) - len(rows), progress, experiment.name)
     session = _Session(
         store, model_target(experiment), bar, _Buffer(store, flush_runs, flush_seconds)
     )
-    session.executor = executor
     try:
-        tasks, remaining = design_tasks(design, rows), len(rows)
-        if executor != "serial" and remaining:
-            auto = executor == "processes" and workers is None
-            remaining = session.pilot(tasks, remaining, auto)
-        if remaining:
-            options = {"workers": workers, "scheduler": scheduler}
-            session.run(tasks, remaining, options, chunk_size)
+        session.execute(
+            design_tasks(design, rows), len(rows), executor, workers, scheduler, chunk_size
+        )
     except BaseException:
         session.close(interrupted=True)
         raise
     session.close(interrupted=False)
-    return _finish(session, path, run_ids[members], time.perf_counter() - started, label)
+    slice_ids = design.runs["run_id"].to_numpy()[members]
+    return _finish(session, path, slice_ids, time.perf_counter() - started, label)
 
 
 def _finish(

@@ -40,8 +40,8 @@ class TargetResult:
         return asdict(self)
 
 
-def _runs(seeds: Iterable[int], preset: str = "baseline", **params: Any) -> list[dict[str, Any]]:
-    return [simulate(preset, rng=seed, **params) for seed in seeds]
+def _runs(seeds: Iterable[int], **params: Any) -> list[dict[str, Any]]:
+    return [simulate("baseline", rng=seed, **params) for seed in seeds]
 
 
 def _survived(runs: list[dict[str, Any]]) -> np.ndarray:
@@ -148,7 +148,7 @@ def target_leadership_quality(pairs: int = 300, seed: int = ROOT_SEED) -> Target
     low = _survived(_runs(seeds, **dict.fromkeys(QUALITIES, 0.1)))
     p_all = mcnemar_greater(high, low)
     singles = {}
-    ok = p_all < ALPHA and high.mean() > low.mean()
+    ok = bool(p_all < ALPHA and high.mean() > low.mean())
     for quality in QUALITIES:
         raised = _survived(_runs(seeds, **{quality: 0.9}))
         lowered = _survived(_runs(seeds, **{quality: 0.1}))
@@ -158,7 +158,7 @@ def target_leadership_quality(pairs: int = 300, seed: int = ROOT_SEED) -> Target
             "survival_0.9": float(raised.mean()),
             "p_raised_lower": p_lower,
         }
-        ok = ok and p_lower >= ALPHA
+        ok = ok and bool(p_lower >= ALPHA)
     worst = min(singles.items(), key=lambda item: item[1]["p_raised_lower"])
     return TargetResult(
         3,
