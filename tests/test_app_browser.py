@@ -20,7 +20,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sim.app.server import HOST, missing_assets, server_command, server_env, warm_up
+from sim.app.server import (
+    HOST,
+    missing_assets,
+    server_command,
+    server_env,
+    stop_server,
+    warm_up,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -104,12 +111,7 @@ def server(sync_api) -> Iterator[str]:
                     time.sleep(0.25)
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_server(process, timeout=15)
 
 
 @dataclass

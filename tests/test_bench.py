@@ -1,7 +1,8 @@
-"""The benchmark's parts on tiny sizes: they run and report positive figures.
+"""The benchmark's parts on tiny sizes: their figures agree with what they measure.
 
-These check that ``alliance-sim bench`` works, not how fast the model is: the speed
-targets are measured by the bench itself on a quiet machine.
+These check that ``alliance-sim bench`` computes and reports its figures right, not
+how fast the model is: the speed targets are measured by the bench itself on a
+quiet machine.
 """
 
 from __future__ import annotations
@@ -9,50 +10,188 @@ from __future__ import annotations
 import argparse
 import json
 
+import numpy as np
 import pytest
 
 from sim.bench import run as bench
+from sim.model.prepare import prepare, resolve_spec
+from sim.model.simulation import simulate
 
 
-def test_bench_simulate_tiny() -> None:
-    result = bench.bench_simulate(runs=2, members=6, horizon=5)
-    assert result["runs"] == 2
+def _lifetimes(runs: int, members: int, horizon: int) -> list[int]:
+    return [
+        simulate(bench.PRESET, rng=seed, members=members, horizon=horizon)["lifetime"]
+        for seed in range(runs)
+    ]
+
+
+def test_bench_simulate_months_are_the_runs_lifetimes() -> None:
+    lifetimes = _lifetimes(3, members=3, horizon=24)
+    assert len(set(lifetimes)) > 1  # an alliance that ends early: months differ from horizon
+    result = bench.bench_simulate(runs=3, members=3, horizon=24)
+    assert (result["runs"], result["members"], result["horizon"]) == (3, 3, 24)
+    assert result["months_per_run"] == pytest.approx(np.mean(lifetimes), rel=1e-12)
+
+
+def test_bench_simulate_time_per_tie_month_reproduces_the_run_time() -> None:
+    result = bench.bench_simulate(runs=1, members=6, horizon=24)
+    spec = resolve_spec(bench.PRESET, members=6, horizon=24)
+    ties = int(prepare(spec, 0).state.live.sum()) // 2
+    months = _lifetimes(1, members=6, horizon=24)[0]
+    assert result["months_per_run"] == months
+    run_ns = result["ns_per_tie_month"] * ties * months
+    assert run_ns == pytest.approx(result["ms_per_run"] * 1e6, rel=1e-9)
+
+
+def test_bench_mesa_months_are_the_runs_lifetimes() -> None:
+    result = bench.bench_mesa(runs=3, members=3, horizon=24)
+    assert result["runs"] == 3
+    assert result["months_per_run"] == pytest.approx(np.mean(_lifetimes(3, 3, 24)), rel=1e-12)
     assert result["ms_per_run"] > 0
-    assert 1 <= result["months_per_run"] <= 5
-    assert result["ns_per_tie_month"] > 0
-
-
-def test_bench_mesa_tiny() -> None:
-    result = bench.bench_mesa(runs=1, members=6, horizon=5)
-    assert result["ms_per_run"] > 0
-    assert 1 <= result["months_per_run"] <= 5
 
 
 def test_sweep_tasks_run_through_the_sweep_runner() -> None:
     target, tasks = bench.sweep_tasks(4, members=6)
     assert len(tasks) == 4
     assert len({task.params for task in tasks}) == 4
+    for task in tasks:
+        assert [key for key, _ in task.params] == [
+            f"leadership.{name}" for name in bench.SWEEP_PARAMETERS
+        ]
+        assert all(0 <= value <= 1 for _, value in task.params)
     _, _, run_chunk = bench._sweep_api()
     outputs = run_chunk(target, tasks)
     assert [output.status for output in outputs] == ["ok"] * 4
     assert all(output.series is None for output in outputs)
 
 
-def test_check_targets_compares_each_figure() -> None:
+def test_bench_sweep_efficiency_is_pool_over_workers_times_serial() -> None:
+    result = bench.bench_sweep(8, repeats=1, workers=1)
+    assert result["runs"] == 8 and result["workers"] == 1
+    assert result["parallel_efficiency"] == pytest.approx(
+        result["pool_runs_per_s"] / (result["workers"] * result["serial_runs_per_s"]), rel=1e-12
+    )
+    assert result["pool_start_s"] > 0
+
+
+def _measured(value: float) -> dict:
+    """Bench results whose every target figure is ``value``."""
+    return {
+        "simulate": {"ms_per_run": value},
+        "mesa": {"ms_per_run": value},
+        "sweep": {"pool_runs_per_s": value, "parallel_efficiency": value},
+        "large": {"large_s_180": value},
+    }
+
+
+def test_check_targets_compares_each_figure_with_its_limit() -> None:
     results = {
         "simulate": {"ms_per_run": 1.0},
         "mesa": {"ms_per_run": 12.0},
         "sweep": {"pool_runs_per_s": 1500.0, "parallel_efficiency": 0.95},
         "large": {"large_s_180": 0.8},
     }
-    met = {check["target"]: check["met"] for check in bench.check_targets(results)}
-    assert met == {
+    checks = {check["target"]: check for check in bench.check_targets(results)}
+    assert {key: check["met"] for key, check in checks.items()} == {
         "simulate_ms": True,
         "mesa_ms": False,
         "sweep_runs_per_s": True,
         "parallel_efficiency": True,
         "large_s_180": True,
     }
+    assert checks["mesa_ms"]["value"] == 12.0
+    for key, (what, op, limit) in bench.TARGETS.items():
+        assert (checks[key]["what"], checks[key]["op"], checks[key]["limit"]) == (what, op, limit)
+
+
+@pytest.mark.parametrize("key", sorted(bench.TARGETS))
+def test_check_targets_at_the_boundary(key: str) -> None:
+    _, op, limit = bench.TARGETS[key]
+    just_missed = limit * (1 + 1e-9) if op == "<=" else limit * (1 - 1e-9)
+    for value, met in ((limit, True), (just_missed, False)):
+        checks = {c["target"]: c for c in bench.check_targets(_measured(value))}
+        assert checks[key]["value"] == value
+        assert checks[key]["met"] is met, (key, value)
+
+
+def _results(large_months: int) -> dict:
+    """Made-up bench results with a distinct value for every figure the report shows."""
+    results = {
+        "cores": 7,
+        "load_before": 0.25,
+        "simulate": {
+            "runs": 300,
+            "members": 24,
+            "horizon": 180,
+            "ms_per_run": 1.2345,
+            "months_per_run": 171.4,
+            "ns_per_tie_month": 61.7,
+        },
+        "mesa": {"runs": 60, "ms_per_run": 12.3456},
+        "ratio": 10.004,
+        "sweep": {
+            "runs": 2000,
+            "chunk": 32,
+            "serial_runs_per_s": 512.4,
+            "pool_runs_per_s": 3333.3,
+            "workers": 7,
+            "parallel_efficiency": 0.9294,
+            "pool_start_s": 1.234,
+        },
+        "large": {
+            "members": 10_000,
+            "horizon": 180,
+            "ties": 50_123,
+            "large_s": 0.4321,
+            "months": large_months,
+            "large_s_180": 0.4321 * 180 / large_months,
+            "ns_per_tie_month": 47.9,
+            "peak_mb": 12.34,
+            "peak_bytes_per_tie": 258.2,
+            "small_peak_bytes_per_tie": 301.7,
+            "state_mb": 5.67,
+            "largest_array": 150_369,
+            "n_squared": 100_000_000,
+            "import_s": 0.789,
+            "first_run_s": 0.456,
+        },
+    }
+    results["targets"] = bench.check_targets(results)
+    return results
+
+
+def test_format_report_mentions_each_figure() -> None:
+    text = bench.format_report(_results(180))
+    for shown in (
+        "7 cores",
+        "load average 0.25",
+        "1.23 ms/run (300 runs, 171 months/run",
+        "12.35 ms/run (60 runs)",
+        "ratio AllianceModel / simulate: 10.0",
+        "62 ns at 24 members",
+        "48 ns at 10,000 members",
+        "2000 runs",
+        "chunks of 32",
+        "serial 512 runs/s",
+        "(7 workers) 3333 runs/s",
+        "parallel efficiency 93%",
+        "pool start-up 1.23 s",
+        "50,123 ties): 0.43 s for 180 months",
+        "peak 12.3 MB",
+        "258 bytes/tie (302 bytes/tie at a quarter",
+        "state 5.7 MB",
+        "150,369 elements (N x N = 100,000,000)",
+        "import 0.79 s, first run (kernel cache load) 0.46 s",
+    ):
+        assert shown in text, shown
+    assert "target <= 10 ms: MISSED" in text and "target <= 2 ms: met" in text
+    assert text.rstrip().endswith("targets missed: mesa_ms")
+    assert "scaled to" not in text  # the large run reached the horizon
+
+
+def test_format_report_scales_a_large_run_that_ended_early() -> None:
+    text = bench.format_report(_results(90))
+    assert "(the alliance ended in month 90; 0.86 s scaled to 180 months)" in text
 
 
 def test_bench_command_is_registered() -> None:
@@ -71,14 +210,27 @@ def test_run_bench_quick_json(capsys: pytest.CaptureFixture[str]) -> None:
     results = bench.run_bench(json_output=True, quick=True)
     printed = json.loads(capsys.readouterr().out)
     assert printed["quick"] is True
-    for key in ("simulate", "mesa", "ratio", "sweep", "large", "targets", "all_met"):
-        assert key in results and key in printed
-    assert results["ratio"] > 0
+    assert printed == json.loads(json.dumps(results))  # what it printed is what it returned
+    sizes = bench.QUICK
+    assert results["simulate"]["runs"] == sizes["simulate_runs"]
+    assert results["mesa"]["runs"] == sizes["mesa_runs"]
+    assert results["ratio"] == pytest.approx(
+        results["mesa"]["ms_per_run"] / results["simulate"]["ms_per_run"], rel=1e-12
+    )
     sweep = results["sweep"]
-    assert sweep["serial_runs_per_s"] > 0 and sweep["pool_runs_per_s"] > 0
-    assert sweep["parallel_efficiency"] > 0
+    assert sweep["runs"] == sizes["sweep_runs"]
+    assert sweep["parallel_efficiency"] == pytest.approx(
+        sweep["pool_runs_per_s"] / (sweep["workers"] * sweep["serial_runs_per_s"]), rel=1e-12
+    )
     large = results["large"]
-    for key in ("import_s", "first_run_s", "large_s", "state_mb", "peak_bytes_per_tie"):
-        assert large[key] > 0, key
-    assert large["largest_array"] < large["n_squared"]
-    assert {check["target"] for check in results["targets"]} == set(bench.TARGETS)
+    assert (large["members"], large["horizon"]) == (sizes["large_members"], sizes["large_horizon"])
+    assert 1 <= large["months"] <= large["horizon"]
+    assert large["large_s_180"] == pytest.approx(
+        large["large_s"] * large["horizon"] / large["months"], rel=1e-12
+    )
+    assert large["ns_per_tie_month"] == pytest.approx(
+        large["large_s"] / (large["ties"] * large["months"]) * 1e9, rel=1e-12
+    )
+    assert large["largest_array"] < large["n_squared"] == large["members"] ** 2
+    assert results["targets"] == bench.check_targets(results)
+    assert results["all_met"] == all(check["met"] for check in results["targets"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import re
 from pathlib import Path
@@ -14,17 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location(
-        "constants_table", ROOT / "scripts" / "constants_table.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_constants_table_in_the_docs_is_current():
-    script = _script()
+def test_constants_table_in_the_docs_is_current(load_script):
+    script = load_script("constants_table")
     assert script.documented_table(DOC) == script.table(), (
         "run: python scripts/constants_table.py --write"
     )

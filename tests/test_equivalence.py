@@ -14,78 +14,56 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.model.model import AllianceModel
 from sim.model.prepare import prepare, resolve_spec
 from sim.model.simulation import simulate
-from sim.names import QUALITIES
+from sim.names import INTEGER_SERIES, PHASES, SERIES
 from sim.scenario import shipped_scenarios
 
-REPORTED = ("performance", "mean_trust", "active_members")
-"""DataCollector columns compared with the kernel's series."""
 
-
-def run_model(preset: str, seed: int, **params: Any) -> AllianceModel:
-    """An ``AllianceModel`` stepped to its end as a Mesa user steps it."""
-    model = AllianceModel(preset=preset, rng=seed, **params)
-    while model.running:
-        model.step()
-    return model
-
-
-def assert_same_run(preset: str, seed: int, **params: Any) -> None:
+def assert_same_run(run_model, preset: str, seed: int, **params: Any) -> None:
     """simulate and AllianceModel: equal summaries, series and DataCollector columns."""
     fast = simulate(preset, rng=seed, record_every=1, **params)
     series = fast.pop("series")
     model = run_model(preset, seed, **params)
     assert model.summary() == fast
     mesa_series = model.series()
-    assert list(mesa_series) == list(series)
+    assert list(mesa_series) == list(series) == ["step", *SERIES]
     for name, values in series.items():
         assert np.array_equal(mesa_series[name], values, equal_nan=True), name
     frame = model.datacollector.get_model_vars_dataframe()
+    assert list(frame.columns) == list(SERIES)
     assert len(frame) == len(series["step"])
-    for name in REPORTED:
+    for name in SERIES:
+        if name == "phase":
+            assert frame[name].tolist() == [PHASES[int(code)] for code in series[name]]
+            continue
         collected = frame[name].to_numpy(dtype=np.float64)
         assert np.array_equal(collected, series[name], equal_nan=True), name
+        if name in INTEGER_SERIES:
+            assert all(type(value) is int for value in frame[name].tolist()), name
 
 
 @pytest.mark.parametrize("name", sorted(shipped_scenarios()))
 @pytest.mark.parametrize("seed", [0, 7])
-def test_shipped_scenarios_identical(name: str, seed: int) -> None:
-    assert_same_run(name, seed)
-
-
-unit = st.floats(0.0, 1.0, allow_nan=False)
-
-
-@st.composite
-def parameter_sets(draw: st.DrawFn) -> dict[str, Any]:
-    members = draw(st.integers(3, 40))
-    params: dict[str, Any] = {name: draw(unit) for name in QUALITIES}
-    params.update(
-        concentration=draw(unit),
-        members=members,
-        factions=draw(st.integers(1, members)),
-        value_distance=draw(unit),
-        mean_degree=draw(st.floats(1.0, 12.0)),
-        cross_faction_share=draw(unit),
-        shock_rate=draw(st.floats(0.0, 0.5)),
-        horizon=draw(st.integers(1, 60)),
-    )
-    return params
+def test_shipped_scenarios_identical(run_model, name: str, seed: int) -> None:
+    assert_same_run(run_model, name, seed)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(params=parameter_sets(), seed=st.integers(0, 2**63 - 1))
-def test_drawn_parameters_identical(params: dict[str, Any], seed: int) -> None:
-    assert_same_run("baseline", seed, **params)
+@given(data=st.data(), seed=st.integers(0, 2**63 - 1))
+def test_drawn_parameters_identical(run_model, model_parameters, data, seed: int) -> None:
+    params = data.draw(model_parameters, label="params")
+    assert_same_run(run_model, "baseline", seed, **params)
 
 
-def test_leader_exit_and_collapse_identical() -> None:
+def test_leader_exit_and_collapse_identical(run_model) -> None:
     """Runs that lose their lead and end early agree too."""
+    ended_early = 0
     for seed in range(3):
-        assert_same_run("leader-exit", seed, members=30, concentration=0.9)
-        assert_same_run("baseline", seed, shock_rate=0.5, horizon=60)
+        assert_same_run(run_model, "leader-exit", seed, members=30, concentration=0.9)
+        assert_same_run(run_model, "baseline", seed, shock_rate=0.5, horizon=60)
+        ended_early += not simulate("baseline", rng=seed, shock_rate=0.5, horizon=60)["survived"]
+    assert ended_early > 0  # the collapse path was compared
 
 
 def test_large_alliance_is_sparse() -> None:

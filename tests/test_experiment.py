@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -23,12 +24,6 @@ MODELS = Path(__file__).resolve().parent / "sweep_models.py"
 SHIPPED = sorted((ROOT / "experiments").glob("*.toml"))
 
 
-def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 GRID = """
 name = "grid"
 scenario = "baseline"
@@ -41,8 +36,8 @@ seed = 7
 """
 
 
-def test_grid_design_has_one_row_per_run_with_typed_parameter_columns(tmp_path):
-    design = build_design(load_experiment(write(tmp_path, GRID)))
+def test_grid_design_has_one_row_per_run_with_typed_parameter_columns(write_toml):
+    design = build_design(load_experiment(write_toml(GRID)))
     runs = design.runs
     assert len(runs) == 3 * 5 * 3
     assert list(runs.columns) == [
@@ -65,8 +60,8 @@ def test_grid_design_has_one_row_per_run_with_typed_parameter_columns(tmp_path):
     assert runs.groupby("point_id").size().eq(3).all()
 
 
-def test_seeds_are_plain_ints_and_common_random_numbers_pair_replicates(tmp_path):
-    experiment = load_experiment(write(tmp_path, GRID))
+def test_seeds_are_plain_ints_and_common_random_numbers_pair_replicates(write_toml):
+    experiment = load_experiment(write_toml(GRID))
     runs = build_design(experiment).runs
     assert all(0 <= int(seed) < 2**63 for seed in runs["seed"])
     assert runs.groupby("replicate")["seed"].nunique().eq(1).all()
@@ -75,21 +70,21 @@ def test_seeds_are_plain_ints_and_common_random_numbers_pair_replicates(tmp_path
     assert type(seed) is int and seed == run_seed(7, 1)
 
     text = GRID.replace("seed = 7", "seed = 7\n[design]\ncommon_random_numbers = false")
-    independent = load_experiment(write(tmp_path, text))
+    independent = load_experiment(write_toml(text))
     runs = build_design(independent).runs
     assert runs["seed"].is_unique
 
 
-def test_ids_and_seeds_do_not_change_when_the_design_grows(tmp_path):
-    small = build_design(load_experiment(write(tmp_path, GRID))).runs
+def test_ids_and_seeds_do_not_change_when_the_design_grows(write_toml):
+    small = build_design(load_experiment(write_toml(GRID))).runs
     grown_text = GRID.replace("[0.1, 0.5, 0.9]", "[0.1, 0.3, 0.5, 0.9]").replace(
         "replications = 3", "replications = 5"
     )
     for crn in ("true", "false"):
         text = grown_text + f"[design]\ncommon_random_numbers = {crn}\n"
         base = GRID + f"[design]\ncommon_random_numbers = {crn}\n"
-        small = build_design(load_experiment(write(tmp_path, base, "a.toml"))).runs
-        grown = build_design(load_experiment(write(tmp_path, text, "b.toml"))).runs
+        small = build_design(load_experiment(write_toml(base, "a.toml"))).runs
+        grown = build_design(load_experiment(write_toml(text, "b.toml"))).runs
         assert len(grown) == 4 * 5 * 5
         merged = small.merge(grown, on="run_id", suffixes=("", "_grown"))
         assert len(merged) == len(small)
@@ -103,7 +98,7 @@ def test_point_id_hashes_typed_values_not_positions():
     assert len(point_id({})) == 16
 
 
-def test_integer_keys_are_rounded_in_sampled_designs(tmp_path):
+def test_integer_keys_are_rounded_in_sampled_designs(write_toml):
     text = """
 scenario = "baseline"
 [design]
@@ -114,7 +109,7 @@ samples = 40
 "horizon" = { min = 60, max = 240 }
 "leadership.relationships" = { min = 0.0, max = 1.0 }
 """
-    design = build_design(load_experiment(write(tmp_path, text)))
+    design = build_design(load_experiment(write_toml(text)))
     members = design.runs["alliance.members"]
     assert design.dtypes["alliance.members"] == "int64"
     assert members.between(6, 30).all()
@@ -124,7 +119,7 @@ samples = 40
     assert len(design.sample) == 40
 
 
-def test_sobol_and_morris_designs_follow_salib(tmp_path):
+def test_sobol_and_morris_designs_follow_salib(write_toml):
     from SALib.sample import morris as morris_sample
 
     text = """
@@ -138,7 +133,7 @@ samples = 16
 "leadership.sense_making" = { min = 0.0, max = 1.0 }
 "leadership.reflection" = { min = 0.2, max = 0.8 }
 """
-    design = build_design(load_experiment(write(tmp_path, text)))
+    design = build_design(load_experiment(write_toml(text)))
     assert len(design.sample) == 16 * (3 + 2)
     assert design.problem["names"] == [
         "leadership.relationships",
@@ -149,10 +144,8 @@ samples = 16
     first = design.sample.iloc[7]
     assert lookup.loc[first["point_id"], "leadership.reflection"] == first["leadership.reflection"]
 
-    morris = write(
-        tmp_path,
-        text.replace('"sobol"', '"morris"').replace("samples = 16", "samples = 6"),
-        "m.toml",
+    morris = write_toml(
+        text.replace('"sobol"', '"morris"').replace("samples = 16", "samples = 6"), "m.toml"
     )
     design = build_design(load_experiment(morris))
     assert len(design.sample) == 6 * 4
@@ -161,7 +154,7 @@ samples = 16
     assert np.array_equal(raw, again)
 
 
-def test_sampled_lists_map_to_their_values(tmp_path):
+def test_sampled_lists_map_to_their_values(write_toml):
     text = f"""
 model = "{MODELS}:toy"
 [design]
@@ -171,13 +164,13 @@ samples = 30
 x = {{ min = 0.0, max = 1.0 }}
 label = ["a", "b", "c"]
 """
-    design = build_design(load_experiment(write(tmp_path, text)))
+    design = build_design(load_experiment(write_toml(text)))
     assert set(design.runs["label"]) == {"a", "b", "c"}
     assert design.dtypes["label"] == "string"
 
 
-def test_shards_partition_the_design(tmp_path):
-    runs = build_design(load_experiment(write(tmp_path, GRID))).runs
+def test_shards_partition_the_design(write_toml):
+    runs = build_design(load_experiment(write_toml(GRID))).runs
     masks = [in_shard(runs["run_id"], (k, 3)) for k in (1, 2, 3)]
     assert (sum(mask.astype(int) for mask in masks) == 1).all()
     assert all(mask.any() for mask in masks)
@@ -187,12 +180,25 @@ def test_shards_partition_the_design(tmp_path):
             parse_shard(bad)
 
 
+def planned_points(experiment) -> int:
+    """Design points of an experiment, counted from its file (SALib's sample sizes)."""
+    swept = [p for p in experiment.parameters if p.sampled]
+    if experiment.method == "grid":
+        return math.prod(len(p.values) if p.kind == "levels" else p.levels for p in swept)
+    d = len(swept)
+    per_sample = {"lhs": 1, "sobol": 2 * d + 2 if experiment.second_order else d + 2}
+    per_sample["morris"] = d + 1
+    return experiment.samples * per_sample[experiment.method]
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_shipped_experiments_load_and_plan(path):
     experiment = load_experiment(path)
     design = build_design(experiment)
     assert experiment.name == path.stem
-    assert len(design.runs) > 0
+    points = planned_points(experiment)
+    assert design.runs["point_id"].nunique() == points
+    assert len(design.runs) == points * experiment.replications
     assert design.runs["run_id"].is_unique
 
 
@@ -226,9 +232,9 @@ BAD = [
 
 
 @pytest.mark.parametrize(("extra", "message"), BAD, ids=[b[1][:30] for b in BAD])
-def test_bad_experiment_files_give_one_line_naming_file_and_key(tmp_path, extra, message):
+def test_bad_experiment_files_give_one_line_naming_file_and_key(write_toml, extra, message):
     head = 'scenario = "baseline"\n' if "scenario" not in extra else ""
-    path = write(tmp_path, head + extra + "\n")
+    path = write_toml(head + extra + "\n")
     with pytest.raises(ExperimentError) as info:
         load_experiment(path)
     text = str(info.value)
@@ -237,7 +243,7 @@ def test_bad_experiment_files_give_one_line_naming_file_and_key(tmp_path, extra,
     assert message in text
 
 
-def test_bad_model_references(tmp_path):
+def test_bad_model_references(write_toml):
     cases = [
         ('model = "nocolon"', "model: expected 'package.module:name'"),
         ('model = "no_such_module_xyz:f"', "model: cannot import"),
@@ -246,7 +252,7 @@ def test_bad_model_references(tmp_path):
         (f'model = "{MODELS}:toy"\nscenario = "baseline"', "scenario: a scenario applies"),
     ]
     for text, message in cases:
-        path = write(tmp_path, text + "\n")
+        path = write_toml(text + "\n")
         with pytest.raises(ExperimentError, match=message):
             load_experiment(path)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sim.parameters import BY_KEY, SCENARIO_PARAMETERS
 from sim.scenario import (
     QUALITIES,
     ScenarioError,
@@ -47,6 +48,8 @@ def test_round_trip_through_dict():
 
 def test_dotted_overrides_and_parameters():
     spec = load_preset("baseline")
+    original = spec.leadership.relationships
+    assert original != 0.9
     changed = spec.with_overrides(
         {"leadership.relationships": 0.9, "alliance.members": 20, "constants.trust_loss": 0.2}
     )
@@ -54,14 +57,18 @@ def test_dotted_overrides_and_parameters():
     assert changed.alliance.members == 20
     assert changed.constants_dict() == {"trust_loss": 0.2}
     assert changed.get("constants.trust_loss") == 0.2
-    assert spec.leadership.relationships == 0.5  # frozen: the original is unchanged
+    assert spec.leadership.relationships == original  # frozen: the original is unchanged
     same = spec.with_parameters(shock_rate=0.1, horizon=60, concentration=1.0)
     assert (same.shocks.rate, same.horizon, same.leadership.concentration) == (0.1, 60, 1.0)
 
 
-def test_qualities_default_to_half():
+def test_unset_keys_take_the_table_defaults():
     spec = ScenarioSpec.from_dict({"name": "x"})
-    assert spec.leadership.qualities() == tuple(0.5 for _ in QUALITIES)
+    assert spec.leadership.qualities() == tuple(
+        BY_KEY[f"leadership.{name}"].default for name in QUALITIES
+    )
+    for parameter in SCENARIO_PARAMETERS:
+        assert spec.get(parameter.key) == parameter.default, parameter.key
 
 
 BAD = [

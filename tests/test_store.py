@@ -18,7 +18,6 @@ from sim.store import (
     Store,
     StoreError,
     merge_stores,
-    read_table,
     store_status,
 )
 from sim.sweeps.run import sweep
@@ -48,22 +47,9 @@ y = 0.5
 """
 
 
-def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def sorted_table(path: Path, table: str) -> pd.DataFrame:
-    frame = read_table(path, table).to_pandas()
-    keys = {"runs": ["run_id"], "crises": ["run_id", "episode"], "timeseries": ["run_id", "step"]}
-    frame = frame.drop(columns=["duration_s"], errors="ignore")
-    return frame.sort_values(keys[table]).reset_index(drop=True)
-
-
-def test_store_layout_and_schema(tmp_path):
+def test_store_layout_and_schema(tmp_path, write_toml):
     out = tmp_path / "store"
-    result = sweep(load_experiment(write(tmp_path, ALLIANCE)), out=out, executor="serial")
+    result = sweep(load_experiment(write_toml(ALLIANCE)), out=out, executor="serial")
     assert result.exit_code == 0 and result.done == 16
     assert sorted(p.name for p in out.iterdir()) == [
         "crises",
@@ -135,9 +121,9 @@ def test_store_layout_and_schema(tmp_path):
     assert not list(out.rglob(".*"))
 
 
-def test_other_readers_see_the_folders(tmp_path):
+def test_other_readers_see_the_folders(tmp_path, write_toml):
     out = tmp_path / "store"
-    sweep(load_experiment(write(tmp_path, ALLIANCE)), out=out, executor="serial")
+    sweep(load_experiment(write_toml(ALLIANCE)), out=out, executor="serial")
     duckdb = pytest.importorskip("duckdb")
     rows = duckdb.sql(f"select count(*) from read_parquet('{out}/runs/*.parquet')").fetchall()
     assert rows[0][0] == 16
@@ -159,9 +145,9 @@ def test_schema_widens_and_rewrites_existing_parts(tmp_path):
     assert PartTable(tmp_path / "t", head=[]).schema.equals(schemas[0])
 
 
-def test_cleanup_removes_unfinished_batches_and_temporary_files(tmp_path):
+def test_cleanup_removes_unfinished_batches_and_temporary_files(tmp_path, write_toml):
     out = tmp_path / "store"
-    experiment = load_experiment(write(tmp_path, TOY))
+    experiment = load_experiment(write_toml(TOY))
     sweep(experiment, out=out, executor="serial")
     orphan = out / "crises" / "part-all-20990101T000000-1-abcd-000001.parquet"
     pq.write_table(pa.table({"run_id": ["zz"], "episode": [0]}), orphan)
@@ -174,14 +160,14 @@ def test_cleanup_removes_unfinished_batches_and_temporary_files(tmp_path):
     assert other.exists()
 
 
-def test_incompatible_store_is_refused_without_writing(tmp_path):
+def test_incompatible_store_is_refused_without_writing(tmp_path, write_toml):
     out = tmp_path / "store"
-    sweep(load_experiment(write(tmp_path, TOY)), out=out, executor="serial")
+    sweep(load_experiment(write_toml(TOY)), out=out, executor="serial")
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
-    changed = write(tmp_path, TOY.replace("seed = 5", "seed = 6"), "changed.toml")
+    changed = write_toml(TOY.replace("seed = 5", "seed = 6"), "changed.toml")
     with pytest.raises(StoreError, match="seed differs"):
         sweep(changed, out=out, executor="serial")
-    fewer = write(tmp_path, TOY.replace("replications = 5", "replications = 4"), "fewer.toml")
+    fewer = write_toml(TOY.replace("replications = 5", "replications = 4"), "fewer.toml")
     with pytest.raises(StoreError, match="drops 3 planned runs"):
         sweep(fewer, out=out, executor="serial")
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
@@ -198,9 +184,9 @@ def test_incompatible_store_is_refused_without_writing(tmp_path):
     assert sorted(p.name for p in stranger.iterdir()) == ["notes.txt"]
 
 
-def test_status_counts(tmp_path):
+def test_status_counts(tmp_path, write_toml):
     out = tmp_path / "store"
-    sweep(load_experiment(write(tmp_path, TOY)), out=out, executor="serial", shard="1/2")
+    sweep(load_experiment(write_toml(TOY)), out=out, executor="serial", shard="1/2")
     status = store_status(out)
     assert status.planned == 15
     assert status.done + status.pending == 15 and 0 < status.done < 15
@@ -210,8 +196,8 @@ def test_status_counts(tmp_path):
         store_status(tmp_path / "nothing")
 
 
-def test_shards_merge_into_the_same_store_as_one_sweep(tmp_path):
-    experiment = load_experiment(write(tmp_path, ALLIANCE))
+def test_shards_merge_into_the_same_store_as_one_sweep(tmp_path, write_toml, assert_same_stores):
+    experiment = load_experiment(write_toml(ALLIANCE))
     whole = tmp_path / "whole"
     sweep(experiment, out=whole, executor="serial")
     shards = []
@@ -223,26 +209,25 @@ def test_shards_merge_into_the_same_store_as_one_sweep(tmp_path):
     merged = tmp_path / "merged"
     result = merge_stores(shards, merged)
     assert result.added == 16 and result.status.pending == 0
-    for table in ("runs", "crises", "timeseries"):
-        pd.testing.assert_frame_equal(sorted_table(whole, table), sorted_table(merged, table))
+    assert_same_stores(whole, merged)
     again = merge_stores(shards, merged)
     assert again.added == 0 and again.skipped == 16
 
     shared = tmp_path / "shared"
     for k in (1, 2, 3):
         sweep(experiment, out=shared, executor="serial", shard=f"{k}/3")
-    pd.testing.assert_frame_equal(sorted_table(whole, "runs"), sorted_table(shared, "runs"))
+    assert_same_stores(whole, shared)
 
     other = tmp_path / "other"
-    sweep(load_experiment(write(tmp_path, TOY)), out=other, executor="serial")
+    sweep(load_experiment(write_toml(TOY)), out=other, executor="serial")
     with pytest.raises(StoreError, match="different experiment"):
         merge_stores([shards[0], other], tmp_path / "bad")
 
 
-def test_runs_table_column_values(tmp_path):
+def test_runs_table_column_values(tmp_path, write_toml, read_tables):
     out = tmp_path / "store"
-    sweep(load_experiment(write(tmp_path, TOY)), out=out, executor="serial")
-    runs = sorted_table(out, "runs")
+    sweep(load_experiment(write_toml(TOY)), out=out, executor="serial")
+    runs = read_tables(out)["runs"]
     assert set(runs["status"]) == {"ok"}
     assert runs["error"].isna().all()
     assert runs["missing"].isna().all()

@@ -45,56 +45,31 @@ timeseries_every = 4
 """
 
 
-def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def tables(path: Path) -> dict[str, pd.DataFrame]:
-    keys = {"runs": ["run_id"], "crises": ["run_id", "episode"], "timeseries": ["run_id", "step"]}
-    out = {}
-    for table, key in keys.items():
-        frame = read_table(path, table).to_pandas()
-        if len(frame):
-            frame = frame.drop(columns=["duration_s"], errors="ignore")
-            frame = frame.sort_values(key).reset_index(drop=True)
-            assert not frame.duplicated(key).any(), table
-        out[table] = frame
-    return out
-
-
-def assert_same_results(a: Path, b: Path) -> None:
-    left, right = tables(a), tables(b)
-    for table in left:
-        pd.testing.assert_frame_equal(left[table], right[table], check_exact=True)
-
-
-def test_executors_give_identical_results(tmp_path):
-    experiment = load_experiment(write(tmp_path, TOY))
+def test_executors_give_identical_results(tmp_path, write_toml, assert_same_stores):
+    experiment = load_experiment(write_toml(TOY))
     serial = tmp_path / "serial"
     assert sweep(experiment, out=serial, executor="serial").exit_code == 0
     processes = tmp_path / "processes"
     result = sweep(experiment, out=processes, executor="processes", workers=2, chunk_size=5)
     assert result.exit_code == 0 and result.executor == "processes" and result.workers == 2
-    assert_same_results(serial, processes)
+    assert_same_stores(serial, processes)
     one = tmp_path / "one"
     sweep(experiment, out=one, executor="processes", workers=1, chunk_size=7)
-    assert_same_results(serial, one)
+    assert_same_stores(serial, one)
 
-    alliance = load_experiment(write(tmp_path, ALLIANCE, "alliance.toml"))
+    alliance = load_experiment(write_toml(ALLIANCE, "alliance.toml"))
     sweep(alliance, out=tmp_path / "a-serial", executor="serial")
     sweep(alliance, out=tmp_path / "a-processes", executor="processes", workers=2, chunk_size=3)
-    assert_same_results(tmp_path / "a-serial", tmp_path / "a-processes")
+    assert_same_stores(tmp_path / "a-serial", tmp_path / "a-processes")
 
 
-def test_dask_local_cluster_gives_identical_results(tmp_path):
+def test_dask_local_cluster_gives_identical_results(tmp_path, write_toml, assert_same_stores):
     pytest.importorskip("distributed")
-    experiment = load_experiment(write(tmp_path, TOY))
+    experiment = load_experiment(write_toml(TOY))
     sweep(experiment, out=tmp_path / "serial", executor="serial")
     result = sweep(experiment, out=tmp_path / "dask", executor="dask", workers=2, chunk_size=6)
     assert result.exit_code == 0 and result.executor == "dask"
-    assert_same_results(tmp_path / "serial", tmp_path / "dask")
+    assert_same_stores(tmp_path / "serial", tmp_path / "dask")
 
 
 SLOW = f"""
@@ -116,9 +91,10 @@ if __name__ == "__main__":
 """
 
 
-def test_resume_after_sigkill_completes_only_missing_runs(tmp_path):
-    path = write(tmp_path, SLOW)
-    script = write(tmp_path, KILLABLE, "run_sweep.py")
+def test_resume_after_sigkill_completes_only_missing_runs(tmp_path, write_toml, assert_same_stores):
+    path = write_toml(SLOW)
+    script = tmp_path / "run_sweep.py"
+    script.write_text(KILLABLE, encoding="utf-8")
     killed = tmp_path / "killed"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
@@ -146,7 +122,7 @@ def test_resume_after_sigkill_completes_only_missing_runs(tmp_path):
     assert result.ran == 400 - stored
     whole = tmp_path / "whole"
     sweep(path, out=whole, executor="serial")
-    assert_same_results(whole, killed)
+    assert_same_stores(whole, killed)
     assert not list(killed.rglob(".*"))
 
 
@@ -159,14 +135,16 @@ x = [1.0, 2.0, 3.0]
 """
 
 
-def test_a_failing_run_is_stored_and_the_sweep_goes_on(tmp_path, monkeypatch):
+def test_a_failing_run_is_stored_and_the_sweep_goes_on(
+    tmp_path, monkeypatch, write_toml, read_tables
+):
     monkeypatch.delenv("SWEEP_TEST_FIXED", raising=False)
-    path = write(tmp_path, FLAKY)
+    path = write_toml(FLAKY)
     out = tmp_path / "store"
     result = sweep(path, out=out, executor="processes", workers=2, chunk_size=2)
     assert result.exit_code == 1
     assert (result.done, result.failed, result.pending) == (6, 3, 0)
-    runs = tables(out)["runs"]
+    runs = read_tables(out)["runs"]
     failed = runs[runs["status"] == "failed"]
     assert (failed["x"] == 2.0).all() and len(failed) == 3
     prefix = "RuntimeError: no good at x=2.0 (at sweep_models.py:"
@@ -179,12 +157,12 @@ def test_a_failing_run_is_stored_and_the_sweep_goes_on(tmp_path, monkeypatch):
     monkeypatch.setenv("SWEEP_TEST_FIXED", "1")
     retried = sweep(path, out=out, executor="serial", retry_failed=True)
     assert retried.exit_code == 0 and retried.ran == 3
-    runs = tables(out)["runs"]
+    runs = read_tables(out)["runs"]
     assert len(runs) == 9 and set(runs["status"]) == {"ok"}
     assert runs["error"].isna().all()
 
 
-def test_mesa_model_class(tmp_path):
+def test_mesa_model_class(tmp_path, write_toml, read_tables):
     text = f"""
 model = "{MODELS}:Walker"
 horizon = 50
@@ -195,39 +173,41 @@ bound = [1.0, 2.0]
 timeseries_every = 2
 """
     out = tmp_path / "store"
-    result = sweep(write(tmp_path, text), out=out, executor="serial")
+    result = sweep(write_toml(text), out=out, executor="serial")
     assert result.exit_code == 0
-    data = tables(out)
+    data = read_tables(out)
     assert {"position", "steps"} <= set(data["runs"].columns)
     assert data["runs"]["steps"].between(1, 50).all()
     assert set(data["timeseries"].columns) == {"run_id", "step", "position"}
     assert replay(out, data["runs"]["run_id"].iloc[0]).matches
 
 
-def test_growing_the_design_extends_the_store(tmp_path):
+def test_growing_the_design_extends_the_store(
+    tmp_path, write_toml, assert_same_stores, read_tables
+):
     out = tmp_path / "store"
-    small = write(tmp_path, TOY)
+    small = write_toml(TOY)
     sweep(small, out=out, executor="serial")
-    before = tables(out)["runs"]
+    before = read_tables(out)["runs"]
     grown_text = TOY.replace("[0.0, 1.0, 2.0, 3.0]", "[0.0, 1.0, 2.0, 3.0, 4.0]").replace(
         "replications = 6", "replications = 8"
     )
-    grown = write(tmp_path, grown_text, "grown.toml")
+    grown = write_toml(grown_text, "grown.toml")
     result = sweep(grown, out=out, executor="serial")
     assert result.ran == 5 * 3 * 8 - 4 * 3 * 6
-    after = tables(out)["runs"]
+    after = read_tables(out)["runs"]
     kept = after[after["run_id"].isin(before["run_id"])].reset_index(drop=True)
     pd.testing.assert_frame_equal(before, kept)
     fresh = tmp_path / "fresh"
     sweep(grown, out=fresh, executor="serial")
-    assert_same_results(out, fresh)
+    assert_same_stores(out, fresh)
 
 
-def test_replay_reproduces_and_detects_changes(tmp_path):
+def test_replay_reproduces_and_detects_changes(tmp_path, write_toml, read_tables):
     out = tmp_path / "store"
-    sweep(load_experiment(write(tmp_path, ALLIANCE)), out=out, executor="serial")
-    runs = tables(out)["runs"]
-    with_crises = tables(out)["crises"]["run_id"].iloc[0]
+    sweep(load_experiment(write_toml(ALLIANCE)), out=out, executor="serial")
+    runs = read_tables(out)["runs"]
+    with_crises = read_tables(out)["crises"]["run_id"].iloc[0]
     assert replay(out, with_crises).matches
     assert main(["replay", str(out), with_crises]) == 0
 
@@ -244,14 +224,14 @@ def test_replay_reproduces_and_detects_changes(tmp_path):
     assert main(["replay", str(out), "nope"]) == 2
 
 
-def test_cli_errors_are_one_line_and_write_nothing(tmp_path, capsys):
-    bad = write(tmp_path, 'scenario = "baseline"\nreplications = "many"\n')
+def test_cli_errors_are_one_line_and_write_nothing(tmp_path, capsys, write_toml):
+    bad = write_toml('scenario = "baseline"\nreplications = "many"\n')
     out = tmp_path / "out"
     assert main(["sweep", str(bad), "--out", str(out), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"error: {bad}: replications: expected a number, got str 'many'"
     assert not out.exists()
-    good = write(tmp_path, TOY, "good.toml")
+    good = write_toml(TOY, "good.toml")
     for args in (
         ["--shard", "3/2"],
         ["--workers", "0"],
@@ -264,8 +244,8 @@ def test_cli_errors_are_one_line_and_write_nothing(tmp_path, capsys):
     assert main(["status", str(tmp_path / "nothing")]) == 2
 
 
-def test_cli_dry_run_sweep_and_status(tmp_path, capsys):
-    good = write(tmp_path, TOY, "good.toml")
+def test_cli_dry_run_sweep_and_status(tmp_path, capsys, write_toml):
+    good = write_toml(TOY, "good.toml")
     out = tmp_path / "out"
     assert main(["sweep", str(good), "--out", str(out), "--dry-run"]) == 0
     printed = capsys.readouterr().out
@@ -276,12 +256,11 @@ def test_cli_dry_run_sweep_and_status(tmp_path, capsys):
     assert "72 done, 0 failed, 0 pending" in capsys.readouterr().out
     assert main(["status", str(out)]) == 0
     assert "72 planned, 72 done, 0 failed, 0 pending" in capsys.readouterr().out
-    flaky = write(tmp_path, FLAKY, "flaky.toml")
+    flaky = write_toml(FLAKY, "flaky.toml")
     assert main(["sweep", str(flaky), "--out", str(tmp_path / "f"), "--executor", "serial"]) == 1
 
 
-def test_alliance_model_runs_and_replays(tmp_path):
-    pytest.importorskip("sim.model.simulation")
+def test_alliance_model_runs_and_replays(tmp_path, write_toml, assert_same_stores, read_tables):
     text = """
 name = "tiny"
 scenario = "baseline"
@@ -295,9 +274,9 @@ horizon = 36
 timeseries_every = 6
 """
     out = tmp_path / "store"
-    result = sweep(write(tmp_path, text), out=out, executor="serial")
+    result = sweep(write_toml(text), out=out, executor="serial")
     assert result.exit_code == 0 and result.done == 4
-    data = tables(out)
+    data = read_tables(out)
     runs = data["runs"]
     assert {"survived", "outcome", "lifetime", "founding_members", "final_members"} <= set(
         runs.columns
@@ -306,6 +285,6 @@ timeseries_every = 6
     assert data["timeseries"]["step"].max() <= 36
     assert replay(out, runs["run_id"].iloc[-1]).matches
     pooled = tmp_path / "pooled"
-    result = sweep(write(tmp_path, text), out=pooled, executor="processes", workers=2, chunk_size=1)
+    result = sweep(write_toml(text), out=pooled, executor="processes", workers=2, chunk_size=1)
     assert result.executor == "processes"
-    assert_same_results(out, pooled)
+    assert_same_stores(out, pooled)
