@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.errors import InputError, expect_number
-from sim.names import QUALITIES
 
 MAX_MEMBERS = 100_000
 MAX_HORIZON = 100_000
@@ -248,7 +247,6 @@ CONSTANTS_BY_NAME: dict[str, Parameter] = {c.name: c for c in CONSTANTS}
 CONSTANT_DEFAULTS: dict[str, float] = {c.name: c.default for c in CONSTANTS}
 KEYWORDS: dict[str, str] = {p.keyword: p.key for p in SCENARIO_PARAMETERS if p.keyword}
 """Model keyword -> dotted scenario key (``shock_rate`` -> ``shocks.rate``)."""
-QUALITY_PARAMETERS: tuple[Parameter, ...] = tuple(BY_KEY[f"leadership.{q}"] for q in QUALITIES)
 
 RULES: tuple[tuple[str, str], ...] = (
     ("alliance.factions", "alliance.members"),

@@ -59,7 +59,8 @@ def test_sweep_tasks_run_through_the_sweep_runner() -> None:
             f"leadership.{name}" for name in bench.SWEEP_PARAMETERS
         ]
         assert all(0 <= value <= 1 for _, value in task.params)
-    _, _, run_chunk = bench._sweep_api()
+    from sim.sweeps.runner import run_chunk
+
     outputs = run_chunk(target, tasks)
     assert [output.status for output in outputs] == ["ok"] * 4
     assert all(output.series is None for output in outputs)

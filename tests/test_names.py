@@ -35,6 +35,7 @@ from sim.names import (
     SUCCESS,
 )
 from sim.parameters import BY_KEY, KEYWORDS, SCENARIO_PARAMETERS
+from sim.scenario import DEFAULT_MIX
 
 ROOT = Path(__file__).resolve().parent.parent
 SIM = ROOT / "sim"
@@ -229,6 +230,7 @@ def test_baseline_file_holds_the_table_defaults():
     for key, value in set_keys.items():
         assert value == BY_KEY[key].default, f"baseline.toml: {key} = {value}"
     assert set(data["leadership"]) == set(LEADERSHIP_KEYS)
+    assert data["shocks"]["mix"] == dict(DEFAULT_MIX), "baseline.toml: shocks.mix"
 
 
 def test_model_keywords_are_the_table_keywords_and_documented():

@@ -48,10 +48,10 @@ timeseries_every = 4
 def test_executors_give_identical_results(tmp_path, write_toml, assert_same_stores):
     experiment = load_experiment(write_toml(TOY))
     serial = tmp_path / "serial"
-    assert sweep(experiment, out=serial, executor="serial").exit_code == 0
+    assert sweep(experiment, out=serial, executor="serial").complete
     processes = tmp_path / "processes"
     result = sweep(experiment, out=processes, executor="processes", workers=2, chunk_size=5)
-    assert result.exit_code == 0 and result.executor == "processes" and result.workers == 2
+    assert result.complete and result.executor == "processes" and result.workers == 2
     assert_same_stores(serial, processes)
     one = tmp_path / "one"
     sweep(experiment, out=one, executor="processes", workers=1, chunk_size=7)
@@ -68,7 +68,7 @@ def test_dask_local_cluster_gives_identical_results(tmp_path, write_toml, assert
     experiment = load_experiment(write_toml(TOY))
     sweep(experiment, out=tmp_path / "serial", executor="serial")
     result = sweep(experiment, out=tmp_path / "dask", executor="dask", workers=2, chunk_size=6)
-    assert result.exit_code == 0 and result.executor == "dask"
+    assert result.complete and result.executor == "dask"
     assert_same_stores(tmp_path / "serial", tmp_path / "dask")
 
 
@@ -118,7 +118,7 @@ def test_resume_after_sigkill_completes_only_missing_runs(tmp_path, write_toml, 
     assert 0 < stored < 400
 
     result = sweep(path, out=killed, executor="serial")
-    assert result.exit_code == 0
+    assert result.complete
     assert result.ran == 400 - stored
     whole = tmp_path / "whole"
     sweep(path, out=whole, executor="serial")
@@ -142,7 +142,7 @@ def test_a_failing_run_is_stored_and_the_sweep_goes_on(
     path = write_toml(FLAKY)
     out = tmp_path / "store"
     result = sweep(path, out=out, executor="processes", workers=2, chunk_size=2)
-    assert result.exit_code == 1
+    assert not result.complete
     assert (result.done, result.failed, result.pending) == (6, 3, 0)
     runs = read_tables(out)["runs"]
     failed = runs[runs["status"] == "failed"]
@@ -156,7 +156,7 @@ def test_a_failing_run_is_stored_and_the_sweep_goes_on(
 
     monkeypatch.setenv("SWEEP_TEST_FIXED", "1")
     retried = sweep(path, out=out, executor="serial", retry_failed=True)
-    assert retried.exit_code == 0 and retried.ran == 3
+    assert retried.complete and retried.ran == 3
     runs = read_tables(out)["runs"]
     assert len(runs) == 9 and set(runs["status"]) == {"ok"}
     assert runs["error"].isna().all()
@@ -174,7 +174,7 @@ timeseries_every = 2
 """
     out = tmp_path / "store"
     result = sweep(write_toml(text), out=out, executor="serial")
-    assert result.exit_code == 0
+    assert result.complete
     data = read_tables(out)
     assert {"position", "steps"} <= set(data["runs"].columns)
     assert data["runs"]["steps"].between(1, 50).all()
@@ -275,7 +275,7 @@ timeseries_every = 6
 """
     out = tmp_path / "store"
     result = sweep(write_toml(text), out=out, executor="serial")
-    assert result.exit_code == 0 and result.done == 4
+    assert result.complete and result.done == 4
     data = read_tables(out)
     runs = data["runs"]
     assert {"survived", "outcome", "lifetime", "founding_members", "final_members"} <= set(

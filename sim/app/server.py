@@ -100,7 +100,8 @@ def run_demo(port: int = DEFAULT_PORT) -> int:
         port: TCP port on 127.0.0.1 (0 picks a free one).
 
     Returns:
-        The server's exit code (0 after Ctrl-C), or 2 when the front-end assets are missing.
+        The server's exit code (0 after Ctrl-C), or 1 when the front-end assets are missing
+        (a set-up problem, not bad input).
     """
     missing = missing_assets()
     if missing:
@@ -109,7 +110,7 @@ def run_demo(port: int = DEFAULT_PORT) -> int:
             "run 'make setup' or 'python scripts/fetch_solara_assets.py' once while online",
             file=sys.stderr,
         )
-        return 2
+        return 1
     print("alliance-sim demo: preparing the model (the first run compiles it)...", flush=True)
     warm_up()
     if port:

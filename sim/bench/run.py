@@ -155,33 +155,22 @@ def bench_mesa(runs: int, members: int = MEMBERS, horizon: int = HORIZON) -> dic
 # ----------------------------------------------------------------------------------------
 
 
-def _sweep_api() -> tuple[Any, Any, Any]:
-    """``(ModelTarget, RunTask, run_chunk)`` of the sweep's runner."""
-    from sim.sweeps.runner import ModelTarget, RunTask, run_chunk
-
-    return ModelTarget, RunTask, run_chunk
-
-
 def sweep_tasks(runs: int, members: int = MEMBERS) -> tuple[Any, list[Any]]:
     """The fixed sweep: ``runs`` points of random qualities and concentration, one seed each."""
     from sim.experiment import SIMULATE_REF
     from sim.model.prepare import resolve_spec
+    from sim.sweeps.runner import ModelTarget, RunTask
 
-    model_target, run_task, _ = _sweep_api()
     spec = resolve_spec(PRESET, members=members, horizon=HORIZON)
-    target = model_target(kind="alliance", ref=SIMULATE_REF, spec=spec, record_every=0)
+    target = ModelTarget(kind="alliance", ref=SIMULATE_REF, spec=spec, record_every=0)
     values = np.random.default_rng(20240601).random((runs, len(SWEEP_PARAMETERS)))
     tasks = []
     for row in range(runs):
         params = tuple(
             (f"leadership.{name}", float(values[row, k])) for k, name in enumerate(SWEEP_PARAMETERS)
         )
-        tasks.append(run_task(f"bench-{row}", row, params))
+        tasks.append(RunTask(f"bench-{row}", row, params))
     return target, tasks
-
-
-def _chunks(tasks: list[Any], size: int) -> list[list[Any]]:
-    return [tasks[k : k + size] for k in range(0, len(tasks), size)]
 
 
 def bench_sweep(runs: int, repeats: int = 3, workers: int | None = None) -> dict[str, float]:
@@ -194,12 +183,13 @@ def bench_sweep(runs: int, repeats: int = 3, workers: int | None = None) -> dict
     from functools import partial
 
     from sim.sweeps.executors import default_workers, make_executor
+    from sim.sweeps.plan import chunks as in_chunks
+    from sim.sweeps.runner import run_chunk
 
-    _, _, run_chunk = _sweep_api()
     target, tasks = sweep_tasks(runs)
     workers = workers or default_workers()
     size = max(1, min(64, len(tasks) // (workers * 8) or 1))
-    chunks = _chunks(tasks, size)
+    chunks = list(in_chunks(iter(tasks), size))
     work = partial(run_chunk, target)
 
     def through(runner: Any) -> float:

@@ -45,7 +45,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             "rerun with --retry-failed to try them again",
             file=sys.stderr,
         )
-    return result.exit_code
+    return EXIT_OK if result.complete else EXIT_FAILED
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from matplotlib.axes import Axes
 
 from sim.figures import style
 from sim.names import OUTCOMES
+from sim.parameters import label
 
 
 def _levels(frame: pd.DataFrame, column: str = "level") -> list[str]:
@@ -86,7 +87,7 @@ def survival_curves(
     ax.set_xlabel("alliance age (months)")
     ax.set_ylabel("share still running")
     if parameter and parameter != "all":
-        ax.legend(title=parameter, loc="lower left")
+        ax.legend(title=label(parameter), loc="lower left")
     if p is not None:
         ax.text(0.98, 0.98, f"log-rank {format_p(p)}", transform=ax.transAxes, ha="right", va="top")
     if title is not None:
@@ -136,7 +137,7 @@ def sensitivity_bars(indices: pd.DataFrame, ax: Axes, title: str | None = None) 
             label="σ (spread)",
         )
         ax.set_xlabel("Morris elementary effects")
-    ax.set_yticks(y, [n.removeprefix("leadership.") for n in names])
+    ax.set_yticks(y, [label(n) for n in names])
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, borderaxespad=0.2)
     if title is not None:
         ax.set_title(title)
@@ -168,7 +169,7 @@ def outcome_bars(profile: pd.DataFrame, ax: Axes, title: str | None = None) -> A
     ax.set_ylim(0, 1)
     ax.set_ylabel("share of runs")
     if parameter and parameter != "all":
-        ax.set_xlabel(parameter)
+        ax.set_xlabel(label(parameter))
     ax.legend(
         loc="upper left", bbox_to_anchor=(1.0, 1.0), reverse=True, handlelength=1, borderaxespad=0
     )
@@ -213,8 +214,8 @@ def survival_heatmap(
                 )
     ax.set_xticks(range(len(xs)), xs)
     ax.set_yticks(range(len(ys)), ys)
-    ax.set_xlabel(str(grid["x"].iloc[0]))
-    ax.set_ylabel(str(grid["y"].iloc[0]))
+    ax.set_xlabel(label(str(grid["x"].iloc[0])))
+    ax.set_ylabel(label(str(grid["y"].iloc[0])))
     ax.spines[:].set_visible(False)
     if colorbar:
         ax.figure.colorbar(image, ax=ax, label="share surviving", shrink=0.9)
@@ -289,7 +290,7 @@ def resilience_distributions(
             patch.set_linewidth(0.6)
     ax.set_ylabel(metric.replace("_", " "))
     if parameter and parameter != "all":
-        ax.set_xlabel(parameter)
+        ax.set_xlabel(label(parameter))
     ax.tick_params(axis="x", labelrotation=30 if len(names) > 3 else 0)
     if title is not None:
         ax.set_title(title)

@@ -131,14 +131,6 @@ def new_figure(
     return fig, axes
 
 
-def colours(n: int) -> list[str]:
-    """``n`` colour-blind safe colours: Okabe-Ito up to 8, else cividis steps."""
-    if n <= len(OKABE_ITO):
-        return list(OKABE_ITO[:n])
-    cmap = matplotlib.colormaps["cividis"]
-    return [to_hex(cmap(i / max(n - 1, 1))) for i in range(n)]
-
-
 def sequential(n: int) -> list[str]:
     """``n`` ordered colours (light to dark viridis) for the levels of one parameter."""
     cmap = matplotlib.colormaps["viridis"]

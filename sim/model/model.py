@@ -229,7 +229,7 @@ class AllianceModel(mesa.Model):
         """Schedule a crisis for the next month (teaching: "a crisis now").
 
         Args:
-            kind: one of global, local, relational, regime_shift, leader_exit.
+            kind: one of :data:`sim.names.SHOCK_KINDS`.
             member: for local crises, the member's index (drawn when None).
             severity: in [0, 1]; drawn from Beta(severity_beta_a, severity_beta_b)
                 (the scenario's constants) when None.

@@ -18,6 +18,7 @@ import numpy as np
 
 from sim.experiment import Design, Experiment, build_design
 from sim.store import RunOutput, Store
+from sim.store.reader import count_status
 from sim.sweeps.executors import check_options, default_workers, make_executor
 from sim.sweeps.plan import (
     as_experiment,
@@ -75,9 +76,9 @@ class SweepResult:
     errors: list[str] = field(default_factory=list)
 
     @property
-    def exit_code(self) -> int:
-        """0 when every planned run is stored ok, else 1."""
-        return 0 if self.failed == 0 and self.pending == 0 else 1
+    def complete(self) -> bool:
+        """Every planned run is stored ok."""
+        return self.failed == 0 and self.pending == 0
 
     @property
     def runs_per_second(self) -> float:
@@ -281,7 +282,7 @@ def sweep(
         command: the command line recorded in the manifest.
 
     Returns:
-        A :class:`SweepResult`; its ``exit_code`` is 1 when runs failed or are pending.
+        A :class:`SweepResult`; ``complete`` is False when runs failed or are pending.
 
     Raises:
         InputError: a bad experiment file, scenario or option, or ``out`` is not a store
@@ -315,15 +316,14 @@ def _finish(
     session: _Session, path: os.PathLike[str], slice_ids: np.ndarray, seconds: float, label: str
 ) -> SweepResult:
     """Count the shard's runs in the store, record the session in the manifest."""
-    stored = session.store.run_status()
-    done = sum(1 for rid in slice_ids if stored.get(rid) == "ok")
-    failed = sum(1 for rid in slice_ids if stored.get(rid) == "failed")
+    counts = count_status(set(slice_ids.tolist()), session.store.run_status())
+    done, failed = counts["done"], counts["failed"]
     result = SweepResult(
         path=os.fspath(path),
         planned=len(slice_ids),
         done=done,
         failed=failed,
-        pending=len(slice_ids) - done - failed,
+        pending=counts["pending"],
         ran=session.counts["ok"] + session.counts["failed"],
         seconds=seconds,
         executor=session.executor,
