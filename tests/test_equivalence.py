@@ -82,3 +82,19 @@ def test_large_alliance_is_sparse() -> None:
     summary = simulate(spec, rng=1)
     assert summary["founding_members"] == members
     assert 1 <= summary["lifetime"] <= horizon
+
+
+@pytest.mark.parametrize("name", ["baseline", "regime-shift", "repeated-crises"])
+def test_longer_horizon_continues_the_same_run(name: str) -> None:
+    """The first H months of a run with a longer horizon are the run with horizon H."""
+    for seed in range(6):
+        short = simulate(name, rng=seed, record_every=1, horizon=120)
+        long = simulate(name, rng=seed, record_every=1, horizon=132)
+        months = len(short["series"]["step"])
+        for column, values in short["series"].items():
+            assert np.array_equal(long["series"][column][:months], values, equal_nan=True), column
+        if not short["survived"]:
+            assert long["lifetime"] == short["lifetime"]
+            assert long["series"]["step"].size == months
+        starts = [crisis["start"] for crisis in short["crises"]]
+        assert [crisis["start"] for crisis in long["crises"][: len(starts)]] == starts

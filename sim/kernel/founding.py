@@ -1,10 +1,11 @@
 """Allocating and founding a run's state.
 
-Random numbers are drawn in a fixed order from one generator: first the
-environment (the schedule of random crises and the demand's drift, which depend
-only on the horizon and the shock settings, so that runs with the same seed
-meet the same crises whatever their leadership), then the network, then the
-members' founding values and trust, then the months one by one.
+Random numbers come from three generators derived from the run's seed (see
+:func:`sim.model.prepare.streams`): the environment's (the schedule of random
+crises and the demand's drift, drawn month by month, so that runs with the same
+seed meet the same crises whatever their leadership and a longer horizon only
+adds months), the founding's (the network, then the members' founding values and
+trust) and the monthly dynamics' (every draw of the step).
 """
 
 from __future__ import annotations
@@ -31,60 +32,67 @@ TRUST_NOISE = 0.05
 POLE_NOISE = 0.05
 
 
+@njit(cache=True, inline="always")
+def _shock_draws(schedule, row, rng):
+    """The uniform draws of one shock: the member it picks, a regime shift's sign and size."""
+    schedule[row, L.SH_PICK] = rng.random()
+    schedule[row, L.SH_SIGN] = rng.random()
+    schedule[row, L.SH_JUMP] = rng.random()
+
+
 @njit(cache=True)
 def draw_environment(
     horizon, rate, mix, event_at, event_kind, event_severity, event_member, consts, rng
 ):
-    """The schedule of crises and the demand's drift for a whole run.
+    """The schedule of crises and the demand's drift for a whole run, from the
+    environment's own generator.
 
-    Random crises: a Poisson(rate) count each month, kinds by ``mix`` (weights
-    in the order global, local, relational, regime_shift, leader_exit), severity
-    Beta(a, b). Scheduled events (``event_*`` arrays; severity NaN = drawn,
-    member -1 = drawn) come first within their month. The domain's munificence
-    is drawn first, uniform on 1 +- munificence_spread / 2.
+    The domain's munificence is drawn first (uniform on 1 +- munificence_spread / 2),
+    then the scheduled events' draws (severity Beta(a, b) unless given; NaN = drawn,
+    member -1 = drawn), then month by month: the demand's drift step, a Poisson(rate)
+    count of random crises, and each crisis's kind (by ``mix``, weights in the order of
+    the shock kinds), severity and draws. Drawing month by month makes the first H
+    months of the environment the same whatever the horizon beyond H.
     Returns ``(schedule, drift, munificence)``.
     """
     munificence = 1.0 + consts[MUNIFICENCE_SPREAD] * (rng.random() - 0.5)
     a = consts[SEVERITY_A]
     b = consts[SEVERITY_B]
-    cumulative = np.cumsum(mix)
-    counts = np.zeros(horizon + 1, np.int64)
-    for t in range(1, horizon + 1):
-        counts[t] = rng.poisson(rate) if rate > 0 else 0
-    n_random = counts.sum()
     n_events = event_at.size
-    schedule = np.empty((n_random + n_events, L.N_SHOCK))
-    row = 0
+    events = np.empty((n_events, L.N_SHOCK))
+    for k in range(n_events):
+        events[k, L.SH_AT] = event_at[k]
+        events[k, L.SH_KIND] = event_kind[k]
+        severity = rng.beta(a, b)
+        events[k, L.SH_SEVERITY] = severity if np.isnan(event_severity[k]) else event_severity[k]
+        events[k, L.SH_MEMBER] = event_member[k]
+        _shock_draws(events, k, rng)
+    cumulative = np.cumsum(mix)
+    drift = np.zeros(horizon + 1)
+    sd = consts[ENVIRONMENT_DRIFT]
+    drawn = np.empty((max(16, int(2.0 * rate * horizon) + 16), L.N_SHOCK))
+    n_random = 0
     for t in range(1, horizon + 1):
-        for _ in range(counts[t]):
+        drift[t] = rng.normal(0.0, 1.0) * sd
+        count = rng.poisson(rate) if rate > 0 else 0
+        for _ in range(count):
+            if n_random == drawn.shape[0]:
+                grown = np.empty((2 * n_random, L.N_SHOCK))
+                grown[:n_random] = drawn
+                drawn = grown
             u = rng.random() * cumulative[-1]
             kind = 0
             while kind < cumulative.size - 1 and cumulative[kind] <= u:
                 kind += 1
-            schedule[row, L.SH_AT] = t
-            schedule[row, L.SH_KIND] = kind
-            schedule[row, L.SH_SEVERITY] = rng.beta(a, b)
-            schedule[row, L.SH_MEMBER] = -1
-            schedule[row, L.SH_PICK] = rng.random()
-            schedule[row, L.SH_SIGN] = rng.random()
-            schedule[row, L.SH_JUMP] = rng.random()
-            row += 1
-    for k in range(n_events):
-        schedule[row, L.SH_AT] = event_at[k]
-        schedule[row, L.SH_KIND] = event_kind[k]
-        severity = rng.beta(a, b)
-        schedule[row, L.SH_SEVERITY] = (
-            severity if np.isnan(event_severity[k]) else event_severity[k]
-        )
-        schedule[row, L.SH_MEMBER] = event_member[k]
-        schedule[row, L.SH_PICK] = rng.random()
-        schedule[row, L.SH_SIGN] = rng.random()
-        schedule[row, L.SH_JUMP] = rng.random()
-        row += 1
-    drift = np.zeros(horizon + 1)
-    sd = consts[ENVIRONMENT_DRIFT]
-    for t in range(1, horizon + 1):
-        drift[t] = rng.normal(0.0, 1.0) * sd
+            drawn[n_random, L.SH_AT] = t
+            drawn[n_random, L.SH_KIND] = kind
+            drawn[n_random, L.SH_SEVERITY] = rng.beta(a, b)
+            drawn[n_random, L.SH_MEMBER] = -1
+            _shock_draws(drawn, n_random, rng)
+            n_random += 1
+    schedule = np.empty((n_random + n_events, L.N_SHOCK))
+    schedule[:n_random] = drawn[:n_random]
+    schedule[n_random:] = events
     return schedule[schedule_order(schedule, n_random)], drift, munificence
 
 
@@ -150,16 +158,19 @@ def found_members(n, factions, value_distance, concentration, first, src, dst, b
 @njit(cache=True)
 def draw_founding(members, factions, value_distance, mean_degree, cross_faction_share,
                   concentration, horizon, rate, mix, event_at, event_kind, event_severity,
-                  event_member, consts, rng):  # fmt: skip
-    """All of a run's founding draws in one compiled call, in order.
+                  event_member, consts, environment_rng, founding_rng):  # fmt: skip
+    """All of a run's founding draws in one compiled call.
 
-    The environment (:func:`draw_environment`), the founding ties and open triads,
-    then the members (:func:`found_members`). Returns ``(schedule, drift, munificence,
+    The environment (:func:`draw_environment`) from ``environment_rng``; the founding
+    ties and open triads, then the members (:func:`found_members`), from
+    ``founding_rng``. Returns ``(schedule, drift, munificence,
     first, src, dst, rev, broker, values, pole, trust, live, share, lead)``.
     """
     schedule, drift, munificence = draw_environment(
-        horizon, rate, mix, event_at, event_kind, event_severity, event_member, consts, rng
+        horizon, rate, mix, event_at, event_kind, event_severity, event_member, consts,
+        environment_rng,
     )
+    rng = founding_rng
     tie_a, tie_b = draw_ties(members, factions, mean_degree, cross_faction_share, rng)
     triad_a, triad_b, triad_broker = draw_open_triads(members, tie_a, tie_b, rng)
     first, src, dst, rev, broker = directed_edges(
@@ -203,9 +214,18 @@ def _counters(horizon: int, members: int, lead: int) -> np.ndarray:
 
 
 def new_state(
-    founding: L.Founding, qualities: np.ndarray, consts: np.ndarray, rng: np.random.Generator
+    founding: L.Founding,
+    qualities: np.ndarray,
+    consts: np.ndarray,
+    environment_rng: np.random.Generator,
+    founding_rng: np.random.Generator,
 ) -> L.State:
-    """Allocate and found a run's state; the founding month is recorded as step 0."""
+    """Allocate and found a run's state; the founding month is recorded as step 0.
+
+    The environment and the founding draw from their own generators, so the
+    monthly dynamics' generator (passed to :func:`~sim.kernel.schedule.step`) is
+    untouched by founding.
+    """
     f = founding
     (
         schedule, drift, munificence, first, src, dst, rev, broker,
@@ -214,7 +234,7 @@ def new_state(
         int(f.members), int(f.factions), float(f.value_distance), float(f.mean_degree),
         float(f.cross_faction_share), float(qualities[L.CONCENTRATION]), int(f.horizon),
         float(f.shock_rate), f.mix, f.event_at, f.event_kind, f.event_severity, f.event_member,
-        consts, rng,
+        consts, environment_rng, founding_rng,
     )  # fmt: skip
     n, factions, horizon = int(f.members), int(f.factions), int(f.horizon)
     edges = src.size

@@ -135,6 +135,18 @@ def founding_inputs(spec: ScenarioSpec) -> L.Founding:
     )
 
 
+def streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """The environment's and the founding's generators of a run, derived from its seed.
+
+    They are the first two children of ``SeedSequence(seed)``; the monthly dynamics
+    draw from ``default_rng(seed)`` itself (the root sequence, as Mesa builds
+    ``model.rng`` from an int seed), so the three streams are independent and each
+    is fixed by the seed alone.
+    """
+    environment, founding = np.random.SeedSequence(seed).spawn(2)
+    return np.random.default_rng(environment), np.random.default_rng(founding)
+
+
 class Prepared(NamedTuple):
     """Everything a run needs: the resolved scenario, its seed and the kernel inputs."""
 
@@ -151,14 +163,16 @@ def prepare(
 ) -> Prepared:
     """Found a run's state from a resolved scenario and seed.
 
-    ``generator`` defaults to ``np.random.default_rng(seed)``; the Mesa model passes
-    its own ``model.rng``, which Mesa builds the same way from an int seed.
+    The environment and the founding draw from their own streams (:func:`streams`);
+    ``generator``, the monthly dynamics' stream, defaults to
+    ``np.random.default_rng(seed)``; the Mesa model passes its own ``model.rng``,
+    which Mesa builds the same way from an int seed.
     """
     if generator is None:
         generator = np.random.default_rng(seed)
     qualities = leadership_vector(spec)
     consts = constants_array(spec.constants_dict())
-    state = kernel.new_state(founding_inputs(spec), qualities, consts, generator)
+    state = kernel.new_state(founding_inputs(spec), qualities, consts, *streams(seed))
     return Prepared(spec, seed, state, qualities, consts, generator)
 
 
