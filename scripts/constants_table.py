@@ -6,7 +6,8 @@ Usage (from the repository root)::
     python scripts/constants_table.py --write   # replace it in docs/model.md
 
 The table lists every constant in the order of the kernel's constants array, with
-its group (the section comment it stands under in ``sim/parameters.py``), default,
+its group (the section comment it stands under in ``sim/parameters.py``), what reads
+it (its role: the step's mechanisms, the outcome class, or a metric), default,
 allowed range, and its meaning and source. ``docs/model.md`` carries this output
 between its ``BEGIN/END CONSTANTS TABLE`` markers; a test checks that it is current.
 """
@@ -60,13 +61,13 @@ def table() -> str:
     """The Markdown table, one row per constant."""
     by_name = groups()
     lines = [
-        "| # | constant | group | default | range | meaning and source |",
-        "|---|---|---|---|---|---|",
+        "| # | constant | group | read by | default | range | meaning and source |",
+        "|---|---|---|---|---|---|---|",
     ]
     for index, constant in enumerate(CONSTANTS):
         lines.append(
             f"| {index} | `{constant.name}` | {cell(by_name.get(constant.name, ''))} "
-            f"| {number(constant.default)} "
+            f"| {constant.role} | {number(constant.default)} "
             f"| [{number(constant.low)}, {number(constant.high)}] "
             f"| {cell(constant.doc)} |"
         )

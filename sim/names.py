@@ -53,6 +53,10 @@ SERIES: tuple[str, ...] = (
     "perceived_demand",
     "buffer",
     "mean_reach",
+    "ambition",
+    "aspiration",
+    "search",
+    "largest_component",
 )
 """The series the kernel records every month (the DataCollector's columns)."""
 

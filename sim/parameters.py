@@ -38,6 +38,9 @@ class Parameter:
         label: the display label (default: the name in words).
         unit: the unit, for axis labels (``months``), or empty.
         keyword: the model keyword that sets it (scenario keys only).
+        role: for constants, what reads it: ``mechanism`` (the step), ``classification``
+            (the outcome class only) or ``metric`` (a reported measure only). Constants
+            of the last two roles never feed back into the dynamics.
     """
 
     key: str
@@ -49,6 +52,7 @@ class Parameter:
     label: str = ""
     unit: str = ""
     keyword: str | None = None
+    role: str = "mechanism"
 
     @property
     def name(self) -> str:
@@ -122,8 +126,20 @@ SCENARIO_PARAMETERS: tuple[Parameter, ...] = (
 """The scenario's numeric keys, in file order."""
 
 
-def _constant(name: str, default: float, low: float, high: float, doc: str) -> Parameter:
-    return Parameter(f"constants.{name}", default, low, high, doc)
+ROLES: tuple[str, ...] = ("mechanism", "classification", "metric")
+"""What a constant is read by (see :attr:`Parameter.role`)."""
+
+
+def _constant(
+    name: str,
+    default: float,
+    low: float,
+    high: float,
+    doc: str,
+    role: str = "mechanism",
+    integer: bool = False,
+) -> Parameter:
+    return Parameter(f"constants.{name}", default, low, high, doc, role=role, integer=integer)
 
 
 # fmt: off
@@ -152,6 +168,9 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("munificence_spread", 0.6, 0.0, 1.0,
              "Environmental munificence (Dess & Beard 1984), drawn per run uniform on 1 +- spread / 2, scales performance."),
     _constant("environment_drift", 0.01, 0.0, 0.2, "Monthly standard deviation of the environment demand's random walk."),
+    _constant("founding_misfit", 0.3, 0.0, 0.5,
+             "Largest gap between the founding ambition and the demand: the founding ambition is not the best fit, "
+             "so a crisis can open a window for renewal (Romanelli & Tushman 1994); 0 switches renewal off."),
     _constant("succession_rate", 0.08, 0.0, 1.0,
              "Monthly regrowth of a new lead member's authority after a leader exit (leadership vacuum)."),
     # --- leadership reach ----------------------------------------------------------------
@@ -176,7 +195,7 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("trust_loss", 0.35, 0.0, 1.0, "Share of trust lost on a violation (fast loss: Slovic 1993)."),
     _constant("reflection_loss_reduction", 0.5, 0.0, 1.0,
              "Share of a violation's trust loss that reflection prevents in a familiar situation."),
-    _constant("familiarity_crises", 3.0, 1.0, 50.0, "Crisis episodes after which situations feel fully familiar."),
+    _constant("familiarity_crises", 3.0, 1.0, 50.0, "Shocks met after which situations feel fully familiar."),
     _constant("damage_increment", 0.2, 0.0, 1.0, "Damage memory added by a violation: D += k (1 - D)."),
     _constant("scar_increment", 0.03, 0.0, 1.0,
              "Permanent scar added by a violation: damage never decays below it (two-layer trust)."),
@@ -185,7 +204,7 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("closure_rate", 0.05, 0.0, 1.0,
              "Monthly chance, times relationships, that a broker closes an open triad with a new tie "
              "(Polidoro et al. 2011)."),
-    _constant("mutual_trust_threshold", 0.4, 0.0, 1.0, "Trust both ways above this makes a tie count in fragmentation."),
+    _constant("mutual_trust_threshold", 0.4, 0.0, 1.0, "Trust both ways above this makes a tie count in fragmentation.", role="classification"),
     # --- values --------------------------------------------------------------------------
     _constant("confidence_bound", 0.3, 0.0, 2.0, "Bounded confidence: partners further apart do not influence (Deffuant et al. 2000)."),
     _constant("convergence_rate", 0.1, 0.0, 0.5, "Share of the value gap closed per month, times trust (Deffuant mu)."),
@@ -195,6 +214,12 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("exploration_rate", 0.08, 0.0, 1.0,
              "Monthly move of strategic orientation toward the perceived demand, times questioning (March 1991)."),
     _constant("value_noise_monthly", 0.01, 0.0, 0.2, "Monthly noise on members' values."),
+    # --- aspiration and search -----------------------------------------------------------
+    _constant("aspiration_rate", 0.05, 0.0, 1.0,
+             "Monthly adjustment of the aspiration level toward performance (historical aspiration: Cyert & March 1963)."),
+    _constant("search_scale", 0.1, 0.01, 1.0,
+             "Shortfall of performance below aspiration (share) at which search is fully open (problemistic search: Greve 2003)."),
+    _constant("calm_search", 0.02, 0.0, 1.0, "Share of the search speed kept when performance meets the aspiration."),
     # --- perception, awareness, effort split, ambition -----------------------------------
     _constant("perception_rate", 0.3, 0.0, 1.0, "Monthly speed of perceiving the demand, times (0.2 + 0.8 global view)."),
     _constant("perception_noise", 0.1, 0.0, 1.0, "Noise of perceiving the demand, times (1 - 0.9 analytical view)."),
@@ -205,7 +230,8 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("transform_weight", 0.3, 0.0, 5.0,
              "Demand for transforming per unit of noticed misfit, against the demand for stabilising."),
     _constant("split_rate", 0.3, 0.0, 1.0, "Monthly adjustment of the effort split toward its target."),
-    _constant("revision_rate", 0.3, 0.0, 1.0, "Monthly revision of the ambition toward the perceived demand."),
+    _constant("revision_rate", 1.0, 0.0, 2.0,
+             "Monthly revision of the ambition toward the perceived demand, times questioning, search and acceptance."),
     _constant("narrative_rate", 0.02, 0.0, 1.0, "Monthly pull of the ambition's core toward members' core values."),
     _constant("crisis_capacity", 0.7, 0.0, 1.0, "Mean capacity below which the alliance counts as in acute crisis."),
     _constant("disruption_cost", 1.0, 0.0, 10.0,
@@ -225,17 +251,29 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("exit_weight_pole", 0.5, 0.0, 5.0, "Weight of the pole mismatch in dissatisfaction."),
     _constant("exit_weight_trust", 1.0, 0.0, 5.0, "Weight of missing trust in dissatisfaction."),
     # --- reflection ----------------------------------------------------------------------
-    _constant("buffer_gain", 0.2, 0.0, 1.0, "Growth of the robustness buffer after each crisis episode, times reflection."),
+    _constant("buffer_gain", 0.2, 0.0, 1.0, "Growth of the robustness buffer after each shock met, times reflection."),
     _constant("buffer_max", 0.5, 0.0, 0.95, "Largest robustness buffer (share of severity absorbed)."),
     # --- survival and outcomes -----------------------------------------------------------
     _constant("q_min", 0.3, 0.0, 1.0, "Alliance performance below which the alliance is failing."),
-    _constant("q_min_months", 12.0, 1.0, 1000.0, "Consecutive failing months that terminate the alliance."),
+    _constant("q_min_months", 12.0, 1.0, 1000.0, "Consecutive failing months that terminate the alliance.", integer=True),
     _constant("min_members_share", 0.5, 0.0, 1.0, "Share of founding members needed to go on (with at least 3)."),
-    _constant("fragmentation_share", 0.6, 0.0, 1.0, "Largest mutual-trust component below this share: fragmentation."),
-    _constant("degraded_share", 0.8, 0.0, 1.0, "Final performance below this share of the first months': degraded."),
-    _constant("delta_h", 0.1, 0.0, 2.0, "Ambition shift that counts as transformation (bounce forward)."),
-    _constant("recovery_share", 0.95, 0.0, 1.0, "A crisis is recovered when performance is back at this share of its pre-crisis level."),
-    _constant("recovery_window", 12.0, 1.0, 1000.0, "Months after a crisis starts at which the recovery ratio is measured."),
+    # --- outcome classes and crisis metrics (measure only: never read by the step) -------
+    _constant("fragmentation_share", 0.6, 0.0, 1.0,
+             "Classification: largest mutual-trust component below this share of active members is a split.", role="classification"),
+    _constant("fragmentation_months", 12.0, 1.0, 1000.0,
+             "Classification: months a split must last, up to the reading month, to count as fragmentation.", role="classification", integer=True),
+    _constant("degraded_share", 0.8, 0.0, 1.0,
+             "Classification: median performance over the later-life window below this share of the founding level: degraded.", role="classification"),
+    _constant("degraded_window", 60.0, 1.0, 1000.0,
+             "Classification: months of later life whose median performance is compared with the founding level.", role="classification", integer=True),
+    _constant("founding_months", 12.0, 1.0, 1000.0, "Classification: months 1..k whose mean performance is the founding level.", role="classification", integer=True),
+    _constant("settle_months", 24.0, 1.0, 1000.0,
+             "Classification: months after a crisis starts in which the alliance's response is read; younger crises are still open.", role="classification", integer=True),
+    _constant("delta_h", 0.1, 0.0, 2.0,
+             "Classification: net revision of the ambition's strategy within a crisis's settle window that counts as renewal.", role="classification"),
+    _constant("recovery_share", 0.95, 0.0, 1.0,
+             "Metric and classification: performance (3-month mean) back at this share of its pre-crisis level counts as recovered.", role="classification"),
+    _constant("recovery_window", 12.0, 1.0, 1000.0, "Metric: months after a crisis starts at which the recovery ratio is measured.", role="metric", integer=True),
 )
 # fmt: on
 

@@ -289,17 +289,33 @@ def test_values_move_by_bounded_confidence_anchoring_and_exploration():
     assert counted["near"] > 0 and counted["far"] > 0  # both sides of the bound occur
 
 
-def test_perception_moves_toward_the_demand_faster_with_a_global_view():
-    c = constants_array({"perception_rate": 0.3, "perception_noise": 0.0})
+@pytest.mark.parametrize("search", [0.0, 0.5, 1.0])
+def test_perception_moves_toward_the_demand_faster_with_a_global_view(search):
+    c = constants_array({"perception_rate": 0.3, "perception_noise": 0.0, "calm_search": 0.1})
     for global_view in (0.0, 1.0):
         run = _founded(global_view=global_view)
         s, q = run.state, run.qualities
         s.alliance[L.MEAN_REACH] = 1.0
+        s.alliance[L.SEARCH] = search
         s.alliance[L.THETA] = 0.8
         s.alliance[L.THETA_HAT] = 0.4
         strategy.perceive_demand(s, q, c, run.generator)
-        rate = 0.3 * (0.2 + 0.8 * global_view)
+        rate = 0.3 * (0.2 + 0.8 * global_view) * (0.1 + 0.9 * search)
         assert s.alliance[L.THETA_HAT] == pytest.approx(0.4 + rate * 0.4)
+
+
+@pytest.mark.parametrize(
+    ("performance", "search"), [(0.9, 0.0), (0.8, 0.0), (0.76, 0.5), (0.6, 1.0)]
+)
+def test_search_opens_when_performance_falls_short_of_the_aspiration(performance, search):
+    """Step 11b by hand: SEARCH = min(1, (A - Q)+ / (A search_scale)); A moves toward Q."""
+    c = constants_array({"search_scale": 0.1, "aspiration_rate": 0.05})
+    s = _founded().state
+    s.alliance[L.ASPIRATION] = 0.8
+    s.alliance[L.PERFORMANCE] = performance
+    strategy.update_aspiration(s, c)
+    assert s.alliance[L.SEARCH] == pytest.approx(search)
+    assert s.alliance[L.ASPIRATION] == pytest.approx(0.8 + 0.05 * (performance - 0.8))
 
 
 def test_awareness_follows_the_noticed_misfit():
@@ -317,18 +333,22 @@ def test_awareness_follows_the_noticed_misfit():
     assert s.awareness == pytest.approx(np.full(s.active.size, 0.2 + 0.1 * (target - 0.2)))
 
 
-def test_ambition_revision_rate_outside_a_crisis():
-    c = constants_array({"crisis_capacity": 0.7, "revision_rate": 0.3, "narrative_rate": 0.0})
+@pytest.mark.parametrize("search", [0.0, 1.0])
+def test_ambition_revision_rate_outside_a_crisis(search):
+    constants = {"crisis_capacity": 0.7, "revision_rate": 0.3, "narrative_rate": 0.0}
+    c = constants_array({**constants, "calm_search": 0.1})
     run = _founded(questioning_patterns=1.0)
     s, q = run.state, run.qualities
     s.alliance[L.MEAN_REACH] = 1.0
+    s.alliance[L.SEARCH] = search
     s.alliance[L.EFFORT_SPLIT] = 0.5  # sqrt(2 x) = 1
     s.capacity[:] = 0.9  # not acute
     s.awareness[:] = 1.0  # acceptance 0.25 + 0.75 = 1
     before = s.alliance[L.AMBITION_STRATEGY]
     s.alliance[L.THETA_HAT] = before + 0.2
     strategy.revise_ambition(s, q, c)
-    assert s.alliance[L.AMBITION_STRATEGY] == pytest.approx(before + 0.3 * 0.2)
+    openness = 0.1 + 0.9 * search  # a search window opens the strategy to revision
+    assert s.alliance[L.AMBITION_STRATEGY] == pytest.approx(before + 0.3 * openness * 0.2)
     assert s.capacity == pytest.approx(np.full(s.active.size, 0.9))  # no disruption cost
 
 
@@ -466,6 +486,9 @@ def test_each_shock_kind_by_hand(kind):
     lead = int(s.counters[L.LEAD])
     shocks.apply_shocks(s, run.qualities, c, 1, run.generator)
     assert s.counters[L.SHOCKS_NOW] == 1
+    reflection = run.qualities[L.REFLECTION] * s.alliance[L.MEAN_REACH]
+    learned = c[constant_index("buffer_gain")] * reflection * c[constant_index("buffer_max")]
+    assert s.alliance[L.BUFFER] == pytest.approx(learned)  # the alliance reflects on the shock
     episode = s.episodes[s.counters[L.OPEN_EPISODE]]
     assert SHOCK_KINDS[int(episode[L.EP_KIND])] == kind
     live = s.live.astype(bool)

@@ -55,6 +55,10 @@ SERIES_CODES = {
     "perceived_demand": "S_PERCEIVED",
     "buffer": "S_BUFFER",
     "mean_reach": "S_REACH",
+    "ambition": "S_AMBITION",
+    "aspiration": "S_ASPIRATION",
+    "search": "S_SEARCH",
+    "largest_component": "S_COMPONENT",
 }
 """Each series and the name of its row in :mod:`sim.kernel.layout`."""
 
@@ -95,6 +99,21 @@ def test_kernel_series_rows_are_the_positions_of_the_series():
     assert L.N_SERIES == len(SERIES)
 
 
+def largest_mutual_trust_component(s, consts) -> float:
+    """Share of active members in the largest component of mutual-trust ties (networkx)."""
+    import networkx as nx
+
+    from sim.parameters import constant_index
+
+    threshold = consts[constant_index("mutual_trust_threshold")]
+    graph = nx.Graph()
+    graph.add_nodes_from(np.flatnonzero(s.active).tolist())
+    for e in np.flatnonzero(s.live):
+        if s.trust[e] > threshold and s.trust[s.rev[e]] > threshold:
+            graph.add_edge(int(s.src[e]), int(s.dst[e]))
+    return max(len(c) for c in nx.connected_components(graph)) / graph.number_of_nodes()
+
+
 def test_series_rows_hold_what_their_names_say():
     """Each month, every recorded series is the state's quantity of that name."""
     from sim import kernel
@@ -126,6 +145,10 @@ def test_series_rows_hold_what_their_names_say():
             "perceived_demand": s.alliance[L.THETA_HAT],
             "buffer": s.alliance[L.BUFFER],
             "mean_reach": s.alliance[L.MEAN_REACH],
+            "ambition": s.alliance[L.AMBITION_STRATEGY],
+            "aspiration": s.alliance[L.ASPIRATION],
+            "search": s.alliance[L.SEARCH],
+            "largest_component": largest_mutual_trust_component(s, run.consts),
         }
         assert list(expected) == ["step", *SERIES]
         for name, value in expected.items():

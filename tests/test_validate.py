@@ -19,7 +19,7 @@ from sim.validation import targets as T
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("number", [1, 2, 3, 4, 5, 6])
+@pytest.mark.parametrize("number", [1, 2, 3, 4, 5, 6, 7, 8, 9])
 def test_calibration_target_passes(validation_results, number):
     result = validation_results[number]
     assert result.passed, f"target {number} ({result.name}): {result.measured}"
@@ -47,6 +47,9 @@ def test_every_target_is_numbered_in_order():
         "target_shared_leadership",
         "target_value_distance",
         "target_trust_performance",
+        "target_stability",
+        "target_choice",
+        "target_renewal",
     ]
 
 
@@ -123,3 +126,52 @@ def test_mcnemar_uses_the_discordant_pairs_only():
         stats.binomtest(6, 7, 0.5, "greater").pvalue
     )
     assert T.mcnemar_greater(first, first) == 1.0
+
+
+def test_cohen_kappa_by_hand():
+    from sim.validation.classes import cohen_kappa
+
+    # 4 pairs, 3 agree; label shares a: (3/4, 1/4), b: (1/2, 1/2): pe = 3/8 + 1/8 = 1/2
+    assert cohen_kappa(["r", "r", "r", "t"], ["r", "r", "t", "t"]) == pytest.approx(0.5)
+    assert cohen_kappa(["r", "t"], ["r", "t"]) == 1.0
+
+
+def test_stability_target_reads_the_same_runs_at_each_month():
+    from sim.validation import classes as C
+
+    runs, seed = 20, 5
+    result = C.target_stability(runs=runs, seed=seed)
+    states = C.finished_runs(runs, seed)
+    consts = C.shifted_constants("delta_h", 1.0)
+    share, kappa, alive = C.agreement(states, consts, 180, 192)
+    assert result.details["default"]["180-192"] == [share, kappa, alive]
+    assert len(result.details) == 1 + 2 * len(C.CLASSIFICATION_THRESHOLDS)
+    worst = min(v[0] for f in result.details.values() for v in f.values())
+    worst_kappa = min(v[1] for f in result.details.values() for v in f.values())
+    assert result.passed == (worst >= 0.9 and worst_kappa >= 0.7)
+
+
+def test_shifted_thresholds_round_months_and_stay_in_bounds():
+    from sim.parameters import constant_index
+    from sim.validation.classes import shifted_constants
+
+    assert shifted_constants("settle_months", 1.2)[constant_index("settle_months")] == 29
+    assert shifted_constants("recovery_share", 1.2)[constant_index("recovery_share")] == 1.0
+
+
+def test_choice_and_renewal_targets_pass_exactly_when_their_criteria_hold():
+    from sim.validation import classes as C
+
+    choice = C.target_choice(pairs=12, seed=5)
+    d = choice.details
+    rise = d["transformation_high"] - d["transformation_low"]
+    assert choice.passed == (rise >= 0.15 and d["failed_low"] > d["transformation_low"])
+    renewal = C.target_renewal(pairs=12, seed=5)
+    d = renewal.details
+    expected = (
+        d["preset"] >= 0.05
+        and d["high"] - d["low"] >= 0.05
+        and d["p"] < T.ALPHA
+        and d["switched_off"] == 0
+    )
+    assert renewal.passed == expected

@@ -22,11 +22,13 @@ from sim.names import OUTCOMES
 from sim.store.reader import Results
 
 TRANSFORMATION_METRICS: tuple[str, ...] = (
+    "renewals",
     "ambition_shift",
     "turnover",
     "final_mean_trust",
     "largest_component_share",
     "final_awareness",
+    "later_performance",
     "final_performance",
     "buffer",
     "trust_density",

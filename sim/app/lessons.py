@@ -70,7 +70,8 @@ LESSONS: dict[str, Lesson] = {
         ),
         watch_for=(
             "Mean awareness rising before the alliance changes course.",
-            "The ambition shift: an alliance that adapts its ambition can end 'transformed'.",
+            "The ambition: an alliance that revises it in the crisis and comes back ends "
+            "'transformed'.",
         ),
     ),
     "repeated-crises": Lesson(
@@ -109,7 +110,7 @@ LESSONS: dict[str, Lesson] = {
         ),
         watch_for=(
             "The network splitting along the faultline into separate groups.",
-            "The outcome 'fragmentation' when the alliance breaks into pieces.",
+            "The outcome 'fragmentation' when the alliance stays split into camps for a year.",
         ),
     ),
 }

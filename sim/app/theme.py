@@ -90,10 +90,10 @@ OUTCOME_TEXT: dict[str, str] = dict(
         OUTCOMES,
         (
             "the alliance collapsed: too few members or too little performance left",
-            "the alliance fell apart into separate groups",
-            "the alliance survived, but performs worse than at its founding",
-            "the alliance survived by changing its ambition",
-            "the alliance survived and recovered its performance",
+            "the alliance split into camps and stayed split for a year",
+            "the alliance survived, but in its later years performs well below its founding level",
+            "the alliance came through a crisis by revising its own ambition, and came back",
+            "the alliance came through its crises on its former course (or met none)",
         ),
         strict=True,
     )

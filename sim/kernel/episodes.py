@@ -1,9 +1,11 @@
 """Crisis episodes and the phase (step 13b): what the observer measures.
 
 An episode opens with the first shock that meets no open episode (later shocks
-join it), its pre-crisis level ``Q_pre`` being the mean performance of the three
-months before. It closes as recovered in the first month performance is back at
-``recovery_share Q_pre``; it stays unrecovered if the run ends first.
+join it), its pre-crisis level ``Q_pre`` being the mean performance of the
+``PRE_MONTHS`` months before. It closes as recovered in the first month the mean
+performance of the last ``LEVEL_MONTHS`` months is back at ``recovery_share Q_pre``;
+it stays unrecovered if the run ends first. Episodes only measure: nothing in the
+step reads them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from sim.parameters import constant_index as _ix
 RECOVERY_SHARE = _ix("recovery_share")
 RECOVERY_WINDOW = _ix("recovery_window")
 LEVEL_MONTHS = 3
-"""Months averaged for the pre-crisis, starting and final performance levels."""
+"""Months averaged for a performance level after a crisis (recovery, final level)."""
+PRE_MONTHS = 6
+"""Months averaged for the pre-crisis level ``Q_pre``."""
 
 
 @njit(cache=True, inline="always")
@@ -33,17 +37,14 @@ def open_episode(s, t, kind):
     row[L.EP_KIND] = kind
     row[L.EP_SHOCKS] = 0.0
     row[L.EP_SEVERITY] = 0.0
-    row[L.EP_Q_PRE] = mean_performance(s, t - LEVEL_MONTHS, t - 1)
+    row[L.EP_Q_PRE] = mean_performance(s, t - PRE_MONTHS, t - 1)
     row[L.EP_Q_MIN] = np.inf
     row[L.EP_LOSS] = 0.0
 
 
 @njit(cache=True, inline="always")
 def close_episode(s, t, recovered):
-    """Close the open episode (as recovered at month t when ``recovered``).
-
-    A recovered episode counts as a crisis seen (familiarity, for reflection).
-    """
+    """Close the open episode (as recovered at month t when ``recovered``)."""
     episode = s.counters[L.OPEN_EPISODE]
     if episode < 0:
         return
@@ -52,7 +53,6 @@ def close_episode(s, t, recovered):
         row = s.episodes[episode]
         row[L.EP_END] = t
         row[L.EP_RECOVERY_TIME] = t - row[L.EP_START]
-        s.counters[L.CRISES_SEEN] += 1
 
 
 @njit(cache=True, inline="always")
@@ -62,18 +62,17 @@ def track_episodes(s, c, t):
     Phase: crisis while an episode is open and performance falls or a shock
     arrives; stabilising while it is open and performance rises; transforming
     when no episode is open and more effort goes to transforming; else normal.
-    Returns True when the open episode closed as recovered this month.
     """
-    closed = False
     quality = s.alliance[L.PERFORMANCE]
+    s.series[L.S_PERFORMANCE, t] = quality  # this month's level counts (record writes it too)
     episode = s.counters[L.OPEN_EPISODE]
     if episode >= 0:
         row = s.episodes[episode]
         row[L.EP_Q_MIN] = min(row[L.EP_Q_MIN], quality)
         row[L.EP_LOSS] += max(0.0, row[L.EP_Q_PRE] - quality)
-        if t > row[L.EP_START] and quality >= c[RECOVERY_SHARE] * row[L.EP_Q_PRE]:
+        level = mean_performance(s, t - LEVEL_MONTHS + 1, t)
+        if t > row[L.EP_START] and level >= c[RECOVERY_SHARE] * row[L.EP_Q_PRE]:
             close_episode(s, t, True)
-            closed = True
     while s.counters[L.WINDOW_CURSOR] < s.counters[L.EPISODES]:
         row = s.episodes[s.counters[L.WINDOW_CURSOR]]
         if row[L.EP_START] + c[RECOVERY_WINDOW] > t:
@@ -87,4 +86,3 @@ def track_episodes(s, c, t):
         s.counters[L.PHASE] = L.TRANSFORMING
     else:
         s.counters[L.PHASE] = L.NORMAL
-    return closed

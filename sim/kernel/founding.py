@@ -22,6 +22,7 @@ SEVERITY_A = _ix("severity_beta_a")
 SEVERITY_B = _ix("severity_beta_b")
 ENVIRONMENT_DRIFT = _ix("environment_drift")
 MUNIFICENCE_SPREAD = _ix("munificence_spread")
+FOUNDING_MISFIT = _ix("founding_misfit")
 TRUST_WITHIN = _ix("trust_initial_within")
 TRUST_CROSS = _ix("trust_initial_cross")
 TRUST_VALUE_WEIGHT = _ix("trust_value_weight")
@@ -48,14 +49,19 @@ def draw_environment(
     environment's own generator.
 
     The domain's munificence is drawn first (uniform on 1 +- munificence_spread / 2),
-    then the scheduled events' draws (severity Beta(a, b) unless given; NaN = drawn,
-    member -1 = drawn), then month by month: the demand's drift step, a Poisson(rate)
-    count of random crises, and each crisis's kind (by ``mix``, weights in the order of
-    the shock kinds), severity and draws. Drawing month by month makes the first H
-    months of the environment the same whatever the horizon beyond H.
-    Returns ``(schedule, drift, munificence)``.
+    then the founding gap between the ambition and the demand (``founding_misfit u``,
+    its sign by a second uniform), then the scheduled events' draws (severity
+    Beta(a, b) unless given; NaN = drawn, member -1 = drawn), then month by month:
+    the demand's drift step, a Poisson(rate) count of random crises, and each
+    crisis's kind (by ``mix``, weights in the order of the shock kinds), severity
+    and draws. Drawing month by month makes the first H months of the environment
+    the same whatever the horizon beyond H.
+    Returns ``(schedule, drift, munificence, founding_gap)``.
     """
     munificence = 1.0 + consts[MUNIFICENCE_SPREAD] * (rng.random() - 0.5)
+    founding_gap = consts[FOUNDING_MISFIT] * rng.random()
+    if rng.random() < 0.5:
+        founding_gap = -founding_gap
     a = consts[SEVERITY_A]
     b = consts[SEVERITY_B]
     n_events = event_at.size
@@ -93,7 +99,7 @@ def draw_environment(
     schedule = np.empty((n_random + n_events, L.N_SHOCK))
     schedule[:n_random] = drawn[:n_random]
     schedule[n_random:] = events
-    return schedule[schedule_order(schedule, n_random)], drift, munificence
+    return schedule[schedule_order(schedule, n_random)], drift, munificence, founding_gap
 
 
 @njit(cache=True)
@@ -163,11 +169,18 @@ def draw_founding(members, factions, value_distance, mean_degree, cross_faction_
 
     The environment (:func:`draw_environment`) from ``environment_rng``; the founding
     ties and open triads, then the members (:func:`found_members`), from
-    ``founding_rng``. Returns ``(schedule, drift, munificence,
+    ``founding_rng``. Returns ``(schedule, drift, munificence, founding_gap,
     first, src, dst, rev, broker, values, pole, trust, live, share, lead)``.
     """
-    schedule, drift, munificence = draw_environment(
-        horizon, rate, mix, event_at, event_kind, event_severity, event_member, consts,
+    schedule, drift, munificence, founding_gap = draw_environment(
+        horizon,
+        rate,
+        mix,
+        event_at,
+        event_kind,
+        event_severity,
+        event_member,
+        consts,
         environment_rng,
     )
     rng = founding_rng
@@ -179,16 +192,23 @@ def draw_founding(members, factions, value_distance, mean_degree, cross_faction_
     values, pole, trust, live, share, lead = found_members(
         members, factions, value_distance, concentration, first, src, dst, broker, consts, rng
     )
-    return (schedule, drift, munificence, first, src, dst, rev, broker,
+    return (schedule, drift, munificence, founding_gap, first, src, dst, rev, broker,
             values, pole, trust, live, share, lead)  # fmt: skip
 
 
-def _alliance_scalars(values: np.ndarray, munificence: float) -> np.ndarray:
-    """The alliance's founding scalars: the ambition is the members' mean values."""
+def _alliance_scalars(values: np.ndarray, munificence: float, founding_gap: float) -> np.ndarray:
+    """The alliance's founding scalars.
+
+    The ambition is the members' mean values; the demand lies ``founding_gap`` from
+    its strategy (the gap's sign flips if the demand would leave [0, 1]); the alliance
+    perceives the demand where its ambition is (it believes its founding ambition fits).
+    """
     alliance = np.zeros(L.N_ALLIANCE)
     ambition_core = float(values[:, 0].mean())
     ambition_strategy = float(values[:, 1].mean())
-    alliance[L.THETA] = ambition_strategy
+    if not 0.0 <= ambition_strategy + founding_gap <= 1.0:
+        founding_gap = -founding_gap
+    alliance[L.THETA] = min(1.0, max(0.0, ambition_strategy + founding_gap))
     alliance[L.THETA_HAT] = ambition_strategy
     alliance[L.AMBITION_CORE] = ambition_core
     alliance[L.AMBITION_STRATEGY] = ambition_strategy
@@ -228,7 +248,7 @@ def new_state(
     """
     f = founding
     (
-        schedule, drift, munificence, first, src, dst, rev, broker,
+        schedule, drift, munificence, founding_gap, first, src, dst, rev, broker,
         values, pole, trust, live, share, lead,
     ) = draw_founding(
         int(f.members), int(f.factions), float(f.value_distance), float(f.mean_degree),
@@ -267,7 +287,7 @@ def new_state(
         trust=trust,
         damage=np.zeros(edges),
         scar=np.zeros(edges),
-        alliance=_alliance_scalars(values, munificence),
+        alliance=_alliance_scalars(values, munificence, founding_gap),
         counters=_counters(horizon, n, lead),
         shocks=schedule,
         drift=drift,

@@ -59,7 +59,10 @@ MEAN_REACH = 10  # mean leadership reach over active members
 PERFORMANCE = 11  # alliance performance Q this month
 MISFIT = 12  # noticed misfit between ambition and perceived demand, in [0, 1]
 MUNIFICENCE = 13  # resources of the alliance's domain, scaling performance
-N_ALLIANCE = 14
+ASPIRATION = 14  # aspiration level: performance the alliance has come to expect
+SEARCH = 15  # openness of the search window in [0, 1] (problemistic search)
+COMPONENT = 16  # share of active members in the largest mutual-trust component
+N_ALLIANCE = 17
 
 # -- alliance counters (int64) --------------------------------------------------------------
 STEP = 0  # months simulated so far
@@ -75,11 +78,10 @@ SHOCKS_NOW = 9  # shocks that arrived this month
 SHOCK_CURSOR = 10  # next unread row of the shock schedule
 EPISODES = 11  # crisis episodes so far
 OPEN_EPISODE = 12  # index of the open episode (-1: none)
-CRISES_SEEN = 13  # closed episodes (familiarity, for reflection)
-CLOSURES = 14  # open triads closed so far
-SHOCKS_TOTAL = 15
-WINDOW_CURSOR = 16  # first episode whose recovery window has not been measured
-N_COUNTERS = 17
+CLOSURES = 13  # open triads closed so far
+SHOCKS_TOTAL = 14  # shocks met so far (familiarity, for reflection)
+WINDOW_CURSOR = 15  # first episode whose recovery window has not been measured
+N_COUNTERS = 16
 
 # -- crisis episode fields (float64 rows; NaN = missing) ------------------------------------
 EP_START = 0
@@ -108,6 +110,10 @@ S_DEMAND = SERIES.index("demand")
 S_PERCEIVED = SERIES.index("perceived_demand")
 S_BUFFER = SERIES.index("buffer")
 S_REACH = SERIES.index("mean_reach")
+S_AMBITION = SERIES.index("ambition")
+S_ASPIRATION = SERIES.index("aspiration")
+S_SEARCH = SERIES.index("search")
+S_COMPONENT = SERIES.index("largest_component")
 N_SERIES = len(SERIES)
 
 # -- shock schedule columns (float64 rows, sorted by month) ---------------------------------

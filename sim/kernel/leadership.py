@@ -73,10 +73,11 @@ def leadership_reach(s, q, c):
 
 @njit(cache=True, inline="always")
 def learn_from_crisis(s, q, c):
-    """Reflection after a recovered crisis: ``B += buffer_gain reflection (buffer_max - B)``.
+    """Reflection on a shock met: ``B += buffer_gain reflection (buffer_max - B)``.
 
     The robustness buffer B absorbs that share of every later shock's severity;
-    reflection acts as ``reflection * mean reach``.
+    reflection acts as ``reflection * mean reach``. Learning reads only the model's
+    own state (a shock met), never a measured threshold.
     """
     learning = c[BUFFER_GAIN] * q[L.REFLECTION] * s.alliance[L.MEAN_REACH]
     s.alliance[L.BUFFER] += learning * (c[BUFFER_MAX] - s.alliance[L.BUFFER])

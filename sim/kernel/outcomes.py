@@ -1,5 +1,7 @@
-"""The outcome class of a run and the structure it rests on: mutual-trust components,
-value clusters. Compiled, called once at the end of a run (or to read a run so far).
+"""The outcome class of a run, read from its whole record, and the structure it rests
+on: mutual-trust components (recorded every month), value clusters.
+
+Every threshold here measures or classifies; nothing in the step reads a class.
 """
 
 from __future__ import annotations
@@ -9,13 +11,18 @@ from numba import njit
 
 from sim.kernel import layout as L
 from sim.kernel.episodes import LEVEL_MONTHS
-from sim.kernel.measures import ambition_shift, mean_performance
+from sim.kernel.measures import mean_performance
 from sim.parameters import constant_index as _ix
 
 CONFIDENCE_BOUND = _ix("confidence_bound")
 MUTUAL_TRUST = _ix("mutual_trust_threshold")
 FRAGMENTATION_SHARE = _ix("fragmentation_share")
+FRAGMENTATION_MONTHS = _ix("fragmentation_months")
 DEGRADED_SHARE = _ix("degraded_share")
+DEGRADED_WINDOW = _ix("degraded_window")
+FOUNDING_MONTHS = _ix("founding_months")
+SETTLE_MONTHS = _ix("settle_months")
+RECOVERY_SHARE = _ix("recovery_share")
 DELTA_H = _ix("delta_h")
 
 
@@ -27,7 +34,7 @@ def _root(parent, i):
     return i
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def trust_components(s, c):
     """Components of mutual-trust ties among active members.
 
@@ -69,28 +76,78 @@ def value_clusters(s, c):
 
 
 @njit(cache=True)
-def classify(s, c):
-    """The run's outcome class and the figures it rests on.
+def renewals(s, c, t):
+    """Crises, settled by month t, that the alliance came through by renewing itself.
 
-    First match wins: collapse (ended before the horizon), fragmentation
-    (largest mutual-trust component below ``fragmentation_share``), degraded
-    (final performance below ``degraded_share`` of the first months'),
-    transformation (ambition moved at least ``delta_h``), recovery.
-    Returns ``(outcome, component_share, q_start, q_end, ambition_shift)``.
+    A crisis is settled once ``settle_months`` have passed since it started; its
+    response is read over its settle window, months ``start..start + settle_months``:
+    a renewal when the ambition's strategy was revised by at least ``delta_h`` net
+    between the month before the crisis and the window's end, and performance (mean of
+    the ``LEVEL_MONTHS`` months to some month of the window) came back to
+    ``recovery_share`` of its pre-crisis level.
     """
-    last = s.counters[L.STEP]
-    component, _ = trust_components(s, c)
-    q_start = mean_performance(s, 1, LEVEL_MONTHS)
-    q_end = mean_performance(s, last - LEVEL_MONTHS + 1, last)
-    shift = ambition_shift(s)
-    if s.counters[L.TERMINATED]:
+    settle = int(c[SETTLE_MONTHS])
+    count = 0
+    for k in range(s.counters[L.EPISODES]):
+        start = int(s.episodes[k, L.EP_START])
+        end = start + settle
+        if end > t:
+            break
+        revision = abs(s.series[L.S_AMBITION, end] - s.series[L.S_AMBITION, start - 1])
+        if revision >= c[DELTA_H] and came_back(s, c, k, end):
+            count += 1
+    return count
+
+
+@njit(cache=True, inline="always")
+def came_back(s, c, episode, end):
+    """Performance (mean of the last ``LEVEL_MONTHS`` months) reached ``recovery_share``
+    of the episode's pre-crisis level in some month after its start, up to ``end``."""
+    start = int(s.episodes[episode, L.EP_START])
+    target = c[RECOVERY_SHARE] * s.episodes[episode, L.EP_Q_PRE]
+    for m in range(start + 1, end + 1):
+        if mean_performance(s, m - LEVEL_MONTHS + 1, m) >= target:
+            return True
+    return False
+
+
+@njit(cache=True)
+def lasting_split(s, c, t):
+    """The largest mutual-trust component stayed below ``fragmentation_share`` of the
+    active members in each of the ``fragmentation_months`` months up to t."""
+    months = int(c[FRAGMENTATION_MONTHS])
+    if t < months:
+        return False
+    for k in range(t - months + 1, t + 1):
+        if not s.series[L.S_COMPONENT, k] < c[FRAGMENTATION_SHARE]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def classify(s, c, t):
+    """The run's outcome class read at month t (at most its current month), from its
+    record up to t only, so a finished run can be read at any earlier month.
+
+    First match wins: collapse (ended by month t), fragmentation
+    (:func:`lasting_split`), degraded (median performance over the last
+    ``degraded_window`` months below ``degraded_share`` of the founding level, the mean
+    of months 1..``founding_months``), transformation (at least one of
+    :func:`renewals`), recovery (including an alliance that met no settled crisis: it
+    held its course). Returns ``(outcome, founding_level, later_level, renewals)``.
+    """
+    founding = mean_performance(s, 1, int(c[FOUNDING_MONTHS]))
+    first = max(1, t - int(c[DEGRADED_WINDOW]) + 1)
+    later = np.median(s.series[L.S_PERFORMANCE, first : t + 1]) if t >= 1 else np.nan
+    renewed = renewals(s, c, t)
+    if s.counters[L.TERMINATED] and s.counters[L.END_STEP] <= t:
         outcome = L.COLLAPSE
-    elif component < c[FRAGMENTATION_SHARE]:
+    elif lasting_split(s, c, t):
         outcome = L.FRAGMENTATION
-    elif q_end < c[DEGRADED_SHARE] * q_start:
+    elif later < c[DEGRADED_SHARE] * founding:
         outcome = L.DEGRADED
-    elif shift >= c[DELTA_H]:
+    elif renewed > 0:
         outcome = L.TRANSFORMATION
     else:
         outcome = L.RECOVERY
-    return outcome, component, q_start, q_end, shift
+    return outcome, founding, later, renewed

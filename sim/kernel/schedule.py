@@ -14,10 +14,17 @@ from sim.kernel import layout as L
 from sim.kernel.capacity import performance, recover_capacity
 from sim.kernel.episodes import close_episode, track_episodes
 from sim.kernel.exits import check_termination, decide_exits
-from sim.kernel.leadership import leadership_drift, leadership_reach, learn_from_crisis
+from sim.kernel.leadership import leadership_drift, leadership_reach
 from sim.kernel.measures import ambition_shift, mean_active, mean_live_trust
+from sim.kernel.outcomes import trust_components
 from sim.kernel.shocks import apply_shocks
-from sim.kernel.strategy import perceive_demand, revise_ambition, split_effort, update_awareness
+from sim.kernel.strategy import (
+    perceive_demand,
+    revise_ambition,
+    split_effort,
+    update_aspiration,
+    update_awareness,
+)
 from sim.kernel.ties import (
     blame_attribution,
     close_triads,
@@ -30,7 +37,7 @@ from sim.kernel.values import update_values
 
 
 @njit(cache=True, inline="always")
-def record(s, t):
+def record(s, c, t):
     """Write month t's row of the series (the reporters read these)."""
     s.series[L.S_PERFORMANCE, t] = s.alliance[L.PERFORMANCE]
     s.series[L.S_MEAN_TRUST, t] = mean_live_trust(s)
@@ -45,11 +52,18 @@ def record(s, t):
     s.series[L.S_PERCEIVED, t] = s.alliance[L.THETA_HAT]
     s.series[L.S_BUFFER, t] = s.alliance[L.BUFFER]
     s.series[L.S_REACH, t] = s.alliance[L.MEAN_REACH]
+    s.series[L.S_AMBITION, t] = s.alliance[L.AMBITION_STRATEGY]
+    s.series[L.S_ASPIRATION, t] = s.alliance[L.ASPIRATION]
+    s.series[L.S_SEARCH, t] = s.alliance[L.SEARCH]
+    s.series[L.S_COMPONENT, t] = trust_components(s, c)[0]
 
 
 @njit(cache=True)
 def found(s, q, c):
-    """The founding month (step 0): reach, expected collaboration, performance, record."""
+    """The founding month (step 0): reach, expected collaboration, performance, record.
+
+    The aspiration starts at the founding performance.
+    """
     leadership_reach(s, q, c)
     crisis_stress(s, q, c)
     for i in range(s.active.size):
@@ -59,7 +73,8 @@ def found(s, q, c):
                 expected += cooperation_probability(s.trust[s.rev[e]], s.stress[s.dst[e]], c)
         s.collaboration[i] = expected / s.degree[i] if s.degree[i] > 0 else 0.0
     performance(s, c)
-    record(s, 0)
+    s.alliance[L.ASPIRATION] = s.alliance[L.PERFORMANCE]
+    record(s, c, 0)
 
 
 @njit(cache=True)
@@ -85,14 +100,14 @@ def step(s, q, c, rng):
     revise_ambition(s, q, c)  # 9
     recover_capacity(s, q, c)  # 10
     performance(s, c)  # 11
+    update_aspiration(s, c)
     decide_exits(s, q, c, t, rng)  # 12
     leadership_drift(s, q, c)  # 13
-    if track_episodes(s, c, t):
-        learn_from_crisis(s, q, c)
+    track_episodes(s, c, t)
     check_termination(s, c, t)
     if s.counters[L.TERMINATED]:
         close_episode(s, t, False)
-    record(s, t)
+    record(s, c, t)
     return True
 
 

@@ -6,6 +6,7 @@ from numba import njit
 
 from sim.kernel import layout as L
 from sim.kernel.episodes import open_episode
+from sim.kernel.leadership import learn_from_crisis
 from sim.kernel.membership import leader_exit, nth_active
 from sim.parameters import constant_index as _ix
 
@@ -33,6 +34,7 @@ def apply_shocks(s, q, c, t, rng):
     ``local_neighbour_factor S``; relational: each tie is breached with probability
     ``relational_tie_share S``; regime_shift: the demand jumps by +-U(min, max) and
     every member loses ``regime_capacity_factor S``; leader_exit: the lead leaves.
+    After each shock the alliance reflects on it (:func:`learn_from_crisis`).
     """
     theta = s.alliance[L.THETA] + s.drift[t]
     s.alliance[L.THETA] = min(1.0, max(0.0, theta))
@@ -76,6 +78,7 @@ def apply_shocks(s, q, c, t, rng):
         elif kind == L.LEADER_EXIT:
             leader_exit(s, q, t)
         arrived += 1
+        learn_from_crisis(s, q, c)
         if s.counters[L.OPEN_EPISODE] < 0:
             open_episode(s, t, kind)
         episode = s.counters[L.OPEN_EPISODE]

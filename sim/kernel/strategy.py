@@ -1,4 +1,5 @@
-"""Steps 7-9: perceiving the demand, change awareness, the effort split, the ambition."""
+"""Steps 7-9 and 11b: perceiving the demand, change awareness, the effort split, the
+ambition, and the aspiration level that opens search."""
 
 from __future__ import annotations
 
@@ -23,18 +24,30 @@ REVISION_RATE = _ix("revision_rate")
 NARRATIVE_RATE = _ix("narrative_rate")
 CRISIS_CAPACITY = _ix("crisis_capacity")
 DISRUPTION = _ix("disruption_cost")
+ASPIRATION_RATE = _ix("aspiration_rate")
+SEARCH_SCALE = _ix("search_scale")
+CALM_SEARCH = _ix("calm_search")
 SPLIT_EPSILON = 0.05  # keeps the balanced effort split defined when both demands vanish
+
+
+@njit(cache=True, inline="always")
+def search_openness(s, c):
+    """``calm_search + (1 - calm_search) SEARCH``: how open the alliance is to looking
+    at its environment anew and revising its strategy (mostly in a search window)."""
+    return c[CALM_SEARCH] + (1.0 - c[CALM_SEARCH]) * s.alliance[L.SEARCH]
 
 
 @njit(cache=True, inline="always")
 def perceive_demand(s, q, c, rng):
     """Step 7a: the alliance's reading of the demand moves toward a noisy signal.
 
-    ``theta_hat += perception_rate (0.2 + 0.8 global_view) (theta + noise - theta_hat)``,
-    noise sd ``perception_noise (1 - 0.9 analytical_view)``; qualities times mean reach.
+    ``theta_hat += perception_rate (0.2 + 0.8 global_view) search (theta + noise - theta_hat)``,
+    noise sd ``perception_noise (1 - 0.9 analytical_view)``; qualities times mean reach;
+    ``search`` (:func:`search_openness`): the alliance looks at its environment anew
+    mainly while its performance falls short of its aspiration.
     """
     reach = s.alliance[L.MEAN_REACH]
-    rate = c[PERCEPTION_RATE] * (0.2 + 0.8 * q[L.GLOBAL_VIEW] * reach)
+    rate = c[PERCEPTION_RATE] * (0.2 + 0.8 * q[L.GLOBAL_VIEW] * reach) * search_openness(s, c)
     sd = c[PERCEPTION_NOISE] * (1.0 - 0.9 * q[L.ANALYTICAL_VIEW] * reach)
     signal = s.alliance[L.THETA] + rng.normal(0.0, 1.0) * sd
     s.alliance[L.THETA_HAT] += rate * (signal - s.alliance[L.THETA_HAT])
@@ -87,11 +100,13 @@ def split_effort(s, q, c):
 def revise_ambition(s, q, c):
     """Step 9: the ambition H moves toward the perceived demand, gated in acute crises.
 
-    ``dH_1 = revision_rate questioning_patterns reach sqrt(2x) (0.25 + 0.75 mean awareness)
-    gate (theta_hat - H_1)``; in an acute crisis (mean capacity < crisis_capacity)
+    ``dH_1 = revision_rate questioning_patterns reach search sqrt(2x)
+    (0.25 + 0.75 mean awareness) gate (theta_hat - H_1)``, with ``search`` from
+    :func:`search_openness` (the strategy is revised mainly in a search window:
+    punctuated change). In an acute crisis (mean capacity < crisis_capacity)
     ``gate = 1 - resilience_building reach`` (stabilise first), and the change made
-    costs each member ``disruption_cost |dH_1| (1 - c_i)`` of capacity. The core
-    of H drifts toward members' core values at ``narrative_rate sense_making``.
+    costs each member ``disruption_cost |dH_1| (1 - c_i)`` of capacity. The core of H
+    drifts toward members' core values at ``narrative_rate sense_making``.
     """
     reach = s.alliance[L.MEAN_REACH]
     capacity = mean_active(s, s.capacity)
@@ -99,9 +114,8 @@ def revise_ambition(s, q, c):
     gate = 1.0 - q[L.RESILIENCE_BUILDING] * reach if acute else 1.0
     acceptance = 0.25 + 0.75 * mean_active(s, s.awareness)
     effort = math.sqrt(2.0 * s.alliance[L.EFFORT_SPLIT])
-    rate = min(
-        1.0, c[REVISION_RATE] * q[L.QUESTIONING_PATTERNS] * reach * effort * acceptance * gate
-    )
+    willingness = c[REVISION_RATE] * q[L.QUESTIONING_PATTERNS] * reach * search_openness(s, c)
+    rate = min(1.0, willingness * effort * acceptance * gate)
     change = rate * (s.alliance[L.THETA_HAT] - s.alliance[L.AMBITION_STRATEGY])
     s.alliance[L.AMBITION_STRATEGY] += change
     core = mean_active(s, s.values[:, 0])
@@ -113,3 +127,18 @@ def revise_ambition(s, q, c):
             if s.active[i]:
                 loss = c[DISRUPTION] * abs(change) * (1.0 - s.awareness[i])
                 s.capacity[i] = max(c[CAPACITY_FLOOR], s.capacity[i] - loss)
+
+
+@njit(cache=True, inline="always")
+def update_aspiration(s, c):
+    """Step 11b: search opens when performance falls short of the aspiration, which adapts.
+
+    ``SEARCH = min(1, (A - Q)+ / (A search_scale))`` (problemistic search: Cyert &
+    March 1963; Greve 2003), then ``A += aspiration_rate (Q - A)`` (a historical
+    aspiration level).
+    """
+    aspiration = s.alliance[L.ASPIRATION]
+    quality = s.alliance[L.PERFORMANCE]
+    shortfall = (aspiration - quality) / aspiration if aspiration > 0 else 0.0
+    s.alliance[L.SEARCH] = min(1.0, max(0.0, shortfall) / c[SEARCH_SCALE])
+    s.alliance[L.ASPIRATION] = aspiration + c[ASPIRATION_RATE] * (quality - aspiration)

@@ -129,7 +129,7 @@ def damage_decay(damage, scar, relationships, c):
 @njit(cache=True, inline="always")
 def update_trust(s, q, c):
     """Step 5: trust falls fast on violations, builds slowly on cooperation, is repaired."""
-    familiarity = min(1.0, s.counters[L.CRISES_SEEN] / c[FAMILIARITY])
+    familiarity = min(1.0, s.counters[L.SHOCKS_TOTAL] / c[FAMILIARITY])
     first, live, dst, values, cooperated = s.first, s.live, s.dst, s.values, s.cooperated
     violated, trust, damage, scar = s.violated, s.trust, s.damage, s.scar
     for i in range(s.active.size):

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from sim.kernel import layout as L
-from sim.kernel.measures import mean_live_trust, trust_density
+from sim.kernel.episodes import LEVEL_MONTHS
+from sim.kernel.measures import ambition_shift, mean_live_trust, mean_performance, trust_density
 from sim.kernel.outcomes import classify, trust_components, value_clusters
 from sim.names import OUTCOMES, SHOCK_KINDS
 
@@ -36,8 +37,10 @@ METRICS: tuple[str, ...] = (
     "triangle_loss",
     "mean_recovery_ratio",
     "ambition_shift",
+    "renewals",
     "turnover",
     "initial_performance",
+    "later_performance",
     "final_performance",
     "mean_performance",
     "final_mean_trust",
@@ -95,7 +98,8 @@ def crisis_records(state: L.State) -> list[dict[str, Any]]:
 
 def summarize(state: L.State, consts: np.ndarray, seed: int) -> dict[str, Any]:
     """The run's summary: survival, outcome, lifetime, members, metrics and crises."""
-    outcome, component, q_start, q_end, shift = classify(state, consts)
+    outcome, q_start, q_later, renewed = classify(state, consts, state.counters[L.STEP])
+    component, components = trust_components(state, consts)
     counters = state.counters
     terminated = bool(counters[L.TERMINATED])
     step = int(counters[L.STEP])
@@ -116,17 +120,19 @@ def summarize(state: L.State, consts: np.ndarray, seed: int) -> dict[str, Any]:
         "mean_recovery_time": _mean(times),
         "triangle_loss": float(sum(c["loss"] or 0.0 for c in crises)),
         "mean_recovery_ratio": _mean(ratios),
-        "ambition_shift": float(shift),
+        "ambition_shift": float(ambition_shift(state)),
+        "renewals": int(renewed),
         "turnover": (founding - final) / founding,
         "initial_performance": _number(q_start),
-        "final_performance": _number(q_end),
+        "later_performance": _number(q_later),
+        "final_performance": _number(mean_performance(state, step - LEVEL_MONTHS + 1, step)),
         "mean_performance": _number(np.nanmean(state.series[L.S_PERFORMANCE, 1 : step + 1]))
         if step > 0
         else None,
         "final_mean_trust": _number(mean_live_trust(state)),
         "mean_trust": _number(np.nanmean(state.series[L.S_MEAN_TRUST, : step + 1])),
         "largest_component_share": float(component),
-        "trust_components": int(trust_components(state, consts)[1]),
+        "trust_components": int(components),
         "trust_density": float(trust_density(state)),
         "value_clusters": int(value_clusters(state, consts)),
         "final_awareness": _number(state.awareness[active].mean()) if active.any() else None,

@@ -1,4 +1,5 @@
-"""The calibration targets (pattern-oriented modelling, Grimm et al. 2005).
+"""The calibration targets (pattern-oriented modelling, Grimm et al. 2005) and the
+checks of the outcome classes (:mod:`sim.validation.classes`).
 
 Each target runs with a fixed root seed, a stated number of runs and a stated
 statistical criterion. ``alliance-sim validate`` prints them; the test suite
@@ -8,7 +9,6 @@ runs the same checks.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,25 +19,10 @@ from sim.kernel.ties import damage_decay, trust_after_cooperation, trust_after_v
 from sim.model.prepare import constants_array
 from sim.model.simulation import simulate
 from sim.names import FAILURE, QUALITIES
+from sim.validation.classes import target_choice, target_renewal, target_stability
+from sim.validation.common import ALPHA, ROOT_SEED, TargetResult, mcnemar_greater
 
-ROOT_SEED = 20261128
-ALPHA = 0.05
-
-
-@dataclass
-class TargetResult:
-    """One calibration target: what it checks, how, what was measured, and whether it passed."""
-
-    number: int
-    name: str
-    criterion: str
-    measured: str
-    passed: bool
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
+__all__ = ["ALPHA", "ROOT_SEED", "TARGETS", "TargetResult", "mcnemar_greater", "validate"]
 
 
 def _runs(seeds: Iterable[int], **params: Any) -> list[dict[str, Any]]:
@@ -46,18 +31,6 @@ def _runs(seeds: Iterable[int], **params: Any) -> list[dict[str, Any]]:
 
 def _survived(runs: list[dict[str, Any]]) -> np.ndarray:
     return np.array([run["survived"] for run in runs], dtype=bool)
-
-
-def mcnemar_greater(first: np.ndarray, second: np.ndarray) -> float:
-    """One-sided exact McNemar p-value for "``first`` succeeds more often than ``second``".
-
-    Paired booleans; the test uses the discordant pairs only.
-    """
-    only_first = int(np.sum(first & ~second))
-    only_second = int(np.sum(second & ~first))
-    if only_first + only_second == 0:
-        return 1.0
-    return float(stats.binomtest(only_first, only_first + only_second, 0.5, "greater").pvalue)
 
 
 # ------------------------------------------------------------------------------------------
@@ -277,6 +250,9 @@ TARGETS: tuple[Callable[[], TargetResult], ...] = (
     target_shared_leadership,
     target_value_distance,
     target_trust_performance,
+    target_stability,
+    target_choice,
+    target_renewal,
 )
 
 
