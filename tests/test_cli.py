@@ -69,6 +69,8 @@ BAD_INPUTS = [
     (["run", "baseline", "--steps", "0"], "horizon"),
     (["run", "baseline", "--steps", "ten"], "--steps"),
     (["frobnicate"], "invalid choice"),
+    (["effects", "--scenario", "atlantis"], "--scenario"),
+    (["effects", "--pairs", "1"], "--pairs"),
 ]
 
 

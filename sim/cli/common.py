@@ -65,6 +65,11 @@ def warn(message: Any) -> None:
     print(f"error: {message}", file=sys.stderr)
 
 
+def progress(message: Any) -> None:
+    """One line of progress on stderr (stdout stays the result)."""
+    print(message, file=sys.stderr, flush=True)
+
+
 def command_line() -> str:
     """The command line as typed, for a store's manifest."""
     return shlex.join(["alliance-sim", *sys.argv[1:]])

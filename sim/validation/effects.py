@@ -1,0 +1,137 @@
+"""What each leadership parameter does to outcomes: paired runs at 0.1 and at 0.9.
+
+For each scenario and each of the ten leadership parameters (the nine qualities and
+``concentration``), the runs at the parameter's low and high level share their seeds
+(the same crises, the same founding), the other parameters staying at the scenario's
+values. The change is reported for survival and for each outcome class's share, with
+a two-sided exact McNemar test on the paired indicators, Holm-adjusted over the ten
+parameters within each scenario and measure. ``alliance-sim effects`` prints it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from sim.analysis.survival import holm
+from sim.experiment.seeds import run_seeds
+from sim.model.prepare import resolve_spec
+from sim.model.simulation import simulate
+from sim.names import LEADERSHIP_KEYS, OUTCOMES
+from sim.validation.common import ROOT_SEED
+
+LEVELS: tuple[float, float] = (0.1, 0.9)
+"""The low and the high level of each parameter."""
+PAIRS = 200
+"""Paired runs per parameter and scenario (the default)."""
+SEED = ROOT_SEED + 10
+"""Root seed of the effects' runs (the default)."""
+MEASURES: tuple[str, ...] = ("survival", *OUTCOMES)
+"""Survival, then each class's share."""
+
+
+@dataclass(frozen=True)
+class Effect:
+    """The change of one measure when one parameter goes from its low to its high level."""
+
+    scenario: str
+    parameter: str
+    measure: str
+    pairs: int
+    low: float
+    high: float
+    change: float
+    p: float
+    p_holm: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def mcnemar_two_sided(low: np.ndarray, high: np.ndarray) -> float:
+    """Two-sided exact McNemar p-value of paired booleans (1 when no pair differs)."""
+    up = int(np.sum(high & ~low))
+    down = int(np.sum(low & ~high))
+    if up + down == 0:
+        return 1.0
+    return float(stats.binomtest(up, up + down, 0.5, "two-sided").pvalue)
+
+
+def indicators(outcomes: Sequence[str], survived: Sequence[bool]) -> dict[str, np.ndarray]:
+    """Each measure as a boolean per run: survival, and membership of each class."""
+    classes = np.asarray(outcomes)
+    found = {"survival": np.asarray(survived, dtype=bool)}
+    found.update({name: classes == name for name in OUTCOMES})
+    return found
+
+
+def _runs(scenario: str, seeds: Iterable[int], parameter: str, level: float) -> dict[str, Any]:
+    spec = resolve_spec(scenario)
+    setting: dict[str, Any] = {parameter: level}
+    summaries = [simulate(spec, rng=seed, **setting) for seed in seeds]
+    return indicators([s["outcome"] for s in summaries], [s["survived"] for s in summaries])
+
+
+def scenario_effects(scenario: str, pairs: int = PAIRS, seed: int = SEED) -> list[Effect]:
+    """The effects of the ten parameters in one scenario (``20 * pairs`` runs)."""
+    seeds = run_seeds(seed, pairs)
+    raw: dict[tuple[str, str], tuple[float, float, float]] = {}
+    for parameter in LEADERSHIP_KEYS:
+        low = _runs(scenario, seeds, parameter, LEVELS[0])
+        high = _runs(scenario, seeds, parameter, LEVELS[1])
+        for measure in MEASURES:
+            a, b = low[measure], high[measure]
+            raw[parameter, measure] = (float(a.mean()), float(b.mean()), mcnemar_two_sided(a, b))
+    effects = []
+    for measure in MEASURES:
+        adjusted = holm([raw[parameter, measure][2] for parameter in LEADERSHIP_KEYS])
+        for parameter, p_holm in zip(LEADERSHIP_KEYS, adjusted, strict=True):
+            low_share, high_share, p = raw[parameter, measure]
+            effects.append(
+                Effect(scenario, parameter, measure, pairs, low_share, high_share,
+                       high_share - low_share, p, float(p_holm))
+            )  # fmt: skip
+    return effects
+
+
+def effects(
+    scenarios: Sequence[str],
+    pairs: int = PAIRS,
+    seed: int = SEED,
+    progress: Callable[[str], None] | None = None,
+) -> list[Effect]:
+    """The effects in each scenario, in order; ``progress`` is told each scenario done."""
+    found = []
+    for scenario in scenarios:
+        found.extend(scenario_effects(scenario, pairs, seed))
+        if progress is not None:
+            progress(scenario)
+    return found
+
+
+def heading(scenario: str, pairs: int, seed: int) -> str:
+    """The line above a scenario's table: what was compared, on how many pairs."""
+    return (
+        f"**{scenario}**: change from {LEVELS[0]} to {LEVELS[1]}, {pairs} pairs "
+        f"(root seed {seed}); * = Holm-adjusted p < 0.05"
+    )
+
+
+def markdown(found: Sequence[Effect], scenario: str) -> str:
+    """One scenario's effects as a Markdown table: a row per parameter, a column per
+    measure, each cell the change from 0.1 to 0.9 (``*`` when Holm-adjusted p < 0.05)."""
+    cells = {(e.parameter, e.measure): e for e in found if e.scenario == scenario}
+    header = "| parameter | " + " | ".join(MEASURES) + " |"
+    lines = [header, "|---|" + "---|" * len(MEASURES)]
+    for parameter in LEADERSHIP_KEYS:
+        row = []
+        for measure in MEASURES:
+            effect = cells[parameter, measure]
+            row.append(f"{effect.change:+.3f}{'*' if effect.p_holm < 0.05 else ''}")
+        lines.append(f"| `{parameter}` | " + " | ".join(row) + " |")
+    return "\n".join(lines)
