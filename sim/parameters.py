@@ -174,8 +174,12 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("succession_rate", 0.08, 0.0, 1.0,
              "Monthly regrowth of a new lead member's authority after a leader exit (leadership vacuum)."),
     # --- leadership reach ----------------------------------------------------------------
-    _constant("coordination_cost", 0.06, 0.0, 2.0,
-             "Cost of each further effective leader, scaled by missing trust density (Provan & Kenis 2008)."),
+    _constant("coordination_cost", 2.5, 0.0, 20.0,
+             "Largest cost of coordinating shared leadership, scaled by missing trust density (Provan & Kenis 2008)."),
+    _constant("coordination_scale", 30.0, 1.0, 10000.0,
+             "Effective leaders (or members) at which the cost of size reaches half its largest value."),
+    _constant("attention_cost", 2.5, 0.0, 20.0,
+             "Largest cost of a lead member's limited attention over many members (formal coordination)."),
     _constant("formal_reach", 0.8, 0.0, 1.0,
              "Formal coordination a lead member gives members it has no tie to, times its share and legitimacy "
              "(lead-organisation governance, Provan & Kenis 2008)."),
@@ -234,7 +238,7 @@ CONSTANTS: tuple[Parameter, ...] = (
              "Monthly revision of the ambition toward the perceived demand, times questioning, search and acceptance."),
     _constant("narrative_rate", 0.02, 0.0, 1.0, "Monthly pull of the ambition's core toward members' core values."),
     _constant("crisis_capacity", 0.7, 0.0, 1.0, "Mean capacity below which the alliance counts as in acute crisis."),
-    _constant("disruption_cost", 1.0, 0.0, 10.0,
+    _constant("disruption_cost", 0.3, 0.0, 10.0,
              "Capacity lost per unit of ambition change made during an acute crisis, times (1 - awareness)."),
     # --- capacity and performance --------------------------------------------------------
     _constant("recovery_rate", 0.12, 0.0, 1.0, "Monthly capacity recovery, times (0.3 + 0.7 resilience building)."),

@@ -138,8 +138,21 @@ def _founded(**params):
     return prepare(spec, 7)
 
 
+REACH_CONSTANTS = {
+    "coordination_cost": 2.5,
+    "coordination_scale": 30.0,
+    "attention_cost": 1.5,
+    "formal_reach": 0.8,
+}
+
+
+def crowd(n: float) -> float:
+    """``(n - 1) / (n - 1 + coordination_scale)`` at the test's scale of 30."""
+    return (n - 1) / (n - 1 + 30.0)
+
+
 def test_leadership_reach_by_hand():
-    c = constants_array({"coordination_cost": 0.06, "formal_reach": 0.8})
+    c = constants_array(REACH_CONSTANTS)
     run = _founded(concentration=0.0)
     s, q = run.state, run.qualities
     leadership.leadership_reach(s, q, c)
@@ -148,12 +161,13 @@ def test_leadership_reach_by_hand():
     leaders = 1 / np.sum(s.share**2)
     assert leaders == pytest.approx(n)  # fully shared
     density = s.trust[live].sum() / (n * (n - 1))
-    coordination = 1 / (1 + 0.06 * (leaders - 1) * (1 - density))
+    coordination = 1 / (1 + 2.5 * crowd(leaders) * (1 - density))
     assert s.alliance[L.COORDINATION] == pytest.approx(coordination)
     lead = s.counters[L.LEAD]
     lead_edges = [e for e in range(s.first[lead], s.first[lead + 1]) if s.live[e]]
     legitimacy = np.mean([s.trust[s.rev[e]] for e in lead_edges])
-    formal = 0.8 * s.share[lead] * legitimacy
+    attention = 1 / (1 + 1.5 * crowd(n))  # a lead's limited attention over n members
+    formal = 0.8 * s.share[lead] * legitimacy * attention
     untied = 0
     for i in range(n):
         edges = [e for e in range(s.first[i], s.first[i + 1]) if s.live[e]]
@@ -169,7 +183,7 @@ def test_leadership_reach_by_hand():
 
 
 def test_concentrated_leadership_reaches_others_formally_and_less():
-    c = constants_array({"coordination_cost": 0.06, "formal_reach": 0.8})
+    c = constants_array(REACH_CONSTANTS)
     run = _founded(concentration=1.0, members=30, mean_degree=4)
     s = run.state
     leadership.leadership_reach(s, run.qualities, c)
@@ -180,8 +194,9 @@ def test_concentrated_leadership_reaches_others_formally_and_less():
     coordination = s.alliance[L.COORDINATION]
     others = [i for i in range(s.active.size) if i != lead and i not in partners]
     assert others
+    attention = 1 / (1 + 1.5 * crowd(30))
     for i in others:
-        assert s.reach[i] == pytest.approx(0.8 * legitimacy * coordination)
+        assert s.reach[i] == pytest.approx(0.8 * legitimacy * attention * coordination)
     assert min(s.reach[i] for i in partners) > max(s.reach[i] for i in others)
 
 

@@ -19,7 +19,7 @@ from sim.validation import targets as T
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("number", [1, 2, 3, 4, 5, 6, 7, 8, 9])
+@pytest.mark.parametrize("number", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
 def test_calibration_target_passes(validation_results, number):
     result = validation_results[number]
     assert result.passed, f"target {number} ({result.name}): {result.measured}"
@@ -50,6 +50,7 @@ def test_every_target_is_numbered_in_order():
         "target_stability",
         "target_choice",
         "target_renewal",
+        "target_calm_world",
     ]
 
 
@@ -175,3 +176,12 @@ def test_choice_and_renewal_targets_pass_exactly_when_their_criteria_hold():
         and d["switched_off"] == 0
     )
     assert renewal.passed == expected
+
+
+def test_calm_world_target_reports_each_cell():
+    from sim.validation import robustness as R
+
+    result = R.target_calm_world(runs=3, seed=5)
+    assert len(result.details) == len(R.CALM_SIZES) * len(R.CALM_CONCENTRATIONS)
+    assert result.details["8 members, concentration 0"] == R.calm_survival(8, 0.0, 3, 5)
+    assert result.passed == (min(result.details.values()) >= R.CALM_SURVIVAL)

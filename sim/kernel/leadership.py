@@ -13,6 +13,8 @@ from sim.parameters import constant_index as _ix
 
 SUCCESSION = _ix("succession_rate")
 COORDINATION_COST = _ix("coordination_cost")
+COORDINATION_SCALE = _ix("coordination_scale")
+ATTENTION_COST = _ix("attention_cost")
 FORMAL_REACH = _ix("formal_reach")
 DRIFT_RATE = _ix("drift_rate")
 BUFFER_GAIN = _ix("buffer_gain")
@@ -24,12 +26,16 @@ def leadership_reach(s, q, c):
     """Step 2: how much leadership each member receives.
 
     ``reach_i = min(1, N (l_i / 2 + sum_j l_j T_ij / deg_j) + formal_i) * coordination * vacuum``,
-    with coordination efficiency ``1 / (1 + coordination_cost (N_L - 1)(1 - density))``
-    (``N_L = 1 / sum l^2`` effective leaders, ``density`` = mean trust over all pairs)
-    and ``vacuum = 1 - concentration (1 - authority)``. Members without a tie to the
-    lead member still receive its formal coordination,
-    ``formal_i = formal_reach l_lead legitimacy``, legitimacy being the lead's
-    partners' mean trust in it (lead-organisation governance: Provan & Kenis 2008).
+    with coordination efficiency ``1 / (1 + coordination_cost crowd(N_L) (1 - density))``
+    (``N_L = 1 / sum l^2`` effective leaders, ``density`` = mean trust over all pairs,
+    ``crowd(n) = (n - 1) / (n - 1 + coordination_scale)``, rising from 0 toward 1) and
+    ``vacuum = 1 - concentration (1 - authority)``. Members without a tie to the lead
+    member still receive its formal coordination,
+    ``formal_i = formal_reach l_lead legitimacy attention``, legitimacy being the lead's
+    partners' mean trust in it and ``attention = 1 / (1 + attention_cost crowd(N_a))``
+    its limited attention over ``N_a`` active members (lead-organisation governance:
+    Provan & Kenis 2008). Both modes pay for size, and the cost saturates: shared
+    leadership for coordinating its leaders, a lead member for spreading its attention.
     """
     n_active = s.counters[L.ACTIVE]
     if n_active == 0:
@@ -40,7 +46,11 @@ def leadership_reach(s, q, c):
         squares += s.share[i] * s.share[i]
     leaders = 1.0 / squares if squares > 0 else 1.0
     density = trust_density(s)
-    coordination = 1.0 / (1.0 + c[COORDINATION_COST] * (leaders - 1.0) * (1.0 - density))
+    scale = c[COORDINATION_SCALE]
+    crowd = (leaders - 1.0) / (leaders - 1.0 + scale)
+    coordination = 1.0 / (1.0 + c[COORDINATION_COST] * crowd * (1.0 - density))
+    spread = (n_active - 1.0) / (n_active - 1.0 + scale)
+    attention = 1.0 / (1.0 + c[ATTENTION_COST] * spread)
     vacuum = 1.0 - q[L.CONCENTRATION] * (1.0 - s.alliance[L.AUTHORITY])
     lead = s.counters[L.LEAD]
     formal = 0.0
@@ -49,7 +59,7 @@ def leadership_reach(s, q, c):
         for e in range(s.first[lead], s.first[lead + 1]):
             if s.live[e]:
                 legitimacy += s.trust[s.rev[e]]
-        formal = c[FORMAL_REACH] * s.share[lead] * legitimacy / s.degree[lead]
+        formal = c[FORMAL_REACH] * s.share[lead] * legitimacy / s.degree[lead] * attention
     total = 0.0
     first, live, dst, trust = s.first, s.live, s.dst, s.trust
     share, degree = s.share, s.degree

@@ -21,6 +21,7 @@ from sim.model.simulation import simulate
 from sim.names import FAILURE, QUALITIES
 from sim.validation.classes import target_choice, target_renewal, target_stability
 from sim.validation.common import ALPHA, ROOT_SEED, TargetResult, mcnemar_greater
+from sim.validation.robustness import target_calm_world
 
 __all__ = ["ALPHA", "ROOT_SEED", "TARGETS", "TargetResult", "mcnemar_greater", "validate"]
 
@@ -253,6 +254,7 @@ TARGETS: tuple[Callable[[], TargetResult], ...] = (
     target_stability,
     target_choice,
     target_renewal,
+    target_calm_world,
 )
 
 
