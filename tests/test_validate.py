@@ -8,6 +8,8 @@ from the same runs, and that it passes exactly when its stated criterion holds.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -22,8 +24,18 @@ from sim.validation import targets as T
 @pytest.mark.parametrize("number", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
 def test_calibration_target_passes(validation_results, number):
     result = validation_results[number]
+    assert result.required
     assert result.passed, f"target {number} ({result.name}): {result.measured}"
     assert result.criterion and result.measured
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("number", [11, 12])
+def test_open_targets_are_measured(validation_results, number):
+    """Knife edges and the cliff are measured and reported; the model does not meet
+    them yet (docs/model.md, Known limitations). When one passes, make it required."""
+    result = validation_results[number]
+    assert not result.required and result.details and result.measured
 
 
 @pytest.mark.slow
@@ -52,6 +64,7 @@ def test_every_target_is_numbered_in_order():
         "target_renewal",
         "target_calm_world",
     ]
+    assert [target.__name__ for target in T.OPEN_TARGETS] == ["target_knife_edges", "target_cliff"]
 
 
 def test_failure_rate_target_reports_its_runs():
@@ -185,3 +198,24 @@ def test_calm_world_target_reports_each_cell():
     assert len(result.details) == len(R.CALM_SIZES) * len(R.CALM_CONCENTRATIONS)
     assert result.details["8 members, concentration 0"] == R.calm_survival(8, 0.0, 3, 5)
     assert result.passed == (min(result.details.values()) >= R.CALM_SURVIVAL)
+
+
+def test_knife_edge_shifts_by_hand():
+    from sim.parameters import CONSTANTS_BY_NAME
+    from sim.validation.robustness import shifted_values
+
+    assert shifted_values(CONSTANTS_BY_NAME["coop_base"]) == pytest.approx((0.63, 0.77))
+    assert shifted_values(CONSTANTS_BY_NAME["q_min_months"]) == (11.0, 13.0)  # whole: by 1
+    assert shifted_values(CONSTANTS_BY_NAME["capacity_initial"]) == pytest.approx((0.81, 0.99))
+    assert shifted_values(CONSTANTS_BY_NAME["trust_value_weight"]) == (0.9,)  # 1.1 clipped to 1
+
+
+def test_open_targets_pass_exactly_when_their_criteria_hold():
+    from sim.validation import robustness as R
+
+    cliff = R.target_cliff(runs=8, seed=5)
+    survival = list(cliff.details["survival"].values())
+    largest = max(abs(b - a) for a, b in itertools.pairwise(survival))
+    collapse = cliff.details["collapse"]
+    assert cliff.passed == (largest <= R.CLIFF_LIMIT and 0.15 <= collapse <= 0.50)
+    assert not cliff.required

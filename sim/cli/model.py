@@ -118,20 +118,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
     def show(result: Any) -> None:
         if args.json:
             return
-        mark = "PASS" if result.passed else "FAIL"
+        mark = "PASS" if result.passed else ("FAIL" if result.required else "OPEN")
         print(f"[{mark}] target {result.number}: {result.name}", flush=True)
         print(f"    criterion: {result.criterion}")
         print(f"    measured:  {result.measured}", flush=True)
 
     started = time.perf_counter()
     results = validate(progress=show)
-    passed = all(result.passed for result in results)
+    required = [result for result in results if result.required]
+    passed = all(result.passed for result in required)
     if args.json:
         payload = {"passed": passed, "targets": [result.to_dict() for result in results]}
         print(json.dumps(payload, default=json_default))
     else:
-        count = sum(result.passed for result in results)
-        print(f"{count}/{len(results)} targets pass ({time.perf_counter() - started:.1f} s)")
+        count = sum(result.passed for result in required)
+        opened = [result for result in results if not result.required]
+        met = sum(result.passed for result in opened)
+        print(
+            f"{count}/{len(required)} targets pass; open targets met: {met}/{len(opened)} "
+            f"({time.perf_counter() - started:.1f} s)"
+        )
     return EXIT_OK if passed else EXIT_FAILED
 
 
@@ -190,7 +196,13 @@ def add_commands(commands: Any) -> None:
     scenarios = commands.add_parser("scenarios", help="list the shipped scenarios")
     scenarios.set_defaults(handler=cmd_scenarios)
 
-    validate = commands.add_parser("validate", help="run the calibration targets")
+    validate = commands.add_parser(
+        "validate",
+        help="run the calibration and validation targets",
+        description="Run every target with its fixed seeds and stated criterion and print what "
+        "was measured. Exit code 0 when every required target passes; open targets (not yet "
+        "met by the model) are reported as OPEN and do not change the exit code.",
+    )
     validate.add_argument("--json", action="store_true", help="print the results as JSON")
     validate.set_defaults(handler=cmd_validate)
 

@@ -14,7 +14,11 @@ ALPHA = 0.05
 
 @dataclass
 class TargetResult:
-    """One target: what it checks, how, what was measured, and whether it passed."""
+    """One target: what it checks, how, what was measured, and whether it passed.
+
+    An *open* target (``required`` False) is measured and reported but not yet met
+    by the model; it does not decide whether ``validate`` passes.
+    """
 
     number: int
     name: str
@@ -22,6 +26,7 @@ class TargetResult:
     measured: str
     passed: bool
     details: dict[str, Any] = field(default_factory=dict)
+    required: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -28,7 +28,7 @@ LEVELS: tuple[float, float] = (0.1, 0.9)
 """The low and the high level of each parameter."""
 PAIRS = 200
 """Paired runs per parameter and scenario (the default)."""
-SEED = ROOT_SEED + 10
+SEED = ROOT_SEED + 100
 """Root seed of the effects' runs (the default)."""
 MEASURES: tuple[str, ...] = ("survival", *OUTCOMES)
 """Survival, then each class's share."""

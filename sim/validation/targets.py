@@ -21,9 +21,17 @@ from sim.model.simulation import simulate
 from sim.names import FAILURE, QUALITIES
 from sim.validation.classes import target_choice, target_renewal, target_stability
 from sim.validation.common import ALPHA, ROOT_SEED, TargetResult, mcnemar_greater
-from sim.validation.robustness import target_calm_world
+from sim.validation.robustness import target_calm_world, target_cliff, target_knife_edges
 
-__all__ = ["ALPHA", "ROOT_SEED", "TARGETS", "TargetResult", "mcnemar_greater", "validate"]
+__all__ = [
+    "ALPHA",
+    "OPEN_TARGETS",
+    "ROOT_SEED",
+    "TARGETS",
+    "TargetResult",
+    "mcnemar_greater",
+    "validate",
+]
 
 
 def _runs(seeds: Iterable[int], **params: Any) -> list[dict[str, Any]]:
@@ -256,12 +264,14 @@ TARGETS: tuple[Callable[[], TargetResult], ...] = (
     target_renewal,
     target_calm_world,
 )
+OPEN_TARGETS: tuple[Callable[[], TargetResult], ...] = (target_knife_edges, target_cliff)
+"""Targets the model does not meet yet: measured and reported, not required."""
 
 
 def validate(progress: Callable[[TargetResult], None] | None = None) -> list[TargetResult]:
-    """Run the calibration targets; ``progress`` is called after each."""
+    """Run the targets, then the open ones; ``progress`` is called after each."""
     results = []
-    for target in TARGETS:
+    for target in (*TARGETS, *OPEN_TARGETS):
         result = target()
         results.append(result)
         if progress is not None:
