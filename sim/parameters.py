@@ -247,7 +247,7 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("fit_scale", 0.4, 0.01, 2.0, "Gap between ambition and demand at which fit reaches zero."),
     # --- exit ----------------------------------------------------------------------------
     _constant("exit_rate", 0.4, 0.0, 1.0, "Monthly exit hazard per unit of dissatisfaction above tolerance."),
-    _constant("exit_tolerance", 0.55, 0.0, 5.0, "Dissatisfaction members tolerate before they consider leaving."),
+    _constant("exit_tolerance", 0.4, 0.0, 5.0, "Dissatisfaction members tolerate before they consider leaving."),
     _constant("performance_need", 0.45, 0.0, 1.0, "Member performance below which the alliance stops serving it."),
     _constant("trust_need", 0.4, 0.01, 1.0, "Mean trust in partners below which missing trust adds to dissatisfaction."),
     _constant("exit_weight_performance", 1.0, 0.0, 5.0, "Weight of the performance shortfall in dissatisfaction."),

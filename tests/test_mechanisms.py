@@ -395,11 +395,13 @@ def test_dissatisfaction_by_hand():
     s.performance[:] = 0.3
     s.awareness[:] = 0.5
     s.alliance[L.EFFORT_SPLIT] = 0.2
+    s.joined_gap[:] = 0.05  # each member accepts a core-value distance of 0.05
+    s.joined_gap[0] = 1.0  # member 0 accepts any distance
     unhappy = exits.dissatisfaction(s, q, c)
     for i in range(s.active.size):
         live = [e for e in range(s.first[i], s.first[i + 1]) if s.live[e]]
         mean_trust = np.mean(s.trust[live])
-        core = abs(s.values[i, 0] - s.alliance[L.AMBITION_CORE])
+        core = max(0.0, abs(s.values[i, 0] - s.alliance[L.AMBITION_CORE]) - s.joined_gap[i])
         strategic = abs(s.values[i, 1] - s.alliance[L.AMBITION_STRATEGY]) * 0.5
         expected = (
             (0.45 - 0.3) / 0.45

@@ -191,7 +191,7 @@ def test_outcomes_of_summaries_are_named_outcomes(run_model):
 
     seen = set()
     for name in sorted(shipped_scenarios()):
-        for seed in range(3):
+        for seed in range(6):
             summary = simulate(name, rng=seed)
             assert summary["outcome"] in OUTCOMES
             assert {crisis["kind"] for crisis in summary["crises"]} <= set(SHOCK_KINDS)

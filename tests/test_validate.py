@@ -47,8 +47,10 @@ def test_failure_rate_figures_are_in_range(validation_results):
 
 @pytest.mark.slow
 def test_trust_rebuild_takes_three_times_longer(validation_results):
-    assert validation_results[2].details["rebuild_months"] >= 3
-    assert validation_results[2].details["highest_after_repeated"] < 1
+    details = validation_results[2].details
+    assert details["median_rebuild_months"] >= 3 and details["regained"] >= 1000
+    assert details["after_fifth_max"] < 1
+    assert details["after_fifth_median"] < details["before_first_median"]
 
 
 def test_every_target_is_numbered_in_order():
@@ -82,18 +84,40 @@ def test_failure_rate_target_reports_its_runs():
     assert result.passed == bool(0.30 <= share <= 0.70 and 60 <= median <= 108)
 
 
-def test_trust_asymmetry_target_is_deterministic_and_passes():
-    result = T.target_trust_asymmetry()
-    months, after = T.trust_rebuild_months()
-    highest, scar = T.trust_ceiling_after()
-    assert result.details == {
-        "rebuild_months": months,
-        "highest_after_repeated": highest,
-        "scar": scar,
-    }
-    assert after < 0.6 and months >= 3
-    assert highest <= 1 - scar + 1e-12 < 1
-    assert result.passed
+def test_trust_asymmetry_is_measured_on_simulated_runs():
+    runs, seed = 4, 5
+    result = T.target_trust_asymmetry(runs=runs, seed=seed)
+    found = T.violation_records(runs, seed)
+    details = result.details
+    assert details["regained"] == len(found["rebuild"]) > 0
+    assert details["median_rebuild_months"] == np.median(found["rebuild"])
+    assert min(found["rebuild"]) >= 1  # a violation is never regained in its own month
+    assert details["after_fifth_max"] == max(found["after_fifth"])
+    expected = (
+        details["median_rebuild_months"] >= 3
+        and details["after_fifth_max"] < 1
+        and details["after_fifth_median"] < details["before_first_median"]
+    )
+    assert result.passed == expected
+
+
+def test_a_violation_is_a_month_in_which_trust_fell():
+    """Trust falls only on a violation: every fall in a run is one (so the target sees all)."""
+    from sim import kernel
+    from sim.kernel import layout as L
+    from sim.model.prepare import prepare, resolve_spec
+
+    run = prepare(resolve_spec("scandal", horizon=36), 2)
+    s = run.state
+    while True:
+        before, damage = s.trust.copy(), s.damage.copy()
+        live_before = s.live.astype(bool)
+        if not kernel.step(s, run.qualities, run.consts, run.generator):
+            break
+        fell = (s.trust < before - 1e-12) & live_before & s.live.astype(bool)
+        violated = s.damage > damage  # a violation adds damage memory; otherwise it decays
+        assert np.array_equal(fell, fell & violated)
+    assert s.counters[L.STEP] == 36
 
 
 def test_leadership_target_passes_exactly_when_its_criterion_holds():

@@ -31,9 +31,11 @@ def dissatisfaction(s, q, c):
     """How badly the alliance serves each active member (0 for members who left).
 
     Members aware of the need for change accept a new strategy; core values
-    stay a reason to leave.
+    stay a reason to leave, as far as they lie further from the ambition than when
+    the member joined (``joined_gap``: members accept the distance they joined with).
 
-    ``w_perf (need - U)+ / need + w_values (|v_i0 - H_0| + (1 - c_i)|v_i1 - H_1|) / 0.5
+    ``w_perf (need - U)+ / need
+    + w_values ((|v_i0 - H_0| - joined_gap_i)+ + (1 - c_i)|v_i1 - H_1|) / 0.5
     + w_pole |pole_i - x| (1 - paradox_i) + w_trust (trust_need - mean trust_i)+ / trust_need``.
     """
     n = s.active.size
@@ -44,7 +46,7 @@ def dissatisfaction(s, q, c):
         if not s.active[i]:
             continue
         shortfall = max(0.0, need - s.performance[i]) / need if need > 0 else 0.0
-        core_gap = abs(s.values[i, 0] - s.alliance[L.AMBITION_CORE])
+        core_gap = max(0.0, abs(s.values[i, 0] - s.alliance[L.AMBITION_CORE]) - s.joined_gap[i])
         strategy_gap = abs(s.values[i, 1] - s.alliance[L.AMBITION_STRATEGY]) * (
             1.0 - s.awareness[i]
         )

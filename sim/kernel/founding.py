@@ -266,6 +266,7 @@ def new_state(
         pole=pole,
         share=share,
         values=values,
+        joined_gap=np.abs(values[:, 0] - values[:, 0].mean()),
         reach=np.zeros(n),
         stress=np.zeros(n),
         collaboration=np.zeros(n),

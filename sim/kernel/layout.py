@@ -158,6 +158,7 @@ class State(NamedTuple):
     pole: np.ndarray
     share: np.ndarray
     values: np.ndarray  # (N, 2): core values, strategic orientation
+    joined_gap: np.ndarray  # core-value distance to the ambition the member joined with
     reach: np.ndarray
     stress: np.ndarray
     collaboration: np.ndarray
