@@ -35,3 +35,50 @@ def test_the_step_is_listed_in_the_order_the_code_calls_it():
         assert f"`{name}(" in schedule, name
         positions.append(schedule.index(f"`{name}("))
     assert positions == sorted(positions), "docs/model.md lists the step out of order"
+
+
+def _quality_readers() -> dict[str, dict[str, set[str]]]:
+    """For each kernel function reading ``q[L.NAME]``: the names it reads and the
+    functions it calls (by the AST of ``sim/kernel/*.py``)."""
+    import ast
+
+    readers: dict[str, dict[str, set[str]]] = {}
+    for path in (ROOT / "sim" / "kernel").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            read, calls = set(), set()
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Subscript)
+                    and isinstance(inner.value, ast.Name)
+                    and inner.value.id == "q"
+                    and isinstance(inner.slice, ast.Attribute)
+                ):
+                    read.add(inner.slice.attr.lower())
+                if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name):
+                    calls.add(inner.func.id)
+            if read:
+                readers[node.name] = {"reads": read, "calls": calls}
+    return readers
+
+
+def test_each_quality_acts_only_through_the_mechanisms_the_docs_name():
+    """Where a quality's value is read in the kernel is where docs/model.md 3.4 says it
+    acts (the function itself, or a mechanism it calls): no undocumented path."""
+    from sim.names import QUALITIES
+
+    section = DOC[DOC.index("### 3.4 Quality-to-mechanism map") : DOC.index("### 3.5")]
+    rows = {}
+    for line in section.splitlines():
+        match = re.match(r"\| [0-9-]+ \| `(\w+)` \| ([^|]*)\|", line)
+        if match:
+            rows[match.group(1)] = set(re.findall(r"`(\w+)`", match.group(2)))
+    assert set(QUALITIES) <= set(rows)
+    readers = _quality_readers()
+    for quality in QUALITIES:
+        found = [name for name, info in readers.items() if quality in info["reads"]]
+        assert found, quality
+        for name in found:
+            named = name in rows[quality] or readers[name]["calls"] & rows[quality]
+            assert named, f"{quality} is read in {name}, which docs/model.md 3.4 does not name"

@@ -70,3 +70,14 @@ def test_effects_tables_in_the_docs_are_current(load_script):
     script = load_script("effects_table")
     documented = script.documented_tables(DOC.read_text(encoding="utf-8"))
     assert documented == script.tables(), "run: python scripts/effects_table.py --write"
+
+
+def test_the_docs_preregistration_is_the_code_s():
+    """docs/model.md 4.1 and ``PREREGISTERED`` name the same scenario and measure."""
+    import re
+
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("### 4.1") : text.index("### 4.2")]
+    rows = re.findall(r"\| `(\w+)` \| [^|]* \| `([\w-]+)` \| ([\w ]+?) \| \+ \|", section)
+    documented = {q: (scenario, measure.replace(" share", "")) for q, scenario, measure in rows}
+    assert documented == E.PREREGISTERED

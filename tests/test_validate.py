@@ -21,7 +21,7 @@ from sim.validation import targets as T
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("number", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+@pytest.mark.parametrize("number", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13])
 def test_calibration_target_passes(validation_results, number):
     result = validation_results[number]
     assert result.required
@@ -65,6 +65,7 @@ def test_every_target_is_numbered_in_order():
         "target_choice",
         "target_renewal",
         "target_calm_world",
+        "target_every_quality",
     ]
     assert [target.__name__ for target in T.OPEN_TARGETS] == ["target_knife_edges", "target_cliff"]
 
@@ -243,3 +244,19 @@ def test_open_targets_pass_exactly_when_their_criteria_hold():
     collapse = cliff.details["collapse"]
     assert cliff.passed == (largest <= R.CLIFF_LIMIT and 0.15 <= collapse <= 0.50)
     assert not cliff.required
+
+
+def test_every_quality_target_tests_the_preregistered_effects():
+    from sim.validation import effects as E
+
+    result = E.target_every_quality(pairs=6)
+    assert set(result.details) == {str(seed) for seed in E.SEED_SETS}
+    for found in result.details.values():
+        assert set(found) == set(E.PREREGISTERED)
+        assert all(e["p"] <= e["p_holm"] <= 1 for e in found.values())
+    holds = all(
+        e["change"] >= E.EFFECT_MIN and e["p_holm"] < T.ALPHA
+        for found in result.details.values()
+        for e in found.values()
+    )
+    assert result.passed == holds

@@ -22,7 +22,7 @@ from sim.experiment.seeds import run_seeds
 from sim.model.prepare import resolve_spec
 from sim.model.simulation import simulate
 from sim.names import LEADERSHIP_KEYS, OUTCOMES
-from sim.validation.common import ROOT_SEED
+from sim.validation.common import ALPHA, ROOT_SEED, TargetResult, mcnemar_greater
 
 LEVELS: tuple[float, float] = (0.1, 0.9)
 """The low and the high level of each parameter."""
@@ -135,3 +135,66 @@ def markdown(found: Sequence[Effect], scenario: str) -> str:
             row.append(f"{effect.change:+.3f}{'*' if effect.p_holm < 0.05 else ''}")
         lines.append(f"| `{parameter}` | " + " | ".join(row) + " |")
     return "\n".join(lines)
+
+
+PREREGISTERED: dict[str, tuple[str, str]] = {
+    "sense_making": ("funding-cut", "survival"),
+    "questioning_patterns": ("regime-shift", "transformation"),
+    "global_view": ("regime-shift", "transformation"),
+    "analytical_view": ("scandal", "survival"),
+    "relationships": ("scandal", "survival"),
+    "resilience_building": ("funding-cut", "survival"),
+    "change_awareness": ("regime-shift", "transformation"),
+    "paradox_navigation": ("faultlines", "survival"),
+    "reflection": ("repeated-crises", "survival"),
+}
+"""Where the article locates each quality's effect: scenario and measure (raising the
+quality raises the measure), written down before the effect was measured there
+(``docs/model.md`` 4.1)."""
+EFFECT_MIN = 0.05
+"""The smallest pre-registered effect from 0.1 to 0.9 that counts."""
+SEED_SETS: tuple[int, int] = (ROOT_SEED + 13, ROOT_SEED + 113)
+"""Two independent root seeds: each quality's effect must show on both."""
+
+
+def preregistered_effects(pairs: int, seed: int) -> dict[str, dict[str, float]]:
+    """Each quality's pre-registered effect on one seed set: the change from 0.1 to 0.9,
+    a one-sided exact McNemar p (raising helps), and the Holm-adjusted p over the nine."""
+    seeds = run_seeds(seed, pairs)
+    found = {}
+    for quality, (scenario, measure) in PREREGISTERED.items():
+        low = _runs(scenario, seeds, quality, LEVELS[0])[measure]
+        high = _runs(scenario, seeds, quality, LEVELS[1])[measure]
+        found[quality] = {"change": float(high.mean() - low.mean()),
+                          "p": mcnemar_greater(high, low)}  # fmt: skip
+    adjusted = holm([found[quality]["p"] for quality in PREREGISTERED])
+    for quality, p_holm in zip(PREREGISTERED, adjusted, strict=True):
+        found[quality]["p_holm"] = float(p_holm)
+    return found
+
+
+def target_every_quality(pairs: int = 200) -> TargetResult:
+    """Target 13: every quality shows its pre-registered effect, on two seed sets."""
+    sets = {seed: preregistered_effects(pairs, seed) for seed in SEED_SETS}
+
+    def holds(effect: dict[str, float]) -> bool:
+        return effect["change"] >= EFFECT_MIN and effect["p_holm"] < ALPHA
+
+    failing = [f"{q} (seed {s})" for s, found in sets.items() for q, e in found.items()
+               if not holds(e)]  # fmt: skip
+    return TargetResult(
+        13,
+        "every quality acts where the article puts it",
+        f"for each quality its pre-registered scenario and measure (docs/model.md 4.1), "
+        f"0.1 vs 0.9 with the others at the scenario's values, {pairs} pairs on each of the "
+        f"root seeds {' and '.join(map(str, SEED_SETS))}: a rise of >= {EFFECT_MIN} with "
+        f"one-sided exact McNemar p < {ALPHA} after Holm's adjustment over the nine",
+        "; ".join(
+            f"{q} {PREREGISTERED[q][0]} {PREREGISTERED[q][1]} "
+            + "/".join(f"{sets[s][q]['change']:+.3f}" for s in SEED_SETS)
+            for q in PREREGISTERED
+        )
+        + (f"; not met: {', '.join(failing)}" if failing else ""),
+        not failing,
+        {str(seed): found for seed, found in sets.items()},
+    )

@@ -21,6 +21,7 @@ from sim.model.simulation import simulate
 from sim.names import FAILURE, QUALITIES
 from sim.validation.classes import target_choice, target_renewal, target_stability
 from sim.validation.common import ALPHA, ROOT_SEED, TargetResult, mcnemar_greater
+from sim.validation.effects import target_every_quality
 from sim.validation.robustness import target_calm_world, target_cliff, target_knife_edges
 
 __all__ = [
@@ -281,6 +282,7 @@ TARGETS: tuple[Callable[[], TargetResult], ...] = (
     target_choice,
     target_renewal,
     target_calm_world,
+    target_every_quality,
 )
 OPEN_TARGETS: tuple[Callable[[], TargetResult], ...] = (target_knife_edges, target_cliff)
 """Targets the model does not meet yet: measured and reported, not required."""
