@@ -148,14 +148,20 @@ def test_value_distance_target_passes_exactly_when_its_criterion_holds():
 
 
 def test_trust_performance_target_reports_the_correlation_of_its_runs():
+    from sim.names import LEADERSHIP_KEYS
+
     runs, seed = 30, 5
     result = T.target_trust_performance(runs=runs, seed=seed)
-    summaries = [simulate("baseline", rng=s) for s in run_seeds(seed + 6, runs)]
+    draws = np.random.default_rng(seed + 6).random((runs, len(LEADERSHIP_KEYS)))
+    summaries = [
+        simulate("baseline", rng=s, **dict(zip(LEADERSHIP_KEYS, row, strict=True)))
+        for row, s in zip(draws, run_seeds(seed + 6, runs), strict=True)
+    ]
     trust = [s["metrics"]["mean_trust"] for s in summaries]
     performance = [s["metrics"]["mean_performance"] for s in summaries]
-    rho = stats.pearsonr(trust, performance).statistic
+    rho = stats.spearmanr(trust, performance).statistic
     assert result.details["rho"] == pytest.approx(rho, rel=1e-12)
-    assert result.passed == (0.10 <= rho <= 0.50)
+    assert result.passed == (0.15 <= rho <= 0.45)
 
 
 def test_mcnemar_uses_the_discordant_pairs_only():

@@ -18,7 +18,7 @@ from sim import kernel
 from sim.experiment.seeds import run_seeds
 from sim.model.prepare import prepare, resolve_spec
 from sim.model.simulation import simulate
-from sim.names import FAILURE, QUALITIES
+from sim.names import FAILURE, LEADERSHIP_KEYS, QUALITIES
 from sim.validation.classes import target_choice, target_renewal, target_stability
 from sim.validation.common import ALPHA, ROOT_SEED, TargetResult, mcnemar_greater
 from sim.validation.effects import target_every_quality
@@ -253,20 +253,25 @@ def target_value_distance(pairs: int = 300, seed: int = ROOT_SEED) -> TargetResu
 
 def target_trust_performance(runs: int = 400, seed: int = ROOT_SEED) -> TargetResult:
     """Target 6: the trust-performance link across alliances is moderate, not overwhelming."""
-    results = _runs(run_seeds(seed + 6, runs))
+    seeds = run_seeds(seed + 6, runs)
+    draws = np.random.default_rng(seed + 6).random((runs, len(LEADERSHIP_KEYS)))
+    results = [
+        simulate("baseline", rng=run_seed, **dict(zip(LEADERSHIP_KEYS, row, strict=True)))
+        for row, run_seed in zip(draws, seeds, strict=True)
+    ]
     trust = np.array([r["metrics"]["mean_trust"] for r in results], dtype=float)
     performance = np.array([r["metrics"]["mean_performance"] for r in results], dtype=float)
     both = ~np.isnan(trust) & ~np.isnan(performance)
-    rho = float(stats.pearsonr(trust[both], performance[both]).statistic)
-    passed = 0.10 <= rho <= 0.50
+    rho = float(stats.spearmanr(trust[both], performance[both]).statistic)
     return TargetResult(
         6,
         "trust-performance link",
-        f"baseline, {runs} runs (root seed {seed + 6}): Pearson correlation across alliances of "
-        "mean trust and mean performance over the run in [0.10, 0.50] (meta-analytic rho about "
-        ".30, de Jong, Dirks & Gillespie 2016)",
+        f"baseline, {runs} runs (root seed {seed + 6}) with the ten leadership parameters "
+        "drawn uniformly on [0, 1]: Spearman correlation across alliances of mean trust and "
+        "mean performance over the run in [0.15, 0.45] (meta-analytic rho about .30, de "
+        "Jong, Dirks & Gillespie 2016)",
         f"rho = {rho:.2f} over {int(both.sum())} runs",
-        passed,
+        bool(0.15 <= rho <= 0.45),
         {"rho": rho},
     )
 
