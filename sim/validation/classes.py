@@ -132,7 +132,7 @@ def target_stability(runs: int = 1000, seed: int = ROOT_SEED + 7) -> TargetResul
     )
 
 
-def _shares(spec: ScenarioSpec, seeds: Sequence[int], **params: Any) -> list[str]:
+def _outcomes(spec: ScenarioSpec, seeds: Sequence[int], **params: Any) -> list[str]:
     return [simulate(spec, rng=seed, **params)["outcome"] for seed in seeds]
 
 
@@ -140,8 +140,8 @@ def target_choice(pairs: int = 300, seed: int = ROOT_SEED + 8) -> TargetResult:
     """Target 8: in a moved world, the change-related qualities decide who transforms."""
     seeds = run_seeds(seed, pairs)
     spec = resolve_spec("regime-shift")
-    low = _shares(spec, seeds, **dict.fromkeys(CHANGE_QUALITIES, 0.2))
-    high = _shares(spec, seeds, **dict.fromkeys(CHANGE_QUALITIES, 0.8))
+    low = _outcomes(spec, seeds, **dict.fromkeys(CHANGE_QUALITIES, 0.2))
+    high = _outcomes(spec, seeds, **dict.fromkeys(CHANGE_QUALITIES, 0.8))
     transformed_low = float(np.mean([o == "transformation" for o in low]))
     transformed_high = float(np.mean([o == "transformation" for o in high]))
     failed_low = float(np.mean([o in FAILURE for o in low]))
@@ -168,7 +168,7 @@ def target_renewal(pairs: int = 300, seed: int = ROOT_SEED + 9) -> TargetResult:
     off = calm.with_overrides({"constants.founding_misfit": 0.0}, "target 9")
 
     def transformed(spec: ScenarioSpec, **params: Any) -> np.ndarray:
-        return np.array([o == "transformation" for o in _shares(spec, seeds, **params)])
+        return np.array([o == "transformation" for o in _outcomes(spec, seeds, **params)])
 
     preset = transformed(calm)
     low = transformed(calm, questioning_patterns=0.1)

@@ -22,6 +22,7 @@ from sim.experiment.seeds import run_seeds
 from sim.model.prepare import resolve_spec
 from sim.model.simulation import simulate
 from sim.names import LEADERSHIP_KEYS, OUTCOMES
+from sim.scenario import ScenarioSpec
 from sim.validation.common import ALPHA, ROOT_SEED, TargetResult, mcnemar_greater
 
 LEVELS: tuple[float, float] = (0.1, 0.9)
@@ -70,11 +71,15 @@ def indicators(outcomes: Sequence[str], survived: Sequence[bool]) -> dict[str, n
     return found
 
 
-def _runs(scenario: str, seeds: Iterable[int], parameter: str, level: float) -> dict[str, Any]:
-    spec = resolve_spec(scenario)
-    setting: dict[str, Any] = {parameter: level}
-    summaries = [simulate(spec, rng=seed, **setting) for seed in seeds]
+def run_indicators(spec: ScenarioSpec, seeds: Iterable[int], **params: Any) -> dict[str, Any]:
+    """Each measure's indicator over runs of ``spec`` (with ``params``) on ``seeds``."""
+    summaries = [simulate(spec, rng=seed, **params) for seed in seeds]
     return indicators([s["outcome"] for s in summaries], [s["survived"] for s in summaries])
+
+
+def _runs(scenario: str, seeds: Iterable[int], parameter: str, level: float) -> dict[str, Any]:
+    setting: dict[str, Any] = {parameter: level}
+    return run_indicators(resolve_spec(scenario), seeds, **setting)
 
 
 def scenario_effects(scenario: str, pairs: int = PAIRS, seed: int = SEED) -> list[Effect]:

@@ -12,10 +12,11 @@ import numpy as np
 from sim.experiment.seeds import run_seeds
 from sim.model.prepare import resolve_spec
 from sim.model.simulation import simulate
-from sim.names import OUTCOMES, QUALITIES
+from sim.names import QUALITIES
 from sim.parameters import CONSTANTS, Parameter
 from sim.scenario import ScenarioSpec
 from sim.validation.common import ROOT_SEED, TargetResult
+from sim.validation.effects import run_indicators
 
 CALM_SIZES: tuple[int, ...] = (8, 30, 100, 1000)
 """Founding members of the calm-world cells."""
@@ -74,10 +75,7 @@ CLIFF_LIMIT = 0.25
 
 def shares(spec: ScenarioSpec, seeds: Sequence[int], **params: Any) -> dict[str, float]:
     """Survival and each class's share over runs on ``seeds``."""
-    runs = [simulate(spec, rng=seed, **params) for seed in seeds]
-    found = {"survival": float(np.mean([r["survived"] for r in runs]))}
-    found.update({o: float(np.mean([r["outcome"] == o for r in runs])) for o in OUTCOMES})
-    return found
+    return {k: float(v.mean()) for k, v in run_indicators(spec, seeds, **params).items()}
 
 
 def shifted_values(parameter: Parameter) -> tuple[float, ...]:
