@@ -86,11 +86,7 @@ def documented_table(text: str) -> str:
 
 
 def main() -> int:
-    if "--write" in sys.argv[1:]:
-        doc_tables.write(table(), BEGIN, END)
-    else:
-        print(table())
-    return 0
+    return doc_tables.main(table, BEGIN, END, sys.argv[1:])
 
 
 if __name__ == "__main__":

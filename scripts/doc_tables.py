@@ -8,6 +8,7 @@ helpers; a test per table checks that the text in the docs is current.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "model.md"
@@ -33,3 +34,12 @@ def write(table: str, begin: str, end: str, doc: Path = DOC) -> None:
     start = text.index(begin) + len(begin)
     stop = text.index(end)
     doc.write_text(f"{text[:start]}\n{table}\n{text[stop:]}", encoding="utf-8")
+
+
+def main(table: Callable[[], str], begin: str, end: str, argv: list[str]) -> int:
+    """Print ``table()``, or with ``--write`` replace it between the markers."""
+    if "--write" in argv:
+        write(table(), begin, end)
+    else:
+        print(table())
+    return 0

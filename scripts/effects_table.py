@@ -46,11 +46,7 @@ def documented_tables(text: str) -> str:
 
 
 def main() -> int:
-    if "--write" in sys.argv[1:]:
-        doc_tables.write(tables(), BEGIN, END)
-    else:
-        print(tables())
-    return 0
+    return doc_tables.main(tables, BEGIN, END, sys.argv[1:])
 
 
 if __name__ == "__main__":
