@@ -26,7 +26,7 @@ RECOVERY_SHARE = _ix("recovery_share")
 DELTA_H = _ix("delta_h")
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _root(parent, i):
     while parent[i] != i:
         parent[i] = parent[parent[i]]
@@ -35,30 +35,59 @@ def _root(parent, i):
 
 
 @njit(cache=True, inline="always")
-def trust_components(s, c):
-    """Components of mutual-trust ties among active members.
+def _join_trusting(s, c):
+    """Union-find over mutual-trust ties among active members (union by size).
 
-    A tie counts when trust exceeds ``mutual_trust_threshold`` both ways.
-    Returns ``(share of active members in the largest component, number of components)``.
+    A tie counts when trust exceeds ``mutual_trust_threshold`` both ways. Returns
+    ``(parent, size, largest)``, ``largest`` the size of the largest component.
     """
     n = s.active.size
     parent = np.arange(n)
+    size = np.ones(n, np.int64)
+    largest = 1
     threshold = c[MUTUAL_TRUST]
-    for e in range(s.src.size):
-        if s.live[e] and s.src[e] < s.dst[e]:
-            if s.trust[e] > threshold and s.trust[s.rev[e]] > threshold:
-                a = _root(parent, s.src[e])
-                b = _root(parent, s.dst[e])
-                if a != b:
-                    parent[a] = b
-    sizes = np.zeros(n, np.int64)
+    first, live, dst, rev, trust, active = s.first, s.live, s.dst, s.rev, s.trust, s.active
     for i in range(n):
-        if s.active[i]:
-            sizes[_root(parent, i)] += 1
+        if not active[i]:
+            continue
+        for e in range(first[i], first[i + 1]):
+            j = dst[e]
+            if j > i and live[e] and trust[e] > threshold and trust[rev[e]] > threshold:
+                a = _root(parent, i)
+                b = _root(parent, j)
+                if a != b:
+                    if size[a] > size[b]:
+                        a, b = b, a
+                    parent[a] = b
+                    size[b] += size[a]
+                    largest = max(largest, size[b])
+    return parent, size, largest
+
+
+@njit(cache=True, inline="always")
+def largest_component_share(s, c):
+    """Share of active members in the largest mutual-trust component (0 with none)."""
+    active = s.counters[L.ACTIVE]
+    if active == 0:
+        return 0.0
+    return _join_trusting(s, c)[2] / active
+
+
+@njit(cache=True)
+def trust_components(s, c):
+    """Components of mutual-trust ties among active members.
+
+    Returns ``(share of active members in the largest component, number of components)``.
+    """
     active = s.counters[L.ACTIVE]
     if active == 0:
         return 0.0, 0
-    return sizes.max() / active, int(np.sum(sizes > 0))
+    parent, _, largest = _join_trusting(s, c)
+    components = 0
+    for i in range(s.active.size):
+        if s.active[i] and _root(parent, i) == i:
+            components += 1
+    return largest / active, components
 
 
 @njit(cache=True)

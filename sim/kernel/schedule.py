@@ -16,7 +16,7 @@ from sim.kernel.episodes import close_episode, track_episodes
 from sim.kernel.exits import check_termination, decide_exits
 from sim.kernel.leadership import leadership_drift, leadership_reach
 from sim.kernel.measures import ambition_shift, mean_active, mean_live_trust
-from sim.kernel.outcomes import trust_components
+from sim.kernel.outcomes import largest_component_share
 from sim.kernel.shocks import apply_shocks
 from sim.kernel.strategy import (
     perceive_demand,
@@ -55,7 +55,7 @@ def record(s, c, t):
     s.series[L.S_AMBITION, t] = s.alliance[L.AMBITION_STRATEGY]
     s.series[L.S_ASPIRATION, t] = s.alliance[L.ASPIRATION]
     s.series[L.S_SEARCH, t] = s.alliance[L.SEARCH]
-    s.series[L.S_COMPONENT, t] = trust_components(s, c)[0]
+    s.series[L.S_COMPONENT, t] = largest_component_share(s, c)
 
 
 @njit(cache=True)
