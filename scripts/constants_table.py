@@ -7,9 +7,10 @@ Usage (from the repository root)::
 
 The table lists every constant in the order of the kernel's constants array, with
 its group (the section comment it stands under in ``sim/parameters.py``), what reads
-it (its role: the step's mechanisms, the outcome class, or a metric), default,
-allowed range, and its meaning and source. ``docs/model.md`` carries this output
-between its ``BEGIN/END CONSTANTS TABLE`` markers; a test checks that it is current.
+it (its role: the step's mechanisms, the outcome class, or a metric), its default,
+allowed range, meaning and source, and how its default was set. ``docs/model.md``
+carries this output between its ``BEGIN/END CONSTANTS TABLE`` markers; a test checks
+that it is current.
 """
 
 from __future__ import annotations
@@ -64,15 +65,15 @@ def table() -> str:
     """The Markdown table, one row per constant."""
     by_name = groups()
     lines = [
-        "| # | constant | group | read by | default | range | meaning and source |",
-        "|---|---|---|---|---|---|---|",
+        "| # | constant | group | read by | default | range | meaning and source | how set |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for index, constant in enumerate(CONSTANTS):
         lines.append(
             f"| {index} | `{constant.name}` | {cell(by_name.get(constant.name, ''))} "
             f"| {constant.role} | {number(constant.default)} "
             f"| [{number(constant.low)}, {number(constant.high)}] "
-            f"| {cell(constant.doc)} |"
+            f"| {cell(constant.doc)} | {cell(constant.set_by)} |"
         )
     return "\n".join(lines)
 

@@ -41,6 +41,8 @@ class Parameter:
         role: for constants, what reads it: ``mechanism`` (the step), ``classification``
             (the outcome class only) or ``metric`` (a reported measure only). Constants
             of the last two roles never feed back into the dynamics.
+        set_by: for constants, how the default was set (which pattern it was set
+            against, or the reason it was chosen).
     """
 
     key: str
@@ -53,6 +55,7 @@ class Parameter:
     unit: str = ""
     keyword: str | None = None
     role: str = "mechanism"
+    set_by: str = ""
 
     @property
     def name(self) -> str:
@@ -128,6 +131,10 @@ SCENARIO_PARAMETERS: tuple[Parameter, ...] = (
 
 ROLES: tuple[str, ...] = ("mechanism", "classification", "metric")
 """What a constant is read by (see :attr:`Parameter.role`)."""
+BY_HAND = "first version: by hand, against targets 1, 3 and 5"
+"""How most mechanism constants were set (the model's first calibration)."""
+FIXED_FIRST = "fixed before any mechanism constant was set; never tuned"
+"""How the classification and metric thresholds were set."""
 
 
 def _constant(
@@ -138,8 +145,12 @@ def _constant(
     doc: str,
     role: str = "mechanism",
     integer: bool = False,
+    set_by: str = "",
 ) -> Parameter:
-    return Parameter(f"constants.{name}", default, low, high, doc, role=role, integer=integer)
+    how = set_by or (BY_HAND if role == "mechanism" else FIXED_FIRST)
+    return Parameter(
+        f"constants.{name}", default, low, high, doc, role=role, integer=integer, set_by=how
+    )
 
 
 # fmt: off
@@ -166,20 +177,20 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("relational_tie_share", 0.6, 0.0, 1.0, "Share of ties breached by a relational shock, per unit severity."),
     _constant("capacity_floor", 0.05, 0.0, 0.5, "No shock takes a member's capacity below this."),
     _constant("munificence_spread", 0.6, 0.0, 1.0,
-             "Environmental munificence (Dess & Beard 1984), drawn per run uniform on 1 +- spread / 2, scales performance."),
+             "Environmental munificence (Dess & Beard 1984), drawn per run uniform on 1 +- spread / 2, scales performance.", set_by="first version: against target 6 (see Known limitations)"),
     _constant("environment_drift", 0.01, 0.0, 0.2, "Monthly standard deviation of the environment demand's random walk."),
     _constant("founding_misfit", 0.3, 0.0, 0.5,
              "Largest gap between the founding ambition and the demand: the founding ambition is not the best fit, "
-             "so a crisis can open a window for renewal (Romanelli & Tushman 1994); 0 switches renewal off."),
+             "so a crisis can open a window for renewal (Romanelli & Tushman 1994); 0 switches renewal off.", set_by="target 9 (exploratory runs of the renewal setting)"),
     _constant("succession_rate", 0.08, 0.0, 1.0,
              "Monthly regrowth of a new lead member's authority after a leader exit (leadership vacuum)."),
     # --- leadership reach ----------------------------------------------------------------
     _constant("coordination_cost", 2.5, 0.0, 20.0,
-             "Largest cost of coordinating shared leadership, scaled by missing trust density (Provan & Kenis 2008)."),
+             "Largest cost of coordinating shared leadership, scaled by missing trust density (Provan & Kenis 2008).", set_by="keeps the first version's founding coordination efficiency of the baseline (0.72)"),
     _constant("coordination_scale", 30.0, 1.0, 10000.0,
-             "Effective leaders (or members) at which the cost of size reaches half its largest value."),
+             "Effective leaders (or members) at which the cost of size reaches half its largest value.", set_by="Provan & Kenis 2008: shared governance overwhelmed beyond a moderate number of organisations"),
     _constant("attention_cost", 2.5, 0.0, 20.0,
-             "Largest cost of a lead member's limited attention over many members (formal coordination)."),
+             "Largest cost of a lead member's limited attention over many members (formal coordination).", set_by="equal to coordination_cost: the same cost of size for both leadership modes"),
     _constant("formal_reach", 0.8, 0.0, 1.0,
              "Formal coordination a lead member gives members it has no tie to, times its share and legitimacy "
              "(lead-organisation governance, Provan & Kenis 2008)."),
@@ -220,10 +231,10 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("value_noise_monthly", 0.01, 0.0, 0.2, "Monthly noise on members' values."),
     # --- aspiration and search -----------------------------------------------------------
     _constant("aspiration_rate", 0.05, 0.0, 1.0,
-             "Monthly adjustment of the aspiration level toward performance (historical aspiration: Cyert & March 1963)."),
+             "Monthly adjustment of the aspiration level toward performance (historical aspiration: Cyert & March 1963).", set_by="design choice (a slowly adapting historical aspiration); not fitted"),
     _constant("search_scale", 0.1, 0.01, 1.0,
-             "Shortfall of performance below aspiration (share) at which search is fully open (problemistic search: Greve 2003)."),
-    _constant("calm_search", 0.02, 0.0, 1.0, "Share of the search speed kept when performance meets the aspiration."),
+             "Shortfall of performance below aspiration (share) at which search is fully open (problemistic search: Greve 2003).", set_by="design choice (a 10% shortfall opens search fully); not fitted"),
+    _constant("calm_search", 0.02, 0.0, 1.0, "Share of the search speed kept when performance meets the aspiration.", set_by="target 9 (exploratory runs of the renewal setting)"),
     # --- perception, awareness, effort split, ambition -----------------------------------
     _constant("perception_rate", 0.3, 0.0, 1.0, "Monthly speed of perceiving the demand, times (0.2 + 0.8 global view)."),
     _constant("perception_noise", 0.1, 0.0, 1.0, "Noise of perceiving the demand, times (1 - 0.9 analytical view)."),
@@ -235,11 +246,11 @@ CONSTANTS: tuple[Parameter, ...] = (
              "Demand for transforming per unit of noticed misfit, against the demand for stabilising."),
     _constant("split_rate", 0.3, 0.0, 1.0, "Monthly adjustment of the effort split toward its target."),
     _constant("revision_rate", 1.0, 0.0, 2.0,
-             "Monthly revision of the ambition toward the perceived demand, times questioning, search and acceptance."),
+             "Monthly revision of the ambition toward the perceived demand, times questioning, search and acceptance.", set_by="target 9 (exploratory runs of the renewal setting)"),
     _constant("narrative_rate", 0.02, 0.0, 1.0, "Monthly pull of the ambition's core toward members' core values."),
     _constant("crisis_capacity", 0.7, 0.0, 1.0, "Mean capacity below which the alliance counts as in acute crisis."),
     _constant("disruption_cost", 0.3, 0.0, 10.0,
-             "Capacity lost per unit of ambition change made during an acute crisis, times (1 - awareness)."),
+             "Capacity lost per unit of ambition change made during an acute crisis, times (1 - awareness).", set_by="keeps the first version's disruption per unit of revision rate (1.0 x 0.3)"),
     # --- capacity and performance --------------------------------------------------------
     _constant("recovery_rate", 0.12, 0.0, 1.0, "Monthly capacity recovery, times (0.3 + 0.7 resilience building)."),
     _constant("aid_rate", 0.3, 0.0, 1.0, "Share of a partner's capacity surplus sent as aid, times global view and trust."),
@@ -247,7 +258,7 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("fit_scale", 0.4, 0.01, 2.0, "Gap between ambition and demand at which fit reaches zero."),
     # --- exit ----------------------------------------------------------------------------
     _constant("exit_rate", 0.4, 0.0, 1.0, "Monthly exit hazard per unit of dissatisfaction above tolerance."),
-    _constant("exit_tolerance", 0.4, 0.0, 5.0, "Dissatisfaction members tolerate before they consider leaving."),
+    _constant("exit_tolerance", 0.4, 0.0, 5.0, "Dissatisfaction members tolerate before they consider leaving.", set_by="target 1 (failure share about one half)"),
     _constant("performance_need", 0.45, 0.0, 1.0, "Member performance below which the alliance stops serving it."),
     _constant("trust_need", 0.4, 0.01, 1.0, "Mean trust in partners below which missing trust adds to dissatisfaction."),
     _constant("exit_weight_performance", 1.0, 0.0, 5.0, "Weight of the performance shortfall in dissatisfaction."),

@@ -537,3 +537,4 @@ def test_every_constant_is_documented_with_a_valid_default():
         assert constant.low <= constant.default <= constant.high, constant.name
         assert len(constant.doc) > 20, constant.name
         assert constant.key == f"constants.{constant.name}"
+        assert constant.set_by, f"{constant.name}: say how its default was set"
