@@ -129,10 +129,14 @@ SCENARIO_PARAMETERS: tuple[Parameter, ...] = (
 """The scenario's numeric keys, in file order."""
 
 
-ROLES: tuple[str, ...] = ("mechanism", "classification", "metric")
+ROLES: tuple[str, ...] = ("mechanism", "classification", "metric", "switch")
 """What a constant is read by (see :attr:`Parameter.role`)."""
 BY_HAND = "first version: by hand, against targets 1, 3 and 5"
 """How most mechanism constants were set (the model's first calibration)."""
+CALIBRATED = (
+    "calibration procedure (scripts/calibrate.py): target 1, and no cliff as a design constraint"
+)
+"""How the exit constants were set (:mod:`sim.validation.calibration`)."""
 FIXED_FIRST = "fixed before any mechanism constant was set; never tuned"
 """How the classification and metric thresholds were set."""
 
@@ -151,6 +155,54 @@ def _constant(
     return Parameter(
         f"constants.{name}", default, low, high, doc, role=role, integer=integer, set_by=how
     )
+
+
+MECHANISM_SWITCHES: tuple[tuple[str, str, str], ...] = (
+    ("stress", "sense_making", "crisis stress read collectively"),
+    ("anchoring", "sense_making", "values anchored to the ambition"),
+    ("narrative", "sense_making", "the ambition's core pulled toward members' values"),
+    (
+        "exploration",
+        "questioning_patterns",
+        "members' strategy explored toward the perceived demand",
+    ),
+    ("revision", "questioning_patterns", "willingness to revise the ambition"),
+    ("perception_speed", "global_view", "speed of perceiving the demand"),
+    ("aid", "global_view", "aid to partners hit hard"),
+    ("perception_noise", "analytical_view", "less noise in perceiving the demand"),
+    ("blame", "analytical_view", "fewer shortfalls misread as betrayal"),
+    ("scandal", "analytical_view", "fewer breaches of a scandal read as betrayal"),
+    ("repair", "relationships", "trust repair"),
+    ("damage_decay", "relationships", "decay of damage memory"),
+    ("closure", "relationships", "triadic closure"),
+    ("recovery", "resilience_building", "capacity recovery"),
+    (
+        "crisis_gate",
+        "resilience_building",
+        "stabilising first: the gate on ambition revision in acute crises",
+    ),
+    ("noticing", "change_awareness", "members' noticing of the misfit"),
+    ("inertia", "change_awareness", "countering inertia"),
+    ("split_speed", "change_awareness", "speed of the effort split"),
+    ("search", "change_awareness", "search opened on a noticed misfit"),
+    ("balanced_split", "paradox_navigation", "balanced instead of either/or effort split"),
+    ("pole_tolerance", "paradox_navigation", "members' tolerance of the pole mismatch"),
+    ("familiar_loss", "reflection", "smaller trust losses in familiar situations"),
+    ("buffer", "reflection", "robustness buffer learned from crises"),
+    ("drift", "reflection", "leadership shares drifting to trusted members"),
+)
+"""Each mechanism through which a quality acts: (switch name, quality, what it does)."""
+SWITCHED_OFF_LEVEL = 0.5
+"""The level a quality has in a mechanism whose switch is off (the baseline's)."""
+
+
+def _switch(name: str, quality: str, doc: str) -> Parameter:
+    return _constant(
+        f"switch_{name}", 1.0, 0.0, 1.0,
+        f"Switch of a mechanism of {quality}: {doc}. 1: on; 0: off, the mechanism works as "
+        f"if {quality} were {SWITCHED_OFF_LEVEL}.",
+        role="switch", set_by="on (1) by default; 0 switches the mechanism off",
+    )  # fmt: skip
 
 
 # fmt: off
@@ -196,12 +248,13 @@ CONSTANTS: tuple[Parameter, ...] = (
              "(lead-organisation governance, Provan & Kenis 2008)."),
     _constant("drift_rate", 0.05, 0.0, 1.0, "Monthly drift of leadership shares toward trusted members, times reflection."),
     # --- cooperation and blame -----------------------------------------------------------
-    _constant("coop_base", 0.7, 0.0, 1.0, "Cooperation probability of a partner with no trust and no stress."),
-    _constant("coop_trust", 0.3, 0.0, 1.0, "Rise of cooperation probability per unit of trust."),
-    _constant("coop_stress", 0.9, 0.0, 2.0, "Fall of cooperation probability per unit of stress."),
+    _constant("shortfall_distrust", 0.3, 0.0, 1.0,
+             "Chance that an unstressed partner with no trust falls short; it falls with trust, to 0 at full trust."),
+    _constant("shortfall_stress", 0.9, 0.0, 2.0, "Rise of the chance of a shortfall per unit of the partner's stress."),
     _constant("stress_sense_making", 0.7, 0.0, 1.0,
              "Share of crisis stress that sense-making absorbs (stress = (1 - capacity)(1 - k sense_making))."),
-    _constant("blame_base", 0.3, 0.0, 1.0, "Probability that a shortfall is read as betrayal, with no analytical view."),
+    _constant("blame_base", 0.15, 0.0, 1.0, "Probability that a shortfall is read as betrayal, with no analytical view.",
+             set_by=CALIBRATED),
     _constant("blame_analytical", 0.8, 0.0, 1.0, "Share of misread shortfalls that an analytical view prevents."),
     # --- trust ---------------------------------------------------------------------------
     _constant("trust_build", 0.04, 0.0, 1.0,
@@ -257,8 +310,13 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("aid_threshold", 0.6, 0.0, 1.0, "Members below this capacity receive aid from their partners."),
     _constant("fit_scale", 0.4, 0.01, 2.0, "Gap between ambition and demand at which fit reaches zero."),
     # --- exit ----------------------------------------------------------------------------
-    _constant("exit_rate", 0.4, 0.0, 1.0, "Monthly exit hazard per unit of dissatisfaction above tolerance."),
-    _constant("exit_tolerance", 0.4, 0.0, 5.0, "Dissatisfaction members tolerate before they consider leaving.", set_by="target 1 (failure share about one half)"),
+    _constant("exit_rate", 1.0, 0.0, 1.0, "Monthly exit hazard per unit of dissatisfaction above tolerance.", set_by=CALIBRATED),
+    _constant("exit_tolerance", 0.374, 0.0, 5.0, "Dissatisfaction members tolerate before they consider leaving.", set_by=CALIBRATED),
+    _constant("commitment_initial", 0.3, 0.0, 2.0,
+             "Founding commitment: dissatisfaction tolerated on top of exit_tolerance at founding, wearing off "
+             "(a honeymoon: Fichman & Levinthal 1991).", set_by="design choice (three quarters of the first version's tolerance); not fitted"),
+    _constant("commitment_months", 60.0, 1.0, 1000.0, "Months over which the founding commitment wears off (linearly).",
+             set_by="design choice (five years: the honeymoon ends well before Bleeke & Ernst's typical lifetime of about seven); not fitted", integer=True),
     _constant("performance_need", 0.45, 0.0, 1.0, "Member performance below which the alliance stops serving it."),
     _constant("trust_need", 0.4, 0.01, 1.0, "Mean trust in partners below which missing trust adds to dissatisfaction."),
     _constant("exit_weight_performance", 1.0, 0.0, 5.0, "Weight of the performance shortfall in dissatisfaction."),
@@ -289,6 +347,8 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("recovery_share", 0.95, 0.0, 1.0,
              "Metric and classification: performance (3-month mean) back at this share of its pre-crisis level counts as recovered.", role="classification"),
     _constant("recovery_window", 12.0, 1.0, 1000.0, "Metric: months after a crisis starts at which the recovery ratio is measured.", role="metric", integer=True),
+    # --- mechanism switches (1: on; 0: the mechanism no longer reads its quality) --------
+    *(_switch(name, quality, doc) for name, quality, doc in MECHANISM_SWITCHES),
 )
 # fmt: on
 

@@ -26,10 +26,10 @@ def _lifetimes(runs: int, members: int, horizon: int) -> list[int]:
 
 
 def test_bench_simulate_months_are_the_runs_lifetimes() -> None:
-    lifetimes = _lifetimes(3, members=3, horizon=24)
+    lifetimes = _lifetimes(3, members=3, horizon=120)
     assert len(set(lifetimes)) > 1  # an alliance that ends early: months differ from horizon
-    result = bench.bench_simulate(runs=3, members=3, horizon=24)
-    assert (result["runs"], result["members"], result["horizon"]) == (3, 3, 24)
+    result = bench.bench_simulate(runs=3, members=3, horizon=120)
+    assert (result["runs"], result["members"], result["horizon"]) == (3, 3, 120)
     assert result["months_per_run"] == pytest.approx(np.mean(lifetimes), rel=1e-12)
 
 

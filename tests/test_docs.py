@@ -37,6 +37,45 @@ def test_the_step_is_listed_in_the_order_the_code_calls_it():
     assert positions == sorted(positions), "docs/model.md lists the step out of order"
 
 
+def _is_call(node: object, name: str) -> bool:
+    import ast
+
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name
+
+
+def _switch_readers() -> dict[str, set[tuple[str, str]]]:
+    """For each kernel function: the (quality, switch) pairs of its ``quality_level`` calls,
+    the switch resolved from the module's ``SW_NAME = _ix("switch_name")`` lines."""
+    import ast
+
+    found: dict[str, set[tuple[str, str]]] = {}
+    for path in (ROOT / "sim" / "kernel").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        index = dict(re.findall(r'^(SW_\w+) = _ix\("switch_(\w+)"\)', source, re.M))
+        for node in ast.walk(ast.parse(source)):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for inner in ast.walk(node):
+                if _is_call(inner, "quality_level"):
+                    quality, switch = inner.args[2], inner.args[3]
+                    assert isinstance(quality, ast.Attribute) and isinstance(switch, ast.Name)
+                    pair = (quality.attr.lower(), index[switch.id])
+                    found.setdefault(node.name, set()).add(pair)
+    return found
+
+
+def test_each_mechanism_switch_is_read_once_with_its_own_quality():
+    """Every switch of ``MECHANISM_SWITCHES`` guards exactly one read of its quality in the
+    kernel, and every read of a quality (concentration aside) goes through a switch."""
+    from sim.parameters import MECHANISM_SWITCHES
+
+    pairs = [pair for found in _switch_readers().values() for pair in found]
+    expected = [(quality, name) for name, quality, _ in MECHANISM_SWITCHES]
+    assert sorted(pairs) == sorted(expected)
+    plain = {q for info in _quality_readers().values() for q in info["plain"]}
+    assert plain <= {"concentration"}
+
+
 def _quality_readers() -> dict[str, dict[str, set[str]]]:
     """For each kernel function reading ``q[L.NAME]``: the names it reads and the
     functions it calls (by the AST of ``sim/kernel/*.py``)."""
@@ -47,7 +86,7 @@ def _quality_readers() -> dict[str, dict[str, set[str]]]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.FunctionDef):
                 continue
-            read, calls = set(), set()
+            read, calls, plain = set(), set(), set()
             for inner in ast.walk(node):
                 if (
                     isinstance(inner, ast.Subscript)
@@ -56,10 +95,13 @@ def _quality_readers() -> dict[str, dict[str, set[str]]]:
                     and isinstance(inner.slice, ast.Attribute)
                 ):
                     read.add(inner.slice.attr.lower())
+                    plain.add(inner.slice.attr.lower())
+                if _is_call(inner, "quality_level") and isinstance(inner.args[2], ast.Attribute):
+                    read.add(inner.args[2].attr.lower())
                 if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name):
                     calls.add(inner.func.id)
             if read:
-                readers[node.name] = {"reads": read, "calls": calls}
+                readers[node.name] = {"reads": read, "calls": calls, "plain": plain}
     return readers
 
 

@@ -14,8 +14,10 @@ import pytest
 
 from sim import cli
 from sim.experiment.seeds import run_seeds
+from sim.model.prepare import resolve_spec
 from sim.model.simulation import simulate
 from sim.names import LEADERSHIP_KEYS
+from sim.parameters import MECHANISM_SWITCHES
 from sim.validation import effects as E
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "model.md"
@@ -81,3 +83,39 @@ def test_the_docs_preregistration_is_the_code_s():
     rows = re.findall(r"\| `(\w+)` \| [^|]* \| `([\w-]+)` \| ([\w ]+?) \| \+ \|", section)
     documented = {q: (scenario, measure.replace(" share", "")) for q, scenario, measure in rows}
     assert documented == E.PREREGISTERED
+
+
+@pytest.mark.parametrize("quality", list(E.PREREGISTERED))
+def test_a_quality_with_its_mechanisms_switched_off_changes_nothing(quality):
+    """With every switch of a quality at 0 the kernel never reads the quality: runs at
+    0.1 and at 0.9 are identical (there is no path the switches do not cover)."""
+    scenario, _ = E.PREREGISTERED[quality]
+    off = resolve_spec(scenario).with_overrides(E.switched_off(E.switches_of(quality)), "off")
+    for seed in (1, 2):
+        low = simulate(off, rng=seed, record_every=1, **{quality: 0.1})
+        high = simulate(off, rng=seed, record_every=1, **{quality: 0.9})
+        assert low["lifetime"] == high["lifetime"] and low["outcome"] == high["outcome"]
+        for name, series in low["series"].items():
+            np.testing.assert_array_equal(series, high["series"][name], err_msg=name)
+
+
+def test_switches_on_are_the_default_model():
+    spec = resolve_spec("baseline")
+    on = spec.with_overrides({f"constants.switch_{n}": 1.0 for n, _, _ in MECHANISM_SWITCHES}, "on")
+    assert simulate(on, rng=3) == simulate(spec, rng=3)
+
+
+def test_mechanism_markdown_by_hand():
+    names = E.switches_of("reflection")
+    row = {"all on": 0.2, **dict.fromkeys(names, 0.1), "all off": 0.0}
+    table = E.mechanism_markdown({"reflection": row}, 7, 11)
+    assert "7 pairs (root seed 11)" in table
+    assert "| `reflection` | repeated-crises: survival | +0.200 | `familiar_loss` +0.100" in table
+    assert table.endswith("| +0.000 |")
+
+
+@pytest.mark.slow
+def test_mechanisms_table_in_the_docs_is_current(load_script):
+    script = load_script("mechanisms_table")
+    documented = script.documented_tables(DOC.read_text(encoding="utf-8"))
+    assert documented == script.tables(), "run: python scripts/mechanisms_table.py --write"

@@ -20,9 +20,8 @@ from sim.scenario import ScenarioSpec
 
 C = constants_array(
     {
-        "coop_base": 0.7,
-        "coop_trust": 0.3,
-        "coop_stress": 0.9,
+        "shortfall_distrust": 0.3,
+        "shortfall_stress": 0.9,
         "blame_base": 0.3,
         "blame_analytical": 0.8,
         "trust_loss": 0.35,
@@ -52,7 +51,7 @@ def test_constants_array_puts_each_value_at_its_index():
 
 
 def test_cooperation_probability_by_hand():
-    # coop_base + coop_trust T - coop_stress stress = 0.7 + 0.3 * 0.5 - 0.9 * 0.2
+    # 1 - (shortfall_distrust (1 - T) + shortfall_stress stress) = 1 - (0.3 * 0.5 + 0.9 * 0.2)
     assert ties.cooperation_probability(0.5, 0.2, C) == pytest.approx(0.67)
     assert ties.cooperation_probability(1.0, 0.0, C) == pytest.approx(0.99)  # capped
     assert ties.cooperation_probability(0.0, 1.0, C) == pytest.approx(0.01)  # floored
@@ -481,6 +480,30 @@ SHOCK_CONSTANTS = {
 }
 
 
+def test_an_analytical_view_reads_fewer_breaches_of_a_scandal_as_betrayal():
+    """Each breach of a relational shock counts as a violation with probability
+    ``1 - blame_analytical analytical_view reach`` of the tie's owner."""
+    event = {"kind": "relational", "at": 1, "severity": 1.0}
+    spec = ScenarioSpec.from_dict(
+        {
+            "name": "one-scandal",
+            "alliance": {"members": 200, "mean_degree": 20},
+            "leadership": {"analytical_view": 1.0},
+            "shocks": {"rate": 0.0, "events": [event]},
+        }
+    )
+    run = prepare(spec, 3)
+    s = run.state
+    c = constants_array({**SHOCK_CONSTANTS, "blame_analytical": 0.8})
+    shocks.apply_shocks(s, run.qualities, c, 1, run.generator)
+    live = np.flatnonzero(s.live)
+    expected = np.mean(1.0 - 0.8 * s.reach[s.src[live]])
+    ties = live.size
+    assert ties > 1000
+    assert abs(s.violated[live].mean() - expected) < 4 * np.sqrt(0.25 / ties)
+    assert s.violated[live].mean() < 0.9  # with no analytical view every breach counts
+
+
 @pytest.mark.parametrize("kind", SHOCK_KINDS)
 def test_each_shock_kind_by_hand(kind):
     """A scheduled shock of each kind does what its name says (step 1)."""
@@ -491,7 +514,8 @@ def test_each_shock_kind_by_hand(kind):
     spec = ScenarioSpec.from_dict(
         {
             "name": "one-shock",
-            "leadership": {"concentration": 0.5},
+            # no analytical view: every breach of a relational shock is read as betrayal
+            "leadership": {"concentration": 0.5, "analytical_view": 0.0},
             "shocks": {"rate": 0.0, "events": [event]},
         }
     )

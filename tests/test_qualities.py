@@ -1,20 +1,20 @@
-"""Every leadership quality has a measurable effect in a shipped scenario.
+"""Every leadership quality reaches the metric its mechanism moves.
 
-Paired runs on common seeds, each quality at 0.1 against 0.9 (others at 0.5). The
-slow test makes one-sided paired tests at the 1% level on the metric its mechanism
-moves; the quick one checks on a few pairs only that each quality reaches that
-metric at all (the direction of each mechanism is unit-tested in test_mechanisms).
+Paired runs on common seeds, each quality at 0.1 against 0.9 (others at 0.5), on a
+few pairs: a smoke test that each quality reaches that metric at all. The direction
+of each mechanism is unit-tested in test_mechanisms; each quality's effect on
+outcomes, where the article locates it, is validate target 13 (test_validate), and
+that it acts only through its switchable mechanisms is in test_effects.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import stats
 
 from sim.model.simulation import simulate
 from sim.names import QUALITIES
-from sim.validation.targets import mcnemar_greater, run_seeds
+from sim.validation.targets import run_seeds
 
 PAIRS = 120
 QUICK_PAIRS = 12
@@ -63,17 +63,3 @@ def test_quality_reaches_the_metric_it_moves(quality):
     both = ~np.isnan(low) & ~np.isnan(high)
     assert both.sum() >= QUICK_PAIRS // 2
     assert np.any(low[both] != high[both]), f"{quality} never changes {metric}"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("quality", sorted(EFFECTS))
-def test_quality_has_a_measurable_effect(quality):
-    _, metric, direction = EFFECTS[quality]
-    low, high = paired(quality, PAIRS)
-    if metric == "survived":
-        p_value = mcnemar_greater(high.astype(bool), low.astype(bool))
-    else:
-        both = ~np.isnan(low) & ~np.isnan(high)
-        difference = (high[both] - low[both]) * direction
-        p_value = stats.wilcoxon(difference, alternative="greater").pvalue
-    assert p_value < 0.01, f"{quality}: {metric} {np.nanmean(low):.3f} -> {np.nanmean(high):.3f}"

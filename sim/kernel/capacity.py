@@ -8,12 +8,15 @@ import numpy as np
 from numba import njit
 
 from sim.kernel import layout as L
+from sim.kernel.measures import quality_level
 from sim.parameters import constant_index as _ix
 
 RECOVERY_RATE = _ix("recovery_rate")
 AID_RATE = _ix("aid_rate")
 AID_THRESHOLD = _ix("aid_threshold")
 FIT_SCALE = _ix("fit_scale")
+SW_AID = _ix("switch_aid")
+SW_RECOVERY = _ix("switch_recovery")
 
 
 @njit(cache=True, inline="always")
@@ -40,7 +43,7 @@ def recover_capacity(s, q, c):
             j = s.dst[e]
             if s.capacity[j] <= threshold:
                 continue
-            global_view = q[L.GLOBAL_VIEW] * s.reach[j]
+            global_view = quality_level(q, c, L.GLOBAL_VIEW, SW_AID) * s.reach[j]
             amount = c[AID_RATE] * global_view * s.trust[s.rev[e]] * (s.capacity[j] - threshold)
             amount = min(need, amount / s.degree[j])
             transfer[i] += amount
@@ -48,7 +51,7 @@ def recover_capacity(s, q, c):
     for i in range(n):
         if not s.active[i]:
             continue
-        resilience_building = q[L.RESILIENCE_BUILDING] * s.reach[i]
+        resilience_building = quality_level(q, c, L.RESILIENCE_BUILDING, SW_RECOVERY) * s.reach[i]
         grow = c[RECOVERY_RATE] * (0.3 + 0.7 * resilience_building) * stabilising
         capacity = s.capacity[i] + transfer[i]
         s.capacity[i] = min(1.0, capacity + min(1.0, grow) * (1.0 - capacity))

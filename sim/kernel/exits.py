@@ -9,11 +9,14 @@ from numba import njit
 
 from sim.kernel import layout as L
 from sim.kernel.episodes import open_episode
+from sim.kernel.measures import quality_level
 from sim.kernel.membership import leader_exit, remove_member, renormalise_shares
 from sim.parameters import constant_index as _ix
 
 EXIT_RATE = _ix("exit_rate")
 EXIT_TOLERANCE = _ix("exit_tolerance")
+COMMITMENT_INITIAL = _ix("commitment_initial")
+COMMITMENT_MONTHS = _ix("commitment_months")
 PERFORMANCE_NEED = _ix("performance_need")
 W_PERFORMANCE = _ix("exit_weight_performance")
 W_VALUES = _ix("exit_weight_values")
@@ -23,6 +26,7 @@ TRUST_NEED = _ix("trust_need")
 Q_MIN = _ix("q_min")
 Q_MIN_MONTHS = _ix("q_min_months")
 MIN_MEMBERS_SHARE = _ix("min_members_share")
+SW_POLE_TOLERANCE = _ix("switch_pole_tolerance")
 VALUE_GAP_SCALE = 0.5  # distance to the ambition that counts as a full value gap
 
 
@@ -51,7 +55,9 @@ def dissatisfaction(s, q, c):
             1.0 - s.awareness[i]
         )
         value_gap = (core_gap + strategy_gap) / VALUE_GAP_SCALE
-        paradox_navigation = q[L.PARADOX_NAVIGATION] * s.reach[i]
+        paradox_navigation = (
+            quality_level(q, c, L.PARADOX_NAVIGATION, SW_POLE_TOLERANCE) * s.reach[i]
+        )
         pole_gap = abs(s.pole[i] - s.alliance[L.EFFORT_SPLIT]) * (1.0 - paradox_navigation)
         trust_total = 0.0
         for e in range(first[i], first[i + 1]):
@@ -78,10 +84,11 @@ def decide_exits(s, q, c, t, rng):
     n = s.active.size
     unhappy = dissatisfaction(s, q, c)
     leaving = np.zeros(n, np.uint8)
+    commitment = c[COMMITMENT_INITIAL] * max(0.0, 1.0 - t / c[COMMITMENT_MONTHS])
     for i in range(n):
         if not s.active[i]:
             continue
-        excess = unhappy[i] - c[EXIT_TOLERANCE]
+        excess = unhappy[i] - c[EXIT_TOLERANCE] - commitment
         hazard = min(1.0, c[EXIT_RATE] * max(0.0, excess))
         if rng.random() < hazard:
             leaving[i] = 1

@@ -8,7 +8,7 @@ import numpy as np
 from numba import njit
 
 from sim.kernel import layout as L
-from sim.kernel.measures import trust_density
+from sim.kernel.measures import quality_level, trust_density
 from sim.parameters import constant_index as _ix
 
 SUCCESSION = _ix("succession_rate")
@@ -19,6 +19,8 @@ FORMAL_REACH = _ix("formal_reach")
 DRIFT_RATE = _ix("drift_rate")
 BUFFER_GAIN = _ix("buffer_gain")
 BUFFER_MAX = _ix("buffer_max")
+SW_BUFFER = _ix("switch_buffer")
+SW_DRIFT = _ix("switch_drift")
 
 
 @njit(cache=True, inline="always")
@@ -89,7 +91,8 @@ def learn_from_crisis(s, q, c):
     reflection acts as ``reflection * mean reach``. Learning reads only the model's
     own state (a shock met), never a measured threshold.
     """
-    learning = c[BUFFER_GAIN] * q[L.REFLECTION] * s.alliance[L.MEAN_REACH]
+    reflection = quality_level(q, c, L.REFLECTION, SW_BUFFER)
+    learning = c[BUFFER_GAIN] * reflection * s.alliance[L.MEAN_REACH]
     s.alliance[L.BUFFER] += learning * (c[BUFFER_MAX] - s.alliance[L.BUFFER])
 
 
@@ -101,7 +104,8 @@ def leadership_drift(s, q, c):
     regrows at ``succession_rate``.
     """
     s.alliance[L.AUTHORITY] = min(1.0, s.alliance[L.AUTHORITY] + c[SUCCESSION])
-    rate = c[DRIFT_RATE] * q[L.REFLECTION] * s.alliance[L.MEAN_REACH]
+    reflection = quality_level(q, c, L.REFLECTION, SW_DRIFT)
+    rate = c[DRIFT_RATE] * reflection * s.alliance[L.MEAN_REACH]
     if rate <= 0 or s.counters[L.ACTIVE] == 0:
         return
     n = s.active.size

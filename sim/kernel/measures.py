@@ -10,6 +10,17 @@ import numpy as np
 from numba import njit
 
 from sim.kernel import layout as L
+from sim.parameters import SWITCHED_OFF_LEVEL
+
+OFF_LEVEL = SWITCHED_OFF_LEVEL
+
+
+@njit(cache=True, inline="always")
+def quality_level(q, c, quality, switch):
+    """A quality's level in one of its mechanisms: ``on q + (1 - on) SWITCHED_OFF_LEVEL``
+    with ``on = c[switch]`` (1 by default: the quality itself; 0: the mechanism is off)."""
+    on = c[switch]
+    return on * q[quality] + (1.0 - on) * OFF_LEVEL
 
 
 @njit(cache=True, inline="always")

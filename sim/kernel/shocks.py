@@ -7,6 +7,7 @@ from numba import njit
 from sim.kernel import layout as L
 from sim.kernel.episodes import open_episode
 from sim.kernel.leadership import learn_from_crisis
+from sim.kernel.measures import quality_level
 from sim.kernel.membership import leader_exit, nth_active
 from sim.parameters import constant_index as _ix
 
@@ -16,7 +17,9 @@ JUMP_MIN = _ix("regime_jump_min")
 JUMP_MAX = _ix("regime_jump_max")
 REGIME_CAPACITY = _ix("regime_capacity_factor")
 RELATIONAL_SHARE = _ix("relational_tie_share")
+BLAME_ANALYTICAL = _ix("blame_analytical")
 CAPACITY_FLOOR = _ix("capacity_floor")
+SW_SCANDAL = _ix("switch_scandal")
 
 
 @njit(cache=True, inline="always")
@@ -32,8 +35,10 @@ def apply_shocks(s, q, c, t, rng):
     Effective severity is ``S (1 - B)``. global: every member loses S;
     local: one member loses ``local_focus_factor S``, its partners
     ``local_neighbour_factor S``; relational: each tie is breached with probability
-    ``relational_tie_share S``; regime_shift: the demand jumps by +-U(min, max) and
-    every member loses ``regime_capacity_factor S``; leader_exit: the lead leaves.
+    ``relational_tie_share S``, and the breach read as its partner's betrayal (a
+    violation) with probability ``1 - blame_analytical analytical_view``;
+    regime_shift: the demand jumps by +-U(min, max) and every member loses
+    ``regime_capacity_factor S``; leader_exit: the lead leaves.
     After each shock the alliance reflects on it (:func:`learn_from_crisis`).
     """
     theta = s.alliance[L.THETA] + s.drift[t]
@@ -63,7 +68,11 @@ def apply_shocks(s, q, c, t, rng):
         elif kind == L.RELATIONAL:
             chance = c[RELATIONAL_SHARE] * severity
             for e in range(s.src.size):
-                if s.live[e] and rng.random() < chance:
+                analytical_view = (
+                    quality_level(q, c, L.ANALYTICAL_VIEW, SW_SCANDAL) * s.reach[s.src[e]]
+                )
+                read_as_betrayal = 1.0 - c[BLAME_ANALYTICAL] * analytical_view
+                if s.live[e] and rng.random() < chance * read_as_betrayal:
                     s.violated[e] = 1
         elif kind == L.REGIME_SHIFT:
             jump = c[JUMP_MIN] + (c[JUMP_MAX] - c[JUMP_MIN]) * row[L.SH_JUMP]

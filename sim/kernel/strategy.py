@@ -8,7 +8,7 @@ import math
 from numba import njit
 
 from sim.kernel import layout as L
-from sim.kernel.measures import mean_active
+from sim.kernel.measures import mean_active, quality_level
 from sim.parameters import constant_index as _ix
 
 CAPACITY_FLOOR = _ix("capacity_floor")
@@ -27,14 +27,31 @@ DISRUPTION = _ix("disruption_cost")
 ASPIRATION_RATE = _ix("aspiration_rate")
 SEARCH_SCALE = _ix("search_scale")
 CALM_SEARCH = _ix("calm_search")
+SW_SEARCH = _ix("switch_search")
+SW_PERCEPTION_SPEED = _ix("switch_perception_speed")
+SW_PERCEPTION_NOISE = _ix("switch_perception_noise")
+SW_NOTICING = _ix("switch_noticing")
+SW_INERTIA = _ix("switch_inertia")
+SW_BALANCED_SPLIT = _ix("switch_balanced_split")
+SW_SPLIT_SPEED = _ix("switch_split_speed")
+SW_CRISIS_GATE = _ix("switch_crisis_gate")
+SW_REVISION = _ix("switch_revision")
+SW_NARRATIVE = _ix("switch_narrative")
 SPLIT_EPSILON = 0.05  # keeps the balanced effort split defined when both demands vanish
 
 
 @njit(cache=True, inline="always")
-def search_openness(s, c):
-    """``calm_search + (1 - calm_search) SEARCH``: how open the alliance is to looking
-    at its environment anew and revising its strategy (mostly in a search window)."""
-    return c[CALM_SEARCH] + (1.0 - c[CALM_SEARCH]) * s.alliance[L.SEARCH]
+def search_openness(s, q, c):
+    """``calm_search + (1 - calm_search) max(SEARCH, change_awareness reach misfit)``: how
+    open the alliance is to looking at its environment anew and revising its strategy.
+
+    Search opens when performance falls short of the aspiration (``SEARCH``), or when
+    a change-aware leadership deliberately starts it on a misfit members noticed
+    (``MISFIT``, last month's), before performance falls.
+    """
+    change_awareness = quality_level(q, c, L.CHANGE_AWARENESS, SW_SEARCH)
+    initiated = change_awareness * s.alliance[L.MEAN_REACH] * s.alliance[L.MISFIT]
+    return c[CALM_SEARCH] + (1.0 - c[CALM_SEARCH]) * max(s.alliance[L.SEARCH], initiated)
 
 
 @njit(cache=True, inline="always")
@@ -47,8 +64,10 @@ def perceive_demand(s, q, c, rng):
     mainly while its performance falls short of its aspiration.
     """
     reach = s.alliance[L.MEAN_REACH]
-    rate = c[PERCEPTION_RATE] * (0.2 + 0.8 * q[L.GLOBAL_VIEW] * reach) * search_openness(s, c)
-    sd = c[PERCEPTION_NOISE] * (1.0 - 0.9 * q[L.ANALYTICAL_VIEW] * reach)
+    global_view = quality_level(q, c, L.GLOBAL_VIEW, SW_PERCEPTION_SPEED)
+    analytical_view = quality_level(q, c, L.ANALYTICAL_VIEW, SW_PERCEPTION_NOISE)
+    rate = c[PERCEPTION_RATE] * (0.2 + 0.8 * global_view * reach) * search_openness(s, q, c)
+    sd = c[PERCEPTION_NOISE] * (1.0 - 0.9 * analytical_view * reach)
     signal = s.alliance[L.THETA] + rng.normal(0.0, 1.0) * sd
     s.alliance[L.THETA_HAT] += rate * (signal - s.alliance[L.THETA_HAT])
 
@@ -69,10 +88,11 @@ def update_awareness(s, q, c):
     for i in range(s.active.size):
         if not s.active[i]:
             continue
-        change_awareness = q[L.CHANGE_AWARENESS] * s.reach[i]
-        target = noticed * (0.3 + 0.7 * change_awareness)
+        noticing = quality_level(q, c, L.CHANGE_AWARENESS, SW_NOTICING) * s.reach[i]
+        countering = quality_level(q, c, L.CHANGE_AWARENESS, SW_INERTIA) * s.reach[i]
+        target = noticed * (0.3 + 0.7 * noticing)
         value = s.awareness[i] + c[AWARENESS_RATE] * (target - s.awareness[i])
-        value -= inertia * (1.0 - change_awareness) * value
+        value -= inertia * (1.0 - countering) * value
         s.awareness[i] = min(1.0, max(0.0, value))
 
 
@@ -90,9 +110,11 @@ def split_effort(s, q, c):
     stabilise = 1.0 - mean_active(s, s.capacity)
     balanced = (transform + SPLIT_EPSILON) / (transform + stabilise + 2.0 * SPLIT_EPSILON)
     either_or = 1.0 if transform > stabilise else 0.0
-    paradox_navigation = q[L.PARADOX_NAVIGATION] * s.alliance[L.MEAN_REACH]
+    paradox_navigation = quality_level(q, c, L.PARADOX_NAVIGATION, SW_BALANCED_SPLIT)
+    paradox_navigation *= s.alliance[L.MEAN_REACH]
     target = paradox_navigation * balanced + (1.0 - paradox_navigation) * either_or
-    speed = c[SPLIT_RATE] * (0.3 + 0.7 * q[L.CHANGE_AWARENESS] * s.alliance[L.MEAN_REACH])
+    change_awareness = quality_level(q, c, L.CHANGE_AWARENESS, SW_SPLIT_SPEED)
+    speed = c[SPLIT_RATE] * (0.3 + 0.7 * change_awareness * s.alliance[L.MEAN_REACH])
     s.alliance[L.EFFORT_SPLIT] += speed * (target - s.alliance[L.EFFORT_SPLIT])
 
 
@@ -111,16 +133,21 @@ def revise_ambition(s, q, c):
     reach = s.alliance[L.MEAN_REACH]
     capacity = mean_active(s, s.capacity)
     acute = capacity < c[CRISIS_CAPACITY]
-    gate = 1.0 - q[L.RESILIENCE_BUILDING] * reach if acute else 1.0
+    resilience_building = quality_level(q, c, L.RESILIENCE_BUILDING, SW_CRISIS_GATE)
+    gate = 1.0 - resilience_building * reach if acute else 1.0
     acceptance = 0.25 + 0.75 * mean_active(s, s.awareness)
     effort = math.sqrt(2.0 * s.alliance[L.EFFORT_SPLIT])
-    willingness = c[REVISION_RATE] * q[L.QUESTIONING_PATTERNS] * reach * search_openness(s, c)
+    questioning = quality_level(q, c, L.QUESTIONING_PATTERNS, SW_REVISION)
+    willingness = c[REVISION_RATE] * questioning * reach * search_openness(s, q, c)
     rate = min(1.0, willingness * effort * acceptance * gate)
     change = rate * (s.alliance[L.THETA_HAT] - s.alliance[L.AMBITION_STRATEGY])
     s.alliance[L.AMBITION_STRATEGY] += change
     core = mean_active(s, s.values[:, 0])
     s.alliance[L.AMBITION_CORE] += (
-        c[NARRATIVE_RATE] * q[L.SENSE_MAKING] * reach * (core - s.alliance[L.AMBITION_CORE])
+        c[NARRATIVE_RATE]
+        * quality_level(q, c, L.SENSE_MAKING, SW_NARRATIVE)
+        * reach
+        * (core - s.alliance[L.AMBITION_CORE])
     )
     if acute:
         for i in range(s.active.size):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from numba import njit
 
 from sim.kernel import layout as L
+from sim.kernel.measures import quality_level
 from sim.parameters import constant_index as _ix
 
-COOP_BASE = _ix("coop_base")
-COOP_TRUST = _ix("coop_trust")
-COOP_STRESS = _ix("coop_stress")
+SHORTFALL_DISTRUST = _ix("shortfall_distrust")
+SHORTFALL_STRESS = _ix("shortfall_stress")
 STRESS_SENSE = _ix("stress_sense_making")
 BLAME_BASE = _ix("blame_base")
 BLAME_ANALYTICAL = _ix("blame_analytical")
@@ -23,21 +23,30 @@ SCAR_INCREMENT = _ix("scar_increment")
 DAMAGE_DECAY = _ix("damage_decay")
 TRUST_REPAIR = _ix("trust_repair")
 CLOSURE_RATE = _ix("closure_rate")
+SW_STRESS = _ix("switch_stress")
+SW_BLAME = _ix("switch_blame")
+SW_FAMILIAR_LOSS = _ix("switch_familiar_loss")
+SW_REPAIR = _ix("switch_repair")
+SW_DAMAGE_DECAY = _ix("switch_damage_decay")
+SW_CLOSURE = _ix("switch_closure")
 
 
 @njit(cache=True, inline="always")
 def crisis_stress(s, q, c):
     """Stress of each member: ``(1 - capacity)(1 - stress_sense_making * sense_making_i)``."""
     for i in range(s.active.size):
-        sense_making = q[L.SENSE_MAKING] * s.reach[i]
+        sense_making = quality_level(q, c, L.SENSE_MAKING, SW_STRESS) * s.reach[i]
         s.stress[i] = (1.0 - s.capacity[i]) * (1.0 - c[STRESS_SENSE] * sense_making)
 
 
 @njit(cache=True, inline="always")
 def cooperation_probability(trust_of_partner, partner_stress, c):
-    """Chance that a partner delivers: ``coop_base + coop_trust T - coop_stress stress``."""
-    p = c[COOP_BASE] + c[COOP_TRUST] * trust_of_partner - c[COOP_STRESS] * partner_stress
-    return min(0.99, max(0.01, p))
+    """Chance that a partner delivers: ``1 - shortfall``, clipped to [0.01, 0.99], with
+    ``shortfall = shortfall_distrust (1 - T) + shortfall_stress stress``."""
+    shortfall = (
+        c[SHORTFALL_DISTRUST] * (1.0 - trust_of_partner) + c[SHORTFALL_STRESS] * partner_stress
+    )
+    return min(0.99, max(0.01, 1.0 - shortfall))
 
 
 @njit(cache=True, inline="always")
@@ -85,7 +94,7 @@ def blame_attribution(s, q, c):
         s.violated,
     )
     for i in range(s.active.size):
-        analytical_view = q[L.ANALYTICAL_VIEW] * s.reach[i]
+        analytical_view = quality_level(q, c, L.ANALYTICAL_VIEW, SW_BLAME) * s.reach[i]
         p = blame_probability(analytical_view, c)
         for e in range(first[i], first[i + 1]):
             # without branches: shortfalls are random, so a branch mispredicts often
@@ -135,8 +144,9 @@ def update_trust(s, q, c):
     for i in range(s.active.size):
         if not s.active[i]:
             continue
-        reflection = q[L.REFLECTION] * s.reach[i]
-        relationships = q[L.RELATIONSHIPS] * s.reach[i]
+        reflection = quality_level(q, c, L.REFLECTION, SW_FAMILIAR_LOSS) * s.reach[i]
+        repair = quality_level(q, c, L.RELATIONSHIPS, SW_REPAIR) * s.reach[i]
+        decay = quality_level(q, c, L.RELATIONSHIPS, SW_DAMAGE_DECAY) * s.reach[i]
         own = values[i, 0]
         for e in range(first[i], first[i + 1]):
             if not live[e]:
@@ -150,9 +160,9 @@ def update_trust(s, q, c):
             else:
                 gap = abs(own - values[dst[e], 0])
                 trust[e] = trust_after_cooperation(
-                    trust[e], damage[e], gap, relationships, cooperated[e], c
+                    trust[e], damage[e], gap, repair, cooperated[e], c
                 )
-                damage[e] = damage_decay(damage[e], scar[e], relationships, c)
+                damage[e] = damage_decay(damage[e], scar[e], decay, c)
 
 
 @njit(cache=True, inline="always")
@@ -174,7 +184,8 @@ def close_triads(s, q, c, rng):
         broker = s.broker[e]
         trust_a = s.trust[to_broker_a]
         trust_b = s.trust[to_broker_b]
-        chance = c[CLOSURE_RATE] * q[L.RELATIONSHIPS] * s.reach[broker] * min(trust_a, trust_b)
+        relationships = quality_level(q, c, L.RELATIONSHIPS, SW_CLOSURE)
+        chance = c[CLOSURE_RATE] * relationships * s.reach[broker] * min(trust_a, trust_b)
         if rng.random() < chance:
             back = s.rev[e]
             s.live[e] = 1

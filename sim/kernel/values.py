@@ -8,6 +8,7 @@ import numpy as np
 from numba import njit
 
 from sim.kernel import layout as L
+from sim.kernel.measures import quality_level
 from sim.parameters import constant_index as _ix
 
 CONFIDENCE_BOUND = _ix("confidence_bound")
@@ -16,6 +17,8 @@ INFLUENCE_TRUST = _ix("influence_trust_threshold")
 ANCHORING = _ix("anchoring_rate")
 EXPLORATION = _ix("exploration_rate")
 VALUE_NOISE_MONTHLY = _ix("value_noise_monthly")
+SW_ANCHORING = _ix("switch_anchoring")
+SW_EXPLORATION = _ix("switch_exploration")
 
 
 @njit(cache=True, inline="always")
@@ -57,10 +60,11 @@ def update_values(s, q, c, rng):
                     move_strategy += pull * trust[e] * d1
             delta[i, 0] = move_core
             delta[i, 1] = move_strategy
-        anchor = c[ANCHORING] * q[L.SENSE_MAKING] * s.reach[i]
+        anchor = c[ANCHORING] * quality_level(q, c, L.SENSE_MAKING, SW_ANCHORING) * s.reach[i]
         delta[i, 0] += anchor * (ambition_core - s.values[i, 0])
         delta[i, 1] += anchor * (ambition_strategy - s.values[i, 1])
-        explore = c[EXPLORATION] * q[L.QUESTIONING_PATTERNS] * s.reach[i]
+        questioning = quality_level(q, c, L.QUESTIONING_PATTERNS, SW_EXPLORATION)
+        explore = c[EXPLORATION] * questioning * s.reach[i]
         delta[i, 1] += explore * (perceived - s.values[i, 1])
         delta[i, 0] += rng.normal(0.0, 1.0) * c[VALUE_NOISE_MONTHLY]
         delta[i, 1] += rng.normal(0.0, 1.0) * c[VALUE_NOISE_MONTHLY]

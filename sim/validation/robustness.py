@@ -124,7 +124,6 @@ def target_knife_edges(pairs: int = 400, seed: int = ROOT_SEED + 11) -> TargetRe
         f"{len(moves)} changes; largest moves: " + ", ".join(f"{k} {moves[k]:.3f}" for k in worst),
         bool(max(moves.values()) <= KNIFE_LIMIT),
         moves,
-        required=False,
     )
 
 
@@ -149,5 +148,4 @@ def target_cliff(runs: int = 400, seed: int = ROOT_SEED + 12) -> TargetResult:
         + f"; largest step {np.max(np.abs(steps)):.3f}; collapse at the preset {collapse:.3f}",
         bool(np.max(np.abs(steps)) <= CLIFF_LIMIT and 0.15 <= collapse <= 0.50),
         {"survival": {str(k): v for k, v in survival.items()}, "collapse": collapse},
-        required=False,
     )
