@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from sim.names import DESIGN_COLUMNS
 from sim.store.manifest import StoreError, read_manifest
-from sim.store.parts import read_table
+from sim.store.parts import part_files, read_parquet, read_schema, read_table
 
 DESIGN = "design.parquet"
 SAMPLE = "sample.parquet"
@@ -77,8 +76,8 @@ class Results:
         """The column names of ``runs``, ``crises`` or ``timeseries`` (without reading it)."""
         if table in self.__dict__:
             return list(self.__dict__[table].columns)
-        parts = sorted((self.path / table).glob("part-*.parquet"))
-        return pq.read_schema(parts[0]).names if parts else []
+        parts = part_files(self.path / table)
+        return read_schema(parts[0]).names if parts else []
 
     def read(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
         """Some columns of ``crises`` or ``timeseries``, read without loading the rest.
@@ -187,10 +186,7 @@ def load(path: str | os.PathLike[str]) -> Results:
     design = read_design(folder)
     runs = _read_dataset(folder / "runs")
     sample_file = folder / SAMPLE
-    try:
-        sample = pq.read_table(sample_file).to_pandas() if sample_file.is_file() else None
-    except (OSError, ValueError) as err:
-        raise StoreError(folder, f"unreadable {SAMPLE} ({err})") from None
+    sample = read_parquet(sample_file).to_pandas() if sample_file.exists() else None
     if "run_id" not in design.columns:
         raise StoreError(folder, "design.parquet has no run_id column")
     if not runs.empty:
@@ -204,9 +200,6 @@ def load(path: str | os.PathLike[str]) -> Results:
 def read_design(path: str | os.PathLike[str]) -> pd.DataFrame:
     """A store's planned runs (``design.parquet``)."""
     design = Path(path) / DESIGN
-    if not design.is_file():
+    if not design.exists():
         raise StoreError(path, f"not a results store (no {DESIGN})")
-    try:
-        return pq.read_table(design).to_pandas()
-    except (OSError, ValueError) as err:
-        raise StoreError(path, f"unreadable {DESIGN} ({err})") from None
+    return read_parquet(design).to_pandas()

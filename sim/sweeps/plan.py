@@ -7,6 +7,7 @@ and time and disk estimated from a few timed pilot runs, writing nothing.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import os
 import tempfile
@@ -25,10 +26,9 @@ from sim.sweeps.executors import check_options, default_workers
 from sim.sweeps.runner import RunTask, design_tasks, model_target, run_one
 
 if TYPE_CHECKING:
-    from sim.sweeps.executors import Executor
+    pass
 
 MAX_CHUNK = 64
-SERIAL_CHUNK = 256
 COMPRESSION_RATIO = 0.5
 """Stored Parquet size over in-memory Arrow size, typical of sweep results."""
 
@@ -88,22 +88,18 @@ def pending_rows(
     ]
 
 
-def default_chunk_size(remaining: int, runner: Executor) -> int:
-    """Runs per task: large for a serial executor, about 8 tasks per worker otherwise."""
-    if runner.name == "serial":
-        return max(1, min(remaining, SERIAL_CHUNK))
-    return max(1, min(MAX_CHUNK, math.ceil(remaining / (runner.workers * 8))))
+def default_chunk_size(remaining: int, workers: int) -> int:
+    """Runs per task: about 8 tasks per worker, at most :data:`MAX_CHUNK`."""
+    return max(1, min(MAX_CHUNK, math.ceil(remaining / (workers * 8))))
 
 
-def chunks(tasks: Iterator[RunTask], size: int) -> Iterator[list[RunTask]]:
-    """``tasks`` in lists of ``size`` (the last one shorter)."""
-    chunk: list[RunTask] = []
-    for task in tasks:
-        chunk.append(task)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
+def chunks(tasks: Iterator[RunTask], size: int | Iterator[int]) -> Iterator[list[RunTask]]:
+    """``tasks`` in lists of ``size`` (the last one shorter); sizes may vary as they come."""
+    sizes = itertools.repeat(size) if isinstance(size, int) else size
+    while True:
+        chunk = list(itertools.islice(tasks, next(sizes)))
+        if not chunk:
+            return
         yield chunk
 
 

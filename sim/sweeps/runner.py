@@ -20,6 +20,7 @@ import numpy as np
 from sim.experiment import DEFAULT_MESA_HORIZON, SIMULATE_REF, Design, Experiment, resolve_model
 from sim.scenario import ScenarioSpec
 from sim.store import RunOutput
+from sim.sweeps.worker import clear, mark
 
 RESERVED_COLUMNS = frozenset(
     {"run_id", "point_id", "replicate", "status", "seed", "duration_s", "error", "episode"}
@@ -209,8 +210,16 @@ def run_one(target: ModelTarget, task: RunTask) -> RunOutput:
 
 
 def run_chunk(target: ModelTarget, tasks: list[RunTask]) -> list[RunOutput]:
-    """Run a chunk of tasks in order (the unit sent to a worker)."""
-    return [run_one(target, task) for task in tasks]
+    """Run a chunk of tasks in order (the unit sent to a worker).
+
+    In a pool worker, each run's id is marked while it runs (see :mod:`sim.sweeps.worker`).
+    """
+    outputs = []
+    for task in tasks:
+        mark(task.run_id)
+        outputs.append(run_one(target, task))
+    clear()
+    return outputs
 
 
 def run_chunk_packed(packed: tuple[ModelTarget, list[RunTask]]) -> list[RunOutput]:
