@@ -8,7 +8,7 @@ from typing import Any
 
 from sim.cli.common import EXIT_FAILED, EXIT_OK, command_line, warn
 from sim.store import merge_stores, store_status
-from sim.sweeps.executors import EXECUTORS
+from sim.sweeps.executors import EXECUTORS, NO_WORKER_SECONDS
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -31,7 +31,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return EXIT_OK
     try:
         result = sweep(
-            args.experiment, progress=not args.no_progress, command=command_line(), **options
+            args.experiment,
+            progress=not args.no_progress,
+            command=command_line(),
+            worker_timeout=args.worker_timeout,
+            **options,
         )
     except KeyboardInterrupt:
         warn("interrupted; run the same command again to complete the missing runs")
@@ -91,6 +95,13 @@ def add_commands(subparsers: Any) -> None:
         "--scheduler", help="Dask scheduler address (default: a local cluster on 127.0.0.1)"
     )
     parser.add_argument("--shard", metavar="K/N", help="run only the K-th of N slices")
+    parser.add_argument(
+        "--worker-timeout",
+        type=float,
+        default=NO_WORKER_SECONDS,
+        metavar="SECONDS",
+        help=f"dask: stop after this long without any worker (default {NO_WORKER_SECONDS:g})",
+    )
     parser.add_argument(
         "--retry-failed", action="store_true", help="rerun failed runs and replace their rows"
     )

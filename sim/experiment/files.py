@@ -29,7 +29,7 @@ from sim.experiment.spec import (
     cast_value,
     values_dtype,
 )
-from sim.parameters import BY_KEY
+from sim.parameters import BY_KEY, RULES
 from sim.scenario import ScenarioError, ScenarioSpec, load_preset, shipped_scenarios
 
 LIMIT = 10**7
@@ -262,18 +262,29 @@ def _parse(data: Mapping[str, Any], source: str, text: str) -> Experiment:
         )
     if spec is not None:
         _check_scenario_parameters(source, spec, parameters)
+        _check_design_rules(source, spec, parameters)
     else:
         _check_model_parameters(source, model, parameters)
     experiment = Experiment(
         **top, **design, **_parse_output(source, data), scenario=scenario, spec=spec,
         parameters=parameters, source=source, text=text,
     )  # fmt: skip
-    planned = planned_points(experiment) * experiment.replications
-    if planned > MAX_PLANNED_RUNS:
-        raise ExperimentError(
-            source, "design", f"{planned} planned runs exceed the limit of {MAX_PLANNED_RUNS}"
-        )
+    _check_size(experiment)
     return experiment
+
+
+def _check_size(experiment: Experiment) -> None:
+    """Refuse a design above :data:`MAX_PLANNED_RUNS`, counted from its shape alone."""
+    points = planned_points(experiment)
+    planned = points * experiment.replications
+    if planned > MAX_PLANNED_RUNS:
+        key = "replications" if experiment.replications > MAX_PLANNED_RUNS else "design"
+        raise ExperimentError(
+            experiment.source,
+            key,
+            f"{points} points x {experiment.replications} replications = {planned} planned "
+            f"runs exceed the limit of {MAX_PLANNED_RUNS} (split the experiment)",
+        )
 
 
 def _resolve_scenario(source: str, scenario: str) -> ScenarioSpec:
@@ -382,6 +393,42 @@ def _check_scenario_parameters(
                 raise ExperimentError(source, key, problem) from None
 
 
+def _extreme(
+    spec: ScenarioSpec, parameters: tuple[SweptParameter, ...], key: str, high: bool
+) -> Any:
+    """The largest (``high``) or smallest value ``key`` takes at any design point."""
+    for parameter in parameters:
+        if parameter.name == key:
+            if parameter.kind == "range":
+                return parameter.high if high else parameter.low
+            return max(parameter.values) if high else min(parameter.values)
+    return spec.get(key)
+
+
+def _check_design_rules(
+    source: str, spec: ScenarioSpec, parameters: tuple[SweptParameter, ...]
+) -> None:
+    """Check each rule ``a <= b`` of :data:`~sim.parameters.RULES` at every design point.
+
+    A point may combine any value of one swept parameter with any of another, so the
+    largest ``a`` is held against the smallest ``b``.
+    """
+    swept = {p.name for p in parameters}
+    for first, second in RULES:
+        if first not in swept and second not in swept:
+            continue
+        low = _extreme(spec, parameters, first, high=True)
+        high = _extreme(spec, parameters, second, high=False)
+        if low > high:
+            key = f"parameters.{first if first in swept else second}"
+            raise ExperimentError(
+                source,
+                key,
+                f"the design has points with {first} = {low:g} and {second} = {high:g}; "
+                f"{first} must not exceed {second}",
+            )
+
+
 def _check_model_parameters(
     source: str, model: str, parameters: tuple[SweptParameter, ...]
 ) -> None:
@@ -405,15 +452,26 @@ def _check_model_parameters(
             )
 
 
+def _why(error: BaseException) -> str:
+    """One line on why importing a model failed."""
+    if isinstance(error, SystemExit):
+        return f"its module called sys.exit({error.code!r})"
+    if isinstance(error, SyntaxError):
+        where = f"{Path(error.filename or '?').name}:{error.lineno}"
+        return f"SyntaxError: {error.msg} at {where}"
+    message = " ".join(str(error).split())
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
 def _check_model(source: str, model: str) -> None:
     if model.count(":") != 1 or not all(model.split(":")):
         raise ExperimentError(source, "model", f"expected 'package.module:name', got {model!r}")
     base = Path(source).resolve().parent if source.endswith(".toml") else None
     try:
         target = resolve_model(model, base)
-    except ImportError as err:
-        raise ExperimentError(source, "model", f"cannot import {model} ({err})") from None
     except AttributeError:
         raise ExperimentError(source, "model", f"{model}: no such name in the module") from None
+    except (Exception, SystemExit) as err:
+        raise ExperimentError(source, "model", f"cannot import {model} ({_why(err)})") from None
     if not callable(target):
         raise ExperimentError(source, "model", f"{model} is not a class or a function")

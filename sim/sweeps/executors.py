@@ -310,7 +310,7 @@ class DaskExecutor(Executor):
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,
             )
         self.client = Client(self.cluster, set_as_default=False)
 

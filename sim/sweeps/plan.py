@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,11 +21,15 @@ import pandas as pd
 from sim.experiment import Design, Experiment, ExperimentError, build_design, load_experiment
 from sim.store import RunOutput, Store, read_table
 from sim.store.status import stored_status
-from sim.sweeps.executors import check_options, default_workers
-from sim.sweeps.runner import RunTask, design_tasks, model_target, run_one
-
-if TYPE_CHECKING:
-    pass
+from sim.sweeps.executors import check_options, default_workers, make_executor
+from sim.sweeps.runner import (
+    ModelTarget,
+    RunTask,
+    design_tasks,
+    model_target,
+    run_chunk_packed,
+    run_one,
+)
 
 MAX_CHUNK = 64
 COMPRESSION_RATIO = 0.5
@@ -172,8 +175,7 @@ def plan_sweep(
     rows = pending or [int(r) for r in members]
     count = min(pilots, len(rows))
     picks = [rows[int(i)] for i in np.linspace(0, len(rows) - 1, count)] if count else []
-    target = model_target(experiment)
-    outputs = [run_one(target, task) for task in design_tasks(design, picks)]
+    outputs = pilot_outputs(model_target(experiment), list(design_tasks(design, picks)))
     durations = [o.duration_s for o in outputs]
     per_run = float(np.median(durations[1:])) if len(durations) > 1 else sum(durations)
     n_workers = 1 if executor == "serial" else (workers or default_workers())
@@ -190,6 +192,20 @@ def plan_sweep(
         estimated_bytes=int(_bytes_per_run(outputs, design) * len(pending)),
         parameters=_parameter_lines(design),
     )
+
+
+def pilot_outputs(target: ModelTarget, tasks: list[RunTask]) -> list[RunOutput]:
+    """Run ``tasks`` here (the alliance model) or in one child process (another model,
+    so that a run that kills its process cannot end this one)."""
+    if target.kind == "alliance" or not tasks:
+        return [run_one(target, task) for task in tasks]
+    with make_executor("processes", 1, preload=["sim.sweeps.runner"]) as runner:
+        outputs: list[RunOutput] = []
+        for task in tasks:
+            for _, result, error in runner.imap_unordered(run_chunk_packed, [(target, [task])]):
+                died = RunOutput(task.run_id, task.seed, status="failed", error=str(error))
+                outputs += result if error is None else [died]
+    return outputs
 
 
 def _parameter_lines(design: Design) -> list[str]:

@@ -190,7 +190,7 @@ def run_one(target: ModelTarget, task: RunTask) -> RunOutput:
     try:
         result = _run_model(target, params, task.seed)
         outcomes, crises, series = normalize_result(result, list(params))
-    except Exception as error:
+    except (Exception, SystemExit) as error:
         return RunOutput(
             run_id=task.run_id,
             seed=task.seed,
