@@ -59,16 +59,3 @@ class Walker(mesa.Model):
         self.datacollector.collect(self)
         if abs(self.position) > self.bound:
             self.running = False
-
-
-def crashes(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
-    """Ends its own process (``os._exit(3)``) for ``x == 2``, as a crashing model would."""
-    if x == 2:
-        os._exit(3)
-    return {"score": float(x + rng.random())}
-
-
-def sleepy(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
-    """A slow model: each run takes ``SWEEP_TEST_SLEEP`` seconds (default 0.2)."""
-    time.sleep(float(os.environ.get("SWEEP_TEST_SLEEP", "0.2")))
-    return {"score": float(x + rng.random())}

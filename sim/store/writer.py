@@ -42,7 +42,9 @@ from sim.store.parts import (
     ARROW_TYPES,
     PartTable,
     arrow_kind,
+    part_files,
     read_parquet,
+    read_schema,
     read_table,
     to_arrow,
     write_parquet_atomic,
@@ -164,6 +166,9 @@ class Store:
         manifest = read_manifest(folder)
         if not force:
             _check_same_experiment(folder, manifest, experiment, design)
+            for table in TABLES:
+                for part in part_files(folder / table):
+                    read_schema(part)
         return manifest
 
     @classmethod

@@ -301,7 +301,7 @@ class DaskExecutor(Executor):
         if scheduler:
             self.client = Client(scheduler, set_as_default=False)
             if not self._fixed:
-                self.workers = self._cluster_threads()
+                self.workers = max(1, self._cluster_threads())
             return
         with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
             self.cluster = LocalCluster(
