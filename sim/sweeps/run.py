@@ -50,7 +50,7 @@ from sim.sweeps.runner import (
     run_chunk_packed,
     run_one,
 )
-from sim.sweeps.signals import stop_on_signals
+from sim.sweeps.signals import check_stop, stop_on_signals
 
 POOL_STARTUP_S = 2.0
 """A sweep whose serial estimate is below this runs serially (no pool start-up)."""
@@ -250,6 +250,7 @@ class _Session:
             sizes = (self.chunk_size(remaining, runner.workers, size) for _ in itertools.count())
             packed = ((self.target, c) for c in chunks(tasks, sizes))
             for item, result, error in runner.imap_unordered(run_chunk_packed, packed, tick=True):
+                check_stop()
                 if item is None:
                     self.buffer.flush_if_due()
                 elif isinstance(error, WorkerLost):
@@ -276,6 +277,7 @@ class _Session:
         if self.executor != "serial" and remaining and alliance:
             auto = self.executor == "processes" and workers is None
             remaining = self.pilot(tasks, remaining, auto)
+        check_stop()
         if not remaining:
             return
         name = self.executor if self.executor != "serial" or alliance else "processes"

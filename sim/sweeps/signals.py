@@ -1,8 +1,9 @@
 """Stopping a sweep cleanly on SIGTERM and SIGHUP (what batch systems send at the time limit).
 
-Inside :func:`stop_on_signals` either signal raises :class:`Stopped` in the main thread,
-so the sweep stops its workers, writes the runs that finished and releases its store;
-the command line then exits with ``128 + N`` (143 for SIGTERM, 129 for SIGHUP).
+Inside :func:`stop_on_signals` either signal is noted, and the sweep's loop raises
+:class:`Stopped` at its next safe point (:func:`check_stop`, within a second or a
+chunk), so the sweep stops its workers, writes the runs that finished and releases its
+store; the command line then exits with ``128 + N`` (143 for SIGTERM, 129 for SIGHUP).
 """
 
 from __future__ import annotations
@@ -29,21 +30,32 @@ class Stopped(BaseException):
         return 128 + self.signum
 
 
+_requested: list[int] = []
+
+
 def _stop(signum: int, frame: Any) -> None:
     for number in SIGNALS:  # a second signal must not interrupt the clean-up
         signal.signal(number, signal.SIG_IGN)
-    raise Stopped(signum)
+    _requested.append(signum)
+
+
+def check_stop() -> None:
+    """Raise :class:`Stopped` when a stop signal arrived."""
+    if _requested:
+        raise Stopped(_requested[0])
 
 
 @contextmanager
 def stop_on_signals() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGHUP raise :class:`Stopped` (main thread only)."""
+    """Within the block, SIGTERM and SIGHUP ask :func:`check_stop` to stop (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _requested.clear()
     previous = {number: signal.signal(number, _stop) for number in SIGNALS}
     try:
         yield
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+        _requested.clear()
