@@ -23,7 +23,8 @@ from sim.errors import InputError
 from sim.store.faults import fault
 
 if TYPE_CHECKING:
-    from sim.experiment import Design, Experiment
+    from sim.experiment.designs import Design
+    from sim.experiment.files import Experiment
 
 STORE_SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"

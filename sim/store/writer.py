@@ -6,7 +6,6 @@ import os
 import secrets
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sim.experiment import Design, Experiment
+from sim.experiment.designs import Design
+from sim.experiment.files import Experiment
 from sim.names import DESIGN_COLUMNS
 from sim.store.create import (
     REPORT_OUTPUTS,
@@ -38,6 +38,7 @@ from sim.store.manifest import (
     read_manifest,
     write_manifest,
 )
+from sim.store.output import RunOutput
 from sim.store.parts import (
     ARROW_TYPES,
     PartTable,
@@ -52,31 +53,6 @@ from sim.store.parts import (
 from sim.store.reader import DESIGN, SAMPLE
 
 TABLES: tuple[str, ...] = ("runs", "crises", "timeseries")
-
-
-@dataclass
-class RunOutput:
-    """What one run produced, ready to be stored.
-
-    Attributes:
-        run_id: the run's id.
-        seed: the seed it ran with.
-        status: ``ok`` or ``failed``.
-        outcomes: scalar outcome columns (outcome, survived, metrics ...).
-        crises: one dict per crisis episode.
-        series: per-step columns (numpy arrays of equal length), or None.
-        duration_s: wall time of the run.
-        error: the error of a failed run.
-    """
-
-    run_id: str
-    seed: int
-    status: str = "ok"
-    outcomes: dict[str, Any] = field(default_factory=dict)
-    crises: list[dict[str, Any]] = field(default_factory=list)
-    series: dict[str, np.ndarray] | None = None
-    duration_s: float = 0.0
-    error: str | None = None
 
 
 KEY_TYPES: dict[str, pa.DataType] = {

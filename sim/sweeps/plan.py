@@ -18,9 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.experiment import Design, Experiment, ExperimentError, build_design, load_experiment
-from sim.store import RunOutput, Store, read_table
+from sim.experiment.designs import Design, build_design
+from sim.experiment.files import Experiment, load_experiment
+from sim.experiment.spec import ExperimentError
+from sim.store.output import RunOutput
+from sim.store.parts import read_table
 from sim.store.status import stored_status
+from sim.store.writer import Store
 from sim.sweeps.executors import check_options, default_workers, make_executor
 from sim.sweeps.runner import (
     ModelTarget,

@@ -19,9 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from sim.experiment import Design, Experiment, build_design
-from sim.store import RunOutput, Store
+from sim.experiment.designs import Design, build_design
+from sim.experiment.files import Experiment
+from sim.store.output import RunOutput
 from sim.store.reader import count_status
+from sim.store.writer import Store
 from sim.sweeps.executors import (
     NO_WORKER_SECONDS,
     Executor,
