@@ -79,6 +79,14 @@ def design_dtypes(schema: pa.Schema) -> dict[str, str]:
     return {f.name: arrow_kind(f.type) for f in schema if f.name not in DESIGN_COLUMNS}
 
 
+def _stale(entry: Path, now: float) -> bool:
+    """Whether a file is older than :data:`STALE_SECONDS` (False when it is gone)."""
+    try:
+        return now - entry.stat().st_mtime > STALE_SECONDS
+    except FileNotFoundError:
+        return False
+
+
 def _batch_of(part: Path) -> str:
     return part.name.removeprefix("part-").removesuffix(".parquet")
 
@@ -252,14 +260,12 @@ class Store:
                     own = entry.name.startswith(f"part-{self.label}-")
                 else:
                     continue
-                try:
-                    stale = now - entry.stat().st_mtime > STALE_SECONDS
-                except FileNotFoundError:
-                    continue
-                if own or stale:
+                if own or _stale(entry, now):
                     entry.unlink(missing_ok=True)
-        for entry in self.path.glob(".*.tmp"):
-            entry.unlink(missing_ok=True)
+        alone = self.lock is None or not self.lock.shared
+        for entry in self.path.glob(".*.tmp"):  # other shards' files being written stay
+            if alone or _stale(entry, now):
+                entry.unlink(missing_ok=True)
         empty_trash(self.path)
 
     # -- reading -------------------------------------------------------------------------
