@@ -1,8 +1,10 @@
 """Parquet datasets of atomic parts that share one explicit schema.
 
 A part is written under a name starting with a dot, synced, then renamed into place, so
-readers never see a partial part. Column types come from the values written; a new
-column or a widened type (int to float) updates the schema and rewrites earlier parts.
+readers never see a partial part. Column types come from the first values written and
+stay: integers stay integers (whole floats are stored as integers in an integer
+column). A new column, or a type widened by a value that does not fit (an integer
+column meeting a fraction), updates the schema and rewrites earlier parts.
 """
 
 from __future__ import annotations
@@ -63,6 +65,17 @@ def arrow_kind(dtype: pa.DataType) -> str:
     if pa.types.is_floating(dtype):
         return "float64"
     return "string"
+
+
+def _kind_of(array: pa.Array) -> str | None:
+    """The store's type of an array (None for an array of nulls only)."""
+    return None if pa.types.is_null(array.type) else arrow_kind(array.type)
+
+
+def _whole(array: pa.Array) -> bool:
+    """Whether every value of a float array is a whole number an int64 holds."""
+    values = array.drop_null().to_numpy()
+    return bool(np.all(np.isfinite(values) & (values == np.floor(values)) & (abs(values) < 2**63)))
 
 
 def _promote(old: str | None, new: str | None) -> str | None:
@@ -148,6 +161,7 @@ class PartTable:
         self.head = head
         self.tail = tail or []
         self.schema: pa.Schema | None = None
+        self._valued: set[str] = set()
         parts = self.parts()
         if parts:
             self.schema = read_schema(parts[0])
@@ -190,11 +204,10 @@ class PartTable:
         for column, array in converted.items():
             if column in known:
                 continue
-            kind = None if pa.types.is_null(array.type) else arrow_kind(array.type)
             if column in middle:
-                middle[column] = _promote(middle[column], kind) or "float64"
+                middle[column] = self._settle(column, middle[column], array)
             else:
-                middle[column] = kind or "float64"
+                middle[column] = _kind_of(array) or "float64"
         schema = self._schema_for(middle)
         if self.schema is not None and not schema.equals(self.schema):
             self._rewrite(schema)
@@ -212,6 +225,34 @@ class PartTable:
         self.folder.mkdir(parents=True, exist_ok=True)
         write_parquet_atomic(table, self.folder / name)
         return rows
+
+    def _settle(self, column: str, old: str, array: pa.Array) -> str:
+        """A column's type once ``array`` is added to it.
+
+        The type is fixed by the first values stored: a column that holds none yet
+        takes the new values' type; integers stay integers while they are whole
+        numbers; an integer column widens to float only for a value with a fraction,
+        and a column of mixed kinds becomes a string column.
+        """
+        new = _kind_of(array)
+        if new is None or new == old:
+            return old
+        if not self._holds_values(column):
+            return new
+        if old == "int64" and new == "float64" and _whole(array):
+            return old
+        return _promote(old, new) or old
+
+    def _holds_values(self, column: str) -> bool:
+        """Whether the stored parts hold a value (not null) of ``column``."""
+        if column in self._valued:
+            return True
+        for part in self.parts():
+            values = read_parquet(part, [column]).column(column)
+            if values.null_count < len(values):
+                self._valued.add(column)
+                return True
+        return False
 
     def _rewrite(self, schema: pa.Schema) -> None:
         for part in self.parts():

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from sim.names import DESIGN_COLUMNS
 from sim.store.manifest import StoreError, read_manifest
@@ -19,17 +20,33 @@ DESIGN = "design.parquet"
 SAMPLE = "sample.parquet"
 
 
+def plain_ints(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its nullable integer columns that hold no null as plain ``int64``."""
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.Int64Dtype) and not column.isna().any():
+            frame[name] = column.astype("int64")
+    return frame
+
+
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as a DataFrame; an integer column stays integer where values are
+    missing (failed runs): pandas' nullable ``Int64`` instead of float."""
+    frame = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    return plain_ints(frame)
+
+
 def _read_dataset(folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """A table folder of the store as a DataFrame (empty when it has no parts)."""
     table = read_table(folder.parent, folder.name, columns)
-    return table.to_pandas() if table.num_columns else pd.DataFrame()
+    return to_frame(table) if table.num_columns else pd.DataFrame()
 
 
 def ok_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """The rows of ``runs`` with status ``ok``."""
+    """The rows of ``runs`` with status ``ok`` (integer columns as plain ``int64``)."""
     if runs.empty or "status" not in runs.columns:
         return runs
-    return runs[runs["status"] == "ok"].reset_index(drop=True)
+    return plain_ints(runs[runs["status"] == "ok"].reset_index(drop=True))
 
 
 def count_status(planned: set[str], stored: dict[str, str]) -> dict[str, int]:
