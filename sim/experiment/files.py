@@ -7,7 +7,6 @@ the key; nothing is run or written before an experiment validates.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import math
 import os
 import tomllib
@@ -19,7 +18,7 @@ from typing import Any
 
 from sim.errors import check_keys, expect_bool, expect_number, expect_string, expect_table
 from sim.experiment.designs import planned_points
-from sim.experiment.models import resolve_model
+from sim.experiment.models import ModelError, call_plan, resolve_model
 from sim.experiment.spec import (
     MAX_PLANNED_RUNS,
     MAX_ROOT_SEED,
@@ -51,7 +50,9 @@ class Experiment:
     Attributes:
         name: the experiment's name (default results folder ``results/NAME``).
         description: free text.
-        scenario: the scenario name or path as written (alliance model only).
+        scenario: the scenario name or path as written (alliance model), or
+            ``module:name`` of another model's Mesa Scenario class (None: found from
+            the model).
         spec: the resolved scenario (alliance model only).
         model: ``"package.module:name"`` (or ``"file.py:name"``) of another model, else None.
         replications: runs per design point.
@@ -100,7 +101,7 @@ class Experiment:
         """What a results store must share with the experiment to be extended by it."""
         return {
             "model": self.model or "alliance",
-            "scenario": _without_description(self.spec),
+            "scenario": self.scenario if self.model else _without_description(self.spec),
             "seed": self.seed,
             "horizon": self.horizon,
             "common_random_numbers": self.common_random_numbers,
@@ -185,10 +186,6 @@ def _parse_top(source: str, data: Mapping[str, Any]) -> dict[str, Any]:
     model = data.get("model")
     if model is not None:
         model = _string(source, "model", model)
-        if "scenario" in data:
-            raise ExperimentError(
-                source, "scenario", "a scenario applies to the alliance model only"
-            )
     return {
         "name": name,
         "description": _string(source, "description", data.get("description", "")),
@@ -249,6 +246,9 @@ def _parse(data: Mapping[str, Any], source: str, text: str) -> Experiment:
             spec = _apply(source, "horizon", spec, {"horizon": top["horizon"]})
     else:
         _check_model(source, model)
+        if "scenario" in data:
+            scenario = _string(source, "scenario", data["scenario"])
+            _check_ref(source, "scenario", scenario, SCENARIO_CLASS)
     parameters_in = _table(source, "parameters", data.get("parameters", {}))
     parameters = tuple(
         _parse_parameter(source, key, value, design["method"], model is None)
@@ -264,7 +264,7 @@ def _parse(data: Mapping[str, Any], source: str, text: str) -> Experiment:
         _check_scenario_parameters(source, spec, parameters)
         _check_design_rules(source, spec, parameters)
     else:
-        _check_model_parameters(source, model, parameters)
+        _check_model_parameters(source, model, scenario, parameters)
     experiment = Experiment(
         **top, **design, **_parse_output(source, data), scenario=scenario, spec=spec,
         parameters=parameters, source=source, text=text,
@@ -430,26 +430,18 @@ def _check_design_rules(
 
 
 def _check_model_parameters(
-    source: str, model: str, parameters: tuple[SweptParameter, ...]
+    source: str, model: str, scenario: str | None, parameters: tuple[SweptParameter, ...]
 ) -> None:
-    target = resolve_model(
-        model, Path(source).resolve().parent if source.endswith(".toml") else None
-    )
-    function = target.__init__ if inspect.isclass(target) else target
+    """Check that the model takes a seed and every parameter (see :func:`call_plan`)."""
+    names = [parameter.name for parameter in parameters]
     try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError):
-        return
-    accepted = signature.parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
-        return
-    if "rng" not in accepted:
-        raise ExperimentError(source, "model", f"{model} takes no 'rng' keyword")
-    for parameter in parameters:
-        if parameter.name not in accepted:
-            raise ExperimentError(
-                source, f"parameters.{parameter.name}", f"{model} takes no such keyword"
-            )
+        call_plan(model, names, scenario, _base_dir(source))
+    except ModelError as err:
+        key = err.key if err.key in ("model", "scenario") else f"parameters.{err.key}"
+        raise ExperimentError(source, key, err.problem) from None
+    except (Exception, SystemExit) as err:
+        key, ref = ("scenario", scenario) if scenario else ("model", model)
+        raise ExperimentError(source, key, f"cannot import {ref} ({_why(err)})") from None
 
 
 def _why(error: BaseException) -> str:
@@ -463,12 +455,24 @@ def _why(error: BaseException) -> str:
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
+def _base_dir(source: str) -> Path | None:
+    """The experiment file's folder (None for text not read from a file)."""
+    return Path(source).resolve().parent if source.endswith(".toml") else None
+
+
+SCENARIO_CLASS = "the model's Mesa Scenario class (scenario files apply to the alliance model)"
+
+
+def _check_ref(source: str, key: str, ref: str, what: str) -> None:
+    """Raise unless ``ref`` has the form ``module:name``."""
+    if ref.count(":") != 1 or not all(ref.split(":")):
+        raise ExperimentError(source, key, f"expected 'package.module:name' of {what}, got {ref!r}")
+
+
 def _check_model(source: str, model: str) -> None:
-    if model.count(":") != 1 or not all(model.split(":")):
-        raise ExperimentError(source, "model", f"expected 'package.module:name', got {model!r}")
-    base = Path(source).resolve().parent if source.endswith(".toml") else None
+    _check_ref(source, "model", model, "a model class or function")
     try:
-        target = resolve_model(model, base)
+        target = resolve_model(model, _base_dir(source))
     except AttributeError:
         raise ExperimentError(source, "model", f"{model}: no such name in the module") from None
     except (Exception, SystemExit) as err:
