@@ -261,7 +261,7 @@ def test_model_keywords_are_the_table_keywords_and_documented():
 
     parameters = dict(inspect.signature(AllianceModel.__init__).parameters)
     del parameters["self"]
-    assert set(parameters) == set(KEYWORDS) | {"preset", "rng"}
+    assert set(parameters) == set(KEYWORDS) | {"preset", "rng", "scenario"}
     assert all(p.kind is p.KEYWORD_ONLY for p in parameters.values())
     doc = AllianceModel.__doc__ or ""
     assert "{keywords}" not in doc
@@ -270,6 +270,15 @@ def test_model_keywords_are_the_table_keywords_and_documented():
     for parameter in SCENARIO_PARAMETERS:
         assert f"``{parameter.key}``" in doc, parameter.key
         assert KEYWORDS[parameter.keyword] == parameter.key
+
+
+def test_scenario_fields_are_the_table_keywords_with_their_defaults():
+    from sim.model.model import AllianceScenario
+
+    defaults = dict(AllianceScenario._scenario_defaults)
+    assert defaults.pop("preset") == "baseline"
+    assert defaults == {keyword: BY_KEY[key].default for keyword, key in KEYWORDS.items()}
+    assert all(type(v) is int for k, v in defaults.items() if BY_KEY[KEYWORDS[k]].integer)
 
 
 def test_version_agrees_with_the_citation_file():
