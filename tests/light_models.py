@@ -31,3 +31,16 @@ def sleepy(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
     """A slow model: each run takes ``SWEEP_TEST_SLEEP`` seconds (default 0.2)."""
     time.sleep(float(os.environ.get("SWEEP_TEST_SLEEP", "0.2")))
     return light(x, rng=rng)
+
+
+def loaded(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
+    """The heavy packages loaded in the process that runs it (a worker's imports)."""
+    import sys
+
+    heavy = ("numba", "pandas", "pyarrow", "scipy", "mesa", "sim.kernel", "sim.parameters")
+    return {"x_seen": x, "heavy": " ".join(m for m in heavy if m in sys.modules)}
+
+
+def silent(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
+    """A model that returns no outcome."""
+    return {}

@@ -333,7 +333,9 @@ def test_no_function_under_sim_is_longer_than_sixty_lines():
 HEAVY = ("numba", "pandas", "pyarrow", "scipy", "mesa")
 
 
-@pytest.mark.parametrize("module", ["sim", "sim.errors"])
+@pytest.mark.parametrize(
+    "module", ["sim", "sim.errors", "sim.sweeps.runner", "sim.sweeps.determinism"]
+)
 def test_import_loads_no_heavy_package(module):
     code = (
         f"import json, sys, {module}; "

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,9 @@ from sim.experiment.designs import Design, build_design
 from sim.experiment.files import Experiment
 from sim.store.output import RunOutput
 from sim.store.reader import count_status
+from sim.store.status import stored_status
 from sim.store.writer import Store
+from sim.sweeps.determinism import CHECK_RUNS, check_determinism
 from sim.sweeps.executors import (
     NO_WORKER_SECONDS,
     Executor,
@@ -322,6 +325,25 @@ def _rows_to_run(
     return members, pending_rows(design, members, stored, retry_failed=False)
 
 
+def first_pending(
+    path: Path,
+    experiment: Experiment,
+    design: Design,
+    shard: tuple[int, int] | None,
+    retry_failed: bool,
+    force: bool,
+) -> list[RunTask]:
+    """The first :data:`CHECK_RUNS` runs a sweep would run, read without writing anything.
+
+    Raises :class:`~sim.store.StoreError` when ``path`` cannot take the experiment.
+    """
+    manifest = Store.check(path, experiment, design, force)
+    members = np.flatnonzero(in_shard(design.runs["run_id"], shard))
+    stored = stored_status(path)[0] if manifest is not None and not force else {}
+    rows = pending_rows(design, members, stored, retry_failed)
+    return list(design_tasks(design, rows[:CHECK_RUNS]))
+
+
 def sweep(
     experiment: str | os.PathLike[str] | Experiment,
     out: str | os.PathLike[str] | None = None,
@@ -338,6 +360,7 @@ def sweep(
     flush_seconds: float = FLUSH_SECONDS,
     worker_timeout: float = NO_WORKER_SECONDS,
     command: str | None = None,
+    determinism_check: bool = True,
 ) -> SweepResult:
     """Run an experiment into its results store, completing only the missing runs.
 
@@ -356,6 +379,9 @@ def sweep(
         flush_seconds: longest time finished runs wait before being written.
         worker_timeout: Dask: seconds without any worker before the sweep stops.
         command: the command line recorded in the manifest.
+        determinism_check: before writing, run the first pending runs of a model other
+            than the alliance model twice in two fresh processes and compare
+            (see :mod:`sim.sweeps.determinism`).
 
     Returns:
         A :class:`SweepResult`; ``complete`` is False when runs failed or are pending.
@@ -363,6 +389,8 @@ def sweep(
     Raises:
         InputError: a bad experiment file, scenario or option, or ``out`` is not a store
             this experiment may extend, or another process writes it (nothing written).
+        NotDeterministic: the model gave different results for the same seed (nothing
+            written).
         Stopped: SIGTERM or SIGHUP arrived (finished runs are stored first).
     """
     started = time.perf_counter()
@@ -372,6 +400,9 @@ def sweep(
     design = build_design(experiment)
     path, label = store_path(experiment, out), shard_label(shard_slice)
     with stop_on_signals():
+        if determinism_check and experiment.model is not None:
+            tasks = first_pending(path, experiment, design, shard_slice, retry_failed, force)
+            check_determinism(model_target(experiment), tasks)
         store = Store.open(path, experiment, design, force=force, label=label, command=command)
         try:
             return _sweep_into(
