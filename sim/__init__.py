@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "AllianceModel": "sim.model.model",
+    "AllianceScenario": "sim.model.model",
     "Member": "sim.model.agents",
     "simulate": "sim.model.simulation",
     "ScenarioError": "sim.scenario",

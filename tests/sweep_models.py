@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import time
 from typing import Any
 
@@ -59,3 +60,38 @@ class Walker(mesa.Model):
         self.datacollector.collect(self)
         if abs(self.position) > self.bound:
             self.running = False
+
+
+class Counts(mesa.Model):
+    """An integer and a float reporter side by side; fails to build for ``x == 2``."""
+
+    def __init__(self, x: int = 1, rng: int | None = None) -> None:
+        super().__init__(rng=rng)
+        if x == 2:
+            raise RuntimeError("no model for x=2")
+        self.count = 0
+        self.level = 0.0
+        reporters = {"count": "count", "level": "level"}
+        self.datacollector = mesa.DataCollector(model_reporters=reporters)
+        self.datacollector.collect(self)
+
+    def step(self) -> None:
+        self.count += int(self.rng.integers(1, 4))
+        self.level += float(self.rng.random())
+        self.datacollector.collect(self)
+
+
+class Unseeded(Walker):
+    """A walk that starts where Python's global ``random`` puts it."""
+
+    def __init__(self, bound: float = 3.0, rng: int | None = None) -> None:
+        super().__init__(bound=bound, rng=rng)
+        self.position = random.random()
+
+
+class NoSeed(mesa.Model):
+    """A model that takes no seed at all."""
+
+    def __init__(self, size: int = 3) -> None:
+        super().__init__()
+        self.size = size

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -235,3 +236,29 @@ def test_run_bench_quick_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert large["largest_array"] < large["n_squared"] == large["members"] ** 2
     assert results["targets"] == bench.check_targets(results)
     assert results["all_met"] == all(check["met"] for check in results["targets"])
+
+
+def test_mesa_bench_measures_the_whole_process_tree() -> None:
+    from sim.bench.mesa import measure
+
+    child = "import time; b = b'x' * (80 * 2**20); time.sleep(1.0)"
+    parent = (
+        "import subprocess, sys, time; b = b'x' * (40 * 2**20); "
+        f"subprocess.run([sys.executable, '-c', {child!r}]); print('done')"
+    )
+    result = measure([sys.executable, "-c", parent])
+    assert result["exit"] == 0 and result["line"] == "done"
+    assert result["peak_rss_mb"] > 120 and 0 < result["peak_pss_mb"] <= result["peak_rss_mb"]
+
+
+@pytest.mark.slow
+def test_mesa_bench_quick_runs_both_tools(capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.bench.mesa import QUICK, run_mesa_bench
+
+    results = run_mesa_bench(quick=True)
+    assert results["ok"] and results["runs"] == 2 * QUICK["replications"]
+    tools = [(row["tool"].strip(), row["processes"]) for row in results["rows"]]
+    assert tools == [
+        (t, p) for p in (1, 2) for t in ("alliance-sim sweep", "unchecked", "mesa.batch_run")
+    ]
+    assert "peak RSS MB" in capsys.readouterr().out

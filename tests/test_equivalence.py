@@ -3,10 +3,12 @@
 ``simulate`` (one compiled run) and ``AllianceModel`` (Mesa, one compiled step per
 month, a DataCollector recording) must give identical summaries and series for the
 same parameters and int seed: on every shipped scenario and on drawn parameter sets.
+``AllianceModel(scenario=AllianceScenario(...))`` equals the keyword form likewise.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -14,10 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.model.model import AllianceModel, AllianceScenario
 from sim.model.prepare import prepare, resolve_spec
 from sim.model.simulation import simulate
 from sim.names import INTEGER_SERIES, PHASES, SERIES
-from sim.scenario import shipped_scenarios
+from sim.scenario import ScenarioError, load_preset, shipped_scenarios
 
 
 def assert_same_run(run_model, preset: str, seed: int, **params: Any) -> None:
@@ -98,3 +101,43 @@ def test_longer_horizon_continues_the_same_run(name: str) -> None:
             assert long["series"]["step"].size == months
         starts = [crisis["start"] for crisis in short["crises"]]
         assert [crisis["start"] for crisis in long["crises"][: len(starts)]] == starts
+
+
+def _stepped(model: AllianceModel) -> AllianceModel:
+    while model.running:
+        model.step()
+    return model
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), seed=st.integers(0, 2**63 - 1))
+def test_a_scenario_equals_the_keywords_bit_for_bit(model_parameters, data, seed: int) -> None:
+    params = data.draw(model_parameters, label="params")
+    keywords = _stepped(AllianceModel(rng=seed, **params))
+    scenario = _stepped(AllianceModel(scenario=AllianceScenario(rng=seed, **params)))
+    assert json.dumps(scenario.summary()) == json.dumps(keywords.summary())
+    for name, values in keywords.series().items():
+        assert np.array_equal(scenario.series()[name], values, equal_nan=True), name
+    assert scenario.datacollector.model_vars == keywords.datacollector.model_vars
+    assert scenario.scenario.rng == seed and vars(keywords.scenario) == vars(scenario.scenario)
+
+
+def test_a_scenario_starts_from_its_preset_and_checks_its_values() -> None:
+    preset = load_preset("funding-cut")
+    scenario = AllianceScenario(preset="funding-cut", relationships=0.9)
+    assert scenario.relationships == 0.9
+    assert scenario.shock_rate == preset.shocks.rate
+    assert AllianceScenario().members == AllianceScenario.members == 12
+    with pytest.raises(ScenarioError, match="relationships: 2 is out of range"):
+        AllianceScenario(relationships=2.0)
+    with pytest.raises(ScenarioError, match="unknown model parameter"):
+        AllianceScenario(relationship=0.9)
+
+
+def test_a_scenario_and_keywords_together_are_refused() -> None:
+    with pytest.raises(ScenarioError, match="as keywords or in scenario=, not both"):
+        AllianceModel(relationships=0.2, scenario=AllianceScenario(rng=1))
+    with pytest.raises(ScenarioError, match=r"rng and scenario\.rng must be the same"):
+        AllianceModel(rng=2, scenario=AllianceScenario(rng=1))
+    model = AllianceModel(scenario=AllianceScenario(rng="7"))
+    assert model.seed == 7 and model.scenario.rng == 7

@@ -249,7 +249,7 @@ def test_bad_model_references(write_toml):
         ('model = "no_such_module_xyz:f"', "model: cannot import"),
         (f'model = "{MODELS}:nothing"', "no such name"),
         (f'model = "{MODELS}:toy"\n[parameters]\nz = [1, 2]', "parameters.z: "),
-        (f'model = "{MODELS}:toy"\nscenario = "baseline"', "scenario: a scenario applies"),
+        (f'model = "{MODELS}:toy"\nscenario = "baseline"', "scenario: .*scenario files apply"),
     ]
     for text, message in cases:
         path = write_toml(text + "\n")

@@ -261,7 +261,7 @@ def test_model_keywords_are_the_table_keywords_and_documented():
 
     parameters = dict(inspect.signature(AllianceModel.__init__).parameters)
     del parameters["self"]
-    assert set(parameters) == set(KEYWORDS) | {"preset", "rng"}
+    assert set(parameters) == set(KEYWORDS) | {"preset", "rng", "scenario"}
     assert all(p.kind is p.KEYWORD_ONLY for p in parameters.values())
     doc = AllianceModel.__doc__ or ""
     assert "{keywords}" not in doc
@@ -270,6 +270,15 @@ def test_model_keywords_are_the_table_keywords_and_documented():
     for parameter in SCENARIO_PARAMETERS:
         assert f"``{parameter.key}``" in doc, parameter.key
         assert KEYWORDS[parameter.keyword] == parameter.key
+
+
+def test_scenario_fields_are_the_table_keywords_with_their_defaults():
+    from sim.model.model import AllianceScenario
+
+    defaults = dict(AllianceScenario._scenario_defaults)
+    assert defaults.pop("preset") == "baseline"
+    assert defaults == {keyword: BY_KEY[key].default for keyword, key in KEYWORDS.items()}
+    assert all(type(v) is int for k, v in defaults.items() if BY_KEY[KEYWORDS[k]].integer)
 
 
 def test_version_agrees_with_the_citation_file():
@@ -324,7 +333,9 @@ def test_no_function_under_sim_is_longer_than_sixty_lines():
 HEAVY = ("numba", "pandas", "pyarrow", "scipy", "mesa")
 
 
-@pytest.mark.parametrize("module", ["sim", "sim.errors"])
+@pytest.mark.parametrize(
+    "module", ["sim", "sim.errors", "sim.sweeps.runner", "sim.sweeps.determinism"]
+)
 def test_import_loads_no_heavy_package(module):
     code = (
         f"import json, sys, {module}; "

@@ -9,7 +9,12 @@ from sim.cli.common import EXIT_FAILED, EXIT_OK
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Run the benchmark and print its report."""
+    """Run the benchmark (or with ``--mesa``, the Mesa comparison) and print its report."""
+    if args.mesa:
+        from sim.bench.mesa import run_mesa_bench
+
+        ok = run_mesa_bench(json_output=args.json, quick=args.quick)["ok"]
+        return EXIT_OK if ok else EXIT_FAILED
     from sim.bench.run import run_bench
 
     results = run_bench(json_output=args.json, quick=args.quick)
@@ -31,5 +36,11 @@ def add_commands(subparsers: Any) -> None:
     bench.add_argument("--json", action="store_true", help="print the results as JSON")
     bench.add_argument(
         "--quick", action="store_true", help="tiny sizes: checks that the bench runs, no figures"
+    )
+    bench.add_argument(
+        "--mesa",
+        action="store_true",
+        help="instead: a Mesa example swept by alliance-sim and by mesa.batch_run "
+        "(1 and 2 processes): time, runs/s and the process tree's peak memory",
     )
     bench.set_defaults(handler=cmd_bench)

@@ -41,12 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     from sim.errors import InputError
+    from sim.sweeps.signals import Stopped
 
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
         if not getattr(args, "handler", None):
-            parser.print_help()
+            warn("no command given (alliance-sim --help lists the commands)")
             return EXIT_USAGE
         return int(args.handler(args))
     except (UsageError, InputError) as err:
@@ -55,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         warn("interrupted")
         return EXIT_INTERRUPTED
+    except Stopped as stop:
+        warn(f"{stop}; run the same command again to complete the missing runs")
+        return stop.exit_code
     except BrokenPipeError:
         return EXIT_OK
     except OSError as err:

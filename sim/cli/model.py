@@ -51,8 +51,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     spec = spec.with_overrides(overrides, source="--set")
     seed = resolve_seed(args.seed)
     out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
+    if out is not None:
+        _check_out(out)
     started = time.perf_counter()
     summary = simulate(spec, rng=seed, record_every=1 if out else 0)
     seconds = time.perf_counter() - started
@@ -66,6 +66,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         if out is not None:
             print(f"  wrote {out / 'summary.json'} and {out / 'timeseries.csv'}")
     return EXIT_OK
+
+
+def _check_out(out: Path) -> None:
+    """Make the ``--out`` folder and prove it writable before the run (else exit 2)."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    probe = out / ".write-test.tmp"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise UsageError(f"--out {err.filename or out}: {err.strerror or err}") from None
 
 
 def _write_run(out: Path, summary: dict[str, Any], series: dict[str, np.ndarray]) -> None:

@@ -8,11 +8,12 @@ from typing import Any
 
 from sim.cli.common import EXIT_FAILED, EXIT_OK, command_line, warn
 from sim.store import merge_stores, store_status
-from sim.sweeps.executors import EXECUTORS
+from sim.sweeps.executors import EXECUTORS, NO_WORKER_SECONDS
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run (or with ``--dry-run``, plan) a sweep."""
+    from sim.sweeps.determinism import NotDeterministic
     from sim.sweeps.plan import plan_sweep
     from sim.sweeps.run import sweep
 
@@ -31,8 +32,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return EXIT_OK
     try:
         result = sweep(
-            args.experiment, progress=not args.no_progress, command=command_line(), **options
+            args.experiment,
+            progress=not args.no_progress,
+            command=command_line(),
+            worker_timeout=args.worker_timeout,
+            determinism_check=not args.no_determinism_check,
+            **options,
         )
+    except NotDeterministic as err:
+        warn(err)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         warn("interrupted; run the same command again to complete the missing runs")
         raise
@@ -71,8 +80,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_commands(subparsers: Any) -> None:
-    """Register ``sweep``, ``status``, ``replay`` and ``merge`` on ``subparsers``."""
+def _add_sweep(subparsers: Any) -> None:
+    """Register ``sweep`` and its options."""
     parser = subparsers.add_parser(
         "sweep",
         help="run an experiment's design into a results store",
@@ -92,6 +101,13 @@ def add_commands(subparsers: Any) -> None:
     )
     parser.add_argument("--shard", metavar="K/N", help="run only the K-th of N slices")
     parser.add_argument(
+        "--worker-timeout",
+        type=float,
+        default=NO_WORKER_SECONDS,
+        metavar="SECONDS",
+        help=f"dask: stop after this long without any worker (default {NO_WORKER_SECONDS:g})",
+    )
+    parser.add_argument(
         "--retry-failed", action="store_true", help="rerun failed runs and replace their rows"
     )
     parser.add_argument(
@@ -105,8 +121,17 @@ def add_commands(subparsers: Any) -> None:
         help="print the planned runs and estimated time and disk; write nothing",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-determinism-check",
+        action="store_true",
+        help="skip running a model's first runs twice in two processes to compare them",
+    )
     parser.set_defaults(handler=cmd_sweep)
 
+
+def add_commands(subparsers: Any) -> None:
+    """Register ``sweep``, ``status``, ``replay`` and ``merge`` on ``subparsers``."""
+    _add_sweep(subparsers)
     parser = subparsers.add_parser(
         "status", help="count done, failed and pending runs of a results store"
     )

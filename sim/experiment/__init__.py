@@ -9,37 +9,35 @@ and raises :class:`ExperimentError` with one line naming the file and the key;
 Modules: ``files`` (the file format), ``spec`` (swept parameters, limits, the error),
 ``designs`` (planned runs), one module per design method holding its sampling and,
 for the sensitivity designs, its analysis (``grid``, ``lhs``, ``sobol``, ``morris``),
-``seeds`` (ids and seeds) and ``models`` (finding a model named ``module:name``).
+``seeds`` (ids and seeds) and ``models`` (finding a model named ``module:name``, and
+how to call it). Names are imported on first use, so a sweep's worker that needs only
+``models`` loads neither pandas nor the scenario table.
 """
 
-from sim.experiment.designs import Design, build_design, planned_points
-from sim.experiment.files import Experiment, load_experiment, parse_experiment
-from sim.experiment.models import resolve_model
-from sim.experiment.seeds import design_seed, point_id, run_id, run_seed, run_seeds
-from sim.experiment.spec import (
-    DEFAULT_MESA_HORIZON,
-    METHODS,
-    SIMULATE_REF,
-    ExperimentError,
-    SweptParameter,
-)
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_MESA_HORIZON",
-    "METHODS",
-    "SIMULATE_REF",
-    "Design",
-    "Experiment",
-    "ExperimentError",
-    "SweptParameter",
-    "build_design",
-    "design_seed",
-    "load_experiment",
-    "parse_experiment",
-    "planned_points",
-    "point_id",
-    "resolve_model",
-    "run_id",
-    "run_seed",
-    "run_seeds",
-]
+from sim._lazy import lazy_exports
+
+_EXPORTS: dict[str, str] = {
+    "Design": "sim.experiment.designs",
+    "build_design": "sim.experiment.designs",
+    "planned_points": "sim.experiment.designs",
+    "Experiment": "sim.experiment.files",
+    "load_experiment": "sim.experiment.files",
+    "parse_experiment": "sim.experiment.files",
+    "resolve_model": "sim.experiment.models",
+    "design_seed": "sim.experiment.seeds",
+    "point_id": "sim.experiment.seeds",
+    "run_id": "sim.experiment.seeds",
+    "run_seed": "sim.experiment.seeds",
+    "run_seeds": "sim.experiment.seeds",
+    "DEFAULT_MESA_HORIZON": "sim.experiment.spec",
+    "METHODS": "sim.experiment.spec",
+    "SIMULATE_REF": "sim.experiment.spec",
+    "ExperimentError": "sim.experiment.spec",
+    "SweptParameter": "sim.experiment.spec",
+}
+
+__all__ = list(_EXPORTS)
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -7,7 +7,6 @@ the key; nothing is run or written before an experiment validates.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import math
 import os
 import tomllib
@@ -19,7 +18,7 @@ from typing import Any
 
 from sim.errors import check_keys, expect_bool, expect_number, expect_string, expect_table
 from sim.experiment.designs import planned_points
-from sim.experiment.models import resolve_model
+from sim.experiment.models import ModelError, call_plan, resolve_model
 from sim.experiment.spec import (
     MAX_PLANNED_RUNS,
     MAX_ROOT_SEED,
@@ -29,7 +28,7 @@ from sim.experiment.spec import (
     cast_value,
     values_dtype,
 )
-from sim.parameters import BY_KEY
+from sim.parameters import BY_KEY, RULES
 from sim.scenario import ScenarioError, ScenarioSpec, load_preset, shipped_scenarios
 
 LIMIT = 10**7
@@ -51,7 +50,9 @@ class Experiment:
     Attributes:
         name: the experiment's name (default results folder ``results/NAME``).
         description: free text.
-        scenario: the scenario name or path as written (alliance model only).
+        scenario: the scenario name or path as written (alliance model), or
+            ``module:name`` of another model's Mesa Scenario class (None: found from
+            the model).
         spec: the resolved scenario (alliance model only).
         model: ``"package.module:name"`` (or ``"file.py:name"``) of another model, else None.
         replications: runs per design point.
@@ -100,7 +101,7 @@ class Experiment:
         """What a results store must share with the experiment to be extended by it."""
         return {
             "model": self.model or "alliance",
-            "scenario": _without_description(self.spec),
+            "scenario": self.scenario if self.model else _without_description(self.spec),
             "seed": self.seed,
             "horizon": self.horizon,
             "common_random_numbers": self.common_random_numbers,
@@ -185,10 +186,6 @@ def _parse_top(source: str, data: Mapping[str, Any]) -> dict[str, Any]:
     model = data.get("model")
     if model is not None:
         model = _string(source, "model", model)
-        if "scenario" in data:
-            raise ExperimentError(
-                source, "scenario", "a scenario applies to the alliance model only"
-            )
     return {
         "name": name,
         "description": _string(source, "description", data.get("description", "")),
@@ -249,6 +246,9 @@ def _parse(data: Mapping[str, Any], source: str, text: str) -> Experiment:
             spec = _apply(source, "horizon", spec, {"horizon": top["horizon"]})
     else:
         _check_model(source, model)
+        if "scenario" in data:
+            scenario = _string(source, "scenario", data["scenario"])
+            _check_ref(source, "scenario", scenario, SCENARIO_CLASS)
     parameters_in = _table(source, "parameters", data.get("parameters", {}))
     parameters = tuple(
         _parse_parameter(source, key, value, design["method"], model is None)
@@ -262,18 +262,29 @@ def _parse(data: Mapping[str, Any], source: str, text: str) -> Experiment:
         )
     if spec is not None:
         _check_scenario_parameters(source, spec, parameters)
+        _check_design_rules(source, spec, parameters)
     else:
-        _check_model_parameters(source, model, parameters)
+        _check_model_parameters(source, model, scenario, parameters)
     experiment = Experiment(
         **top, **design, **_parse_output(source, data), scenario=scenario, spec=spec,
         parameters=parameters, source=source, text=text,
     )  # fmt: skip
-    planned = planned_points(experiment) * experiment.replications
-    if planned > MAX_PLANNED_RUNS:
-        raise ExperimentError(
-            source, "design", f"{planned} planned runs exceed the limit of {MAX_PLANNED_RUNS}"
-        )
+    _check_size(experiment)
     return experiment
+
+
+def _check_size(experiment: Experiment) -> None:
+    """Refuse a design above :data:`MAX_PLANNED_RUNS`, counted from its shape alone."""
+    points = planned_points(experiment)
+    planned = points * experiment.replications
+    if planned > MAX_PLANNED_RUNS:
+        key = "replications" if experiment.replications > MAX_PLANNED_RUNS else "design"
+        raise ExperimentError(
+            experiment.source,
+            key,
+            f"{points} points x {experiment.replications} replications = {planned} planned "
+            f"runs exceed the limit of {MAX_PLANNED_RUNS} (split the experiment)",
+        )
 
 
 def _resolve_scenario(source: str, scenario: str) -> ScenarioSpec:
@@ -382,38 +393,89 @@ def _check_scenario_parameters(
                 raise ExperimentError(source, key, problem) from None
 
 
-def _check_model_parameters(
-    source: str, model: str, parameters: tuple[SweptParameter, ...]
-) -> None:
-    target = resolve_model(
-        model, Path(source).resolve().parent if source.endswith(".toml") else None
-    )
-    function = target.__init__ if inspect.isclass(target) else target
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError):
-        return
-    accepted = signature.parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
-        return
-    if "rng" not in accepted:
-        raise ExperimentError(source, "model", f"{model} takes no 'rng' keyword")
+def _extreme(
+    spec: ScenarioSpec, parameters: tuple[SweptParameter, ...], key: str, high: bool
+) -> Any:
+    """The largest (``high``) or smallest value ``key`` takes at any design point."""
     for parameter in parameters:
-        if parameter.name not in accepted:
+        if parameter.name == key:
+            if parameter.kind == "range":
+                return parameter.high if high else parameter.low
+            return max(parameter.values) if high else min(parameter.values)
+    return spec.get(key)
+
+
+def _check_design_rules(
+    source: str, spec: ScenarioSpec, parameters: tuple[SweptParameter, ...]
+) -> None:
+    """Check each rule ``a <= b`` of :data:`~sim.parameters.RULES` at every design point.
+
+    A point may combine any value of one swept parameter with any of another, so the
+    largest ``a`` is held against the smallest ``b``.
+    """
+    swept = {p.name for p in parameters}
+    for first, second in RULES:
+        if first not in swept and second not in swept:
+            continue
+        low = _extreme(spec, parameters, first, high=True)
+        high = _extreme(spec, parameters, second, high=False)
+        if low > high:
+            key = f"parameters.{first if first in swept else second}"
             raise ExperimentError(
-                source, f"parameters.{parameter.name}", f"{model} takes no such keyword"
+                source,
+                key,
+                f"the design has points with {first} = {low:g} and {second} = {high:g}; "
+                f"{first} must not exceed {second}",
             )
 
 
-def _check_model(source: str, model: str) -> None:
-    if model.count(":") != 1 or not all(model.split(":")):
-        raise ExperimentError(source, "model", f"expected 'package.module:name', got {model!r}")
-    base = Path(source).resolve().parent if source.endswith(".toml") else None
+def _check_model_parameters(
+    source: str, model: str, scenario: str | None, parameters: tuple[SweptParameter, ...]
+) -> None:
+    """Check that the model takes a seed and every parameter (see :func:`call_plan`)."""
+    names = [parameter.name for parameter in parameters]
     try:
-        target = resolve_model(model, base)
-    except ImportError as err:
-        raise ExperimentError(source, "model", f"cannot import {model} ({err})") from None
+        call_plan(model, names, scenario, _base_dir(source))
+    except ModelError as err:
+        key = err.key if err.key in ("model", "scenario") else f"parameters.{err.key}"
+        raise ExperimentError(source, key, err.problem) from None
+    except (Exception, SystemExit) as err:
+        key, ref = ("scenario", scenario) if scenario else ("model", model)
+        raise ExperimentError(source, key, f"cannot import {ref} ({_why(err)})") from None
+
+
+def _why(error: BaseException) -> str:
+    """One line on why importing a model failed."""
+    if isinstance(error, SystemExit):
+        return f"its module called sys.exit({error.code!r})"
+    if isinstance(error, SyntaxError):
+        where = f"{Path(error.filename or '?').name}:{error.lineno}"
+        return f"SyntaxError: {error.msg} at {where}"
+    message = " ".join(str(error).split())
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def _base_dir(source: str) -> Path | None:
+    """The experiment file's folder (None for text not read from a file)."""
+    return Path(source).resolve().parent if source.endswith(".toml") else None
+
+
+SCENARIO_CLASS = "the model's Mesa Scenario class (scenario files apply to the alliance model)"
+
+
+def _check_ref(source: str, key: str, ref: str, what: str) -> None:
+    """Raise unless ``ref`` has the form ``module:name``."""
+    if ref.count(":") != 1 or not all(ref.split(":")):
+        raise ExperimentError(source, key, f"expected 'package.module:name' of {what}, got {ref!r}")
+
+
+def _check_model(source: str, model: str) -> None:
+    _check_ref(source, "model", model, "a model class or function")
+    try:
+        target = resolve_model(model, _base_dir(source))
     except AttributeError:
         raise ExperimentError(source, "model", f"{model}: no such name in the module") from None
+    except (Exception, SystemExit) as err:
+        raise ExperimentError(source, "model", f"cannot import {model} ({_why(err)})") from None
     if not callable(target):
         raise ExperimentError(source, "model", f"{model} is not a class or a function")

@@ -11,7 +11,8 @@ METHODS: tuple[str, ...] = ("grid", "lhs", "sobol", "morris")
 """The design methods; each has its module in :mod:`sim.experiment`."""
 SIMULATE_REF = "sim.model.simulation:simulate"
 """The alliance model's run function, as ``module:name``."""
-MAX_PLANNED_RUNS = 50_000_000
+MAX_PLANNED_RUNS = 2_000_000
+"""The most runs one experiment may plan (its design is held in memory; split larger ones)."""
 MAX_ROOT_SEED = 2**63 - 1
 DEFAULT_MESA_HORIZON = 1000
 

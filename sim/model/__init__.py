@@ -16,6 +16,7 @@ from sim._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "AllianceModel": "sim.model.model",
+    "AllianceScenario": "sim.model.model",
     "Member": "sim.model.agents",
     "simulate": "sim.model.simulation",
     "summarize": "sim.model.summary",

@@ -1,9 +1,13 @@
-"""The Mesa face of the model: ``AllianceModel``.
+"""The Mesa face of the model: ``AllianceModel`` and its ``AllianceScenario``.
 
 The model holds the kernel state and calls the compiled step once per month;
 members are Mesa agents on a Mesa ``Network``; a ``DataCollector`` records the
 alliance each month. For the same parameters and int seed it gives the same
 summary and series as :func:`sim.model.simulation.simulate`, bit for bit.
+
+As in Mesa 3.5's examples, the parameters and the seed can come as one Mesa
+``Scenario``: ``AllianceModel(scenario=AllianceScenario(rng=42, relationships=0.9))``
+equals ``AllianceModel(rng=42, relationships=0.9)``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import networkx as nx
 import numpy as np
 from mesa.datacollection import DataCollector
 from mesa.discrete_space import Network
+from mesa.experimental.scenarios import Scenario
 
 from sim import kernel
 from sim.errors import show_number
@@ -25,7 +30,7 @@ from sim.model.agents import Member
 from sim.model.prepare import prepare, resolve_seed, resolve_spec, series_dict
 from sim.model.summary import summarize
 from sim.names import INTEGER_SERIES, PHASES, SERIES, SHOCK_KINDS
-from sim.parameters import KEYWORDS, SCENARIO_PARAMETERS, constant_index
+from sim.parameters import BY_KEY, KEYWORDS, SCENARIO_PARAMETERS, constant_index
 from sim.scenario import ScenarioError, ScenarioSpec
 
 SEVERITY_A = constant_index("severity_beta_a")
@@ -71,8 +76,99 @@ def _keyword_docs() -> str:
     lines += [
         "        preset: a shipped scenario name, a scenario file path, or a ScenarioSpec.",
         "        rng: the int seed (or a string of digits); drawn when None.",
+        "        scenario: an AllianceScenario holding the parameters and the seed",
+        "            instead of the keywords (Mesa 3.5's convention).",
     ]
     return "\n".join(lines)
+
+
+def _default(keyword: str) -> Any:
+    """The table's default of a model keyword (an int for whole-number parameters)."""
+    parameter = BY_KEY[KEYWORDS[keyword]]
+    return int(parameter.default) if parameter.integer else parameter.default
+
+
+def keyword_values(spec: ScenarioSpec) -> dict[str, Any]:
+    """The value of every model keyword in a scenario."""
+    data = spec.to_dict()
+    values = {}
+    for keyword, key in KEYWORDS.items():
+        value: Any = data
+        for part in key.split("."):
+            value = value[part]
+        values[keyword] = value
+    return values
+
+
+class AllianceScenario(Scenario):
+    """The alliance model's parameters and seed as a Mesa ``Scenario``.
+
+    Every model keyword is a field (its class default is the parameter table's);
+    ``preset`` (a shipped scenario name, a scenario file path or a ScenarioSpec) is
+    the starting point: a field not given takes the preset's value. Values are
+    checked when the scenario is made. ``rng`` is the run's int seed.
+
+    ``AllianceModel(scenario=AllianceScenario(rng=42, relationships=0.9))`` equals
+    ``AllianceModel(rng=42, relationships=0.9)`` bit for bit.
+    """
+
+    preset: str | os.PathLike[str] | ScenarioSpec = "baseline"
+    sense_making: float = _default("sense_making")
+    questioning_patterns: float = _default("questioning_patterns")
+    global_view: float = _default("global_view")
+    analytical_view: float = _default("analytical_view")
+    relationships: float = _default("relationships")
+    resilience_building: float = _default("resilience_building")
+    change_awareness: float = _default("change_awareness")
+    paradox_navigation: float = _default("paradox_navigation")
+    reflection: float = _default("reflection")
+    concentration: float = _default("concentration")
+    members: int = _default("members")
+    factions: int = _default("factions")
+    value_distance: float = _default("value_distance")
+    mean_degree: float = _default("mean_degree")
+    cross_faction_share: float = _default("cross_faction_share")
+    shock_rate: float = _default("shock_rate")
+    horizon: int = _default("horizon")
+
+    def __init__(
+        self,
+        *,
+        rng: int | str | None = None,
+        preset: str | os.PathLike[str] | ScenarioSpec = "baseline",
+        **params: Any,
+    ) -> None:
+        internal = {key: params.pop(key) for key in list(params) if key.startswith("_")}
+        values = keyword_values(resolve_spec(preset, **params))
+        super().__init__(rng=rng, preset=preset, **values, **internal)
+
+    def spec(self) -> ScenarioSpec:
+        """The scenario the fields make: the preset with the fields that differ from it."""
+        base = resolve_spec(self.preset)
+        preset_values = keyword_values(base)
+        changed = {k: v for k, v in vars(self).items() if k in KEYWORDS and v != preset_values[k]}
+        return resolve_spec(base, **changed)
+
+
+def _scenario_of(
+    scenario: AllianceScenario | None,
+    preset: str | os.PathLike[str] | ScenarioSpec | None,
+    rng: int | str | None,
+    given: dict[str, Any],
+) -> AllianceScenario:
+    """The model's scenario: the one given (its seed resolved), or one from the keywords."""
+    if scenario is None:
+        return AllianceScenario(rng=resolve_seed(rng), preset=preset or "baseline", **given)
+    if given or preset != "baseline":
+        raise ScenarioError(
+            "scenario", None, "give the parameters as keywords or in scenario=, not both"
+        )
+    seed = resolve_seed(scenario.rng)
+    if rng is not None and resolve_seed(rng) != seed:
+        raise ScenarioError("rng", None, "rng and scenario.rng must be the same")
+    if scenario.rng != seed or type(scenario.rng) is not int:
+        scenario.rng = seed
+    return scenario
 
 
 class AllianceModel(mesa.Model):
@@ -108,12 +204,14 @@ class AllianceModel(mesa.Model):
         horizon: int | None = None,
         preset: str | os.PathLike[str] | ScenarioSpec | None = "baseline",
         rng: int | str | None = None,
+        scenario: AllianceScenario | None = None,
     ) -> None:
-        # every keyword but preset and rng is a model keyword of the parameter table
-        given = {name: value for name, value in locals().items() if name in KEYWORDS}
-        seed = resolve_seed(rng)
-        spec = resolve_spec(preset, **given)
-        super().__init__(rng=seed)
+        # every keyword but preset, rng and scenario is a model keyword of the table
+        given = {k: v for k, v in locals().items() if k in KEYWORDS and v is not None}
+        scenario = _scenario_of(scenario, preset, rng, given)
+        seed = int(scenario.rng)
+        spec = scenario.spec()
+        super().__init__(rng=seed, scenario=scenario)
         self.seed = seed
         self.preset = spec
         run = prepare(spec, seed, generator=self.rng)

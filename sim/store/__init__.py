@@ -15,39 +15,42 @@ marks the batch as complete. Parts are written under a name starting with a dot,
 renamed, so readers never see a partial part (``pyarrow.dataset``, pandas, polars and
 DuckDB skip dot files). Every part of a table has the same explicit schema.
 
-Modules: ``manifest`` (the manifest and :class:`StoreError`), ``parts`` (atomic
-Parquet parts), ``writer`` (:class:`Store`: open, write, resume), ``reader``
-(:func:`load`, :class:`Results`), ``status`` and ``merge``.
+Modules: ``output`` (:class:`RunOutput`, what a run sends back), ``manifest`` (the
+manifest and :class:`StoreError`), ``parts`` (atomic Parquet parts), ``writer``
+(:class:`Store`: open, write, resume), ``reader`` (:func:`load`, :class:`Results`),
+``status`` and ``merge``. Names are imported on first use, so a sweep's worker that
+needs only :class:`RunOutput` loads neither pyarrow nor pandas.
 """
 
-from sim.store.manifest import MANIFEST, STORE_SCHEMA_VERSION, StoreError, read_manifest
-from sim.store.merge import MergeResult, merge_stores
-from sim.store.parts import ARROW_TYPES, PartTable, read_table, write_parquet_atomic
-from sim.store.reader import DESIGN, SAMPLE, Results, load, read_design
-from sim.store.status import StoreStatus, store_status
-from sim.store.writer import TABLES, RunOutput, Store, clear_store, design_table
+from __future__ import annotations
 
-__all__ = [
-    "ARROW_TYPES",
-    "DESIGN",
-    "MANIFEST",
-    "SAMPLE",
-    "STORE_SCHEMA_VERSION",
-    "TABLES",
-    "MergeResult",
-    "PartTable",
-    "Results",
-    "RunOutput",
-    "Store",
-    "StoreError",
-    "StoreStatus",
-    "clear_store",
-    "design_table",
-    "load",
-    "merge_stores",
-    "read_design",
-    "read_manifest",
-    "read_table",
-    "store_status",
-    "write_parquet_atomic",
-]
+from sim._lazy import lazy_exports
+
+_EXPORTS: dict[str, str] = {
+    "MANIFEST": "sim.store.manifest",
+    "STORE_SCHEMA_VERSION": "sim.store.manifest",
+    "StoreError": "sim.store.manifest",
+    "read_manifest": "sim.store.manifest",
+    "MergeResult": "sim.store.merge",
+    "merge_stores": "sim.store.merge",
+    "RunOutput": "sim.store.output",
+    "ARROW_TYPES": "sim.store.parts",
+    "PartTable": "sim.store.parts",
+    "read_table": "sim.store.parts",
+    "write_parquet_atomic": "sim.store.parts",
+    "DESIGN": "sim.store.reader",
+    "SAMPLE": "sim.store.reader",
+    "Results": "sim.store.reader",
+    "load": "sim.store.reader",
+    "read_design": "sim.store.reader",
+    "StoreStatus": "sim.store.status",
+    "store_status": "sim.store.status",
+    "TABLES": "sim.store.writer",
+    "Store": "sim.store.writer",
+    "clear_store": "sim.store.writer",
+    "design_table": "sim.store.writer",
+}
+
+__all__ = list(_EXPORTS)
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -7,6 +7,7 @@ the times of the sweep. :class:`StoreError` is the store's bad-input error.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -19,9 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError
+from sim.store.faults import fault
 
 if TYPE_CHECKING:
-    from sim.experiment import Design, Experiment
+    from sim.experiment.designs import Design
+    from sim.experiment.files import Experiment
 
 STORE_SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
@@ -116,22 +119,30 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     manifest = folder / MANIFEST
     if not folder.is_dir():
         raise StoreError(folder, "no such folder")
-    if not manifest.is_file():
+    if not manifest.exists():
         raise StoreError(folder, "not a results store (no manifest.json)")
+    if not manifest.is_file():
+        raise StoreError(manifest, "not a regular file")
     try:
         data = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise StoreError(folder, f"unreadable manifest.json ({err})") from None
+        raise StoreError(manifest, f"unreadable ({err})") from None
     if not isinstance(data, dict):
-        raise StoreError(folder, "manifest.json is not a JSON object")
+        raise StoreError(manifest, f"not a JSON object (a {type(data).__name__})")
     return data
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
     """Write ``manifest.json`` atomically (a temporary file renamed into place)."""
     temp = path / f".{MANIFEST}.{secrets.token_hex(4)}.tmp"
-    temp.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(temp, path / MANIFEST)
+    try:
+        temp.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+        fault("manifest-temp", path / MANIFEST)
+        os.replace(temp, path / MANIFEST)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        raise OSError(err.errno, err.strerror or str(err), os.fspath(path / MANIFEST)) from None
 
 
 def new_manifest(

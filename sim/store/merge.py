@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from sim.store.create import create_store, own_entries
+from sim.store.faults import fault
+from sim.store.lock import StoreLock
 from sim.store.manifest import (
     StoreError,
     first_difference,
@@ -19,10 +20,16 @@ from sim.store.manifest import (
     read_manifest,
     write_manifest,
 )
-from sim.store.parts import table_columns, write_parquet_atomic
+from sim.store.parts import (
+    part_files,
+    read_parquet,
+    read_schema,
+    table_columns,
+    write_parquet_atomic,
+)
 from sim.store.reader import DESIGN, SAMPLE, read_design
 from sim.store.status import StoreStatus, store_status
-from sim.store.writer import Store, design_dtypes, design_table
+from sim.store.writer import TABLES, Store, design_dtypes, design_table
 
 
 @dataclass
@@ -45,7 +52,7 @@ def _check_sources(sources: list[str | os.PathLike[str]]) -> tuple[list[dict[str
             raise StoreError(
                 source, f"made by a different experiment than {sources[0]} ({difference} differs)"
             )
-    designs = [pq.read_table(Path(s) / DESIGN) for s in sources]
+    designs = [read_parquet(Path(s) / DESIGN, columns=None) for s in sources]
     dtypes = design_dtypes(designs[0].schema)
     for source, design in zip(sources, designs, strict=True):
         if design_dtypes(design.schema) != dtypes:
@@ -55,12 +62,18 @@ def _check_sources(sources: list[str | os.PathLike[str]]) -> tuple[list[dict[str
     for source, other in zip(sources, designs, strict=True):
         if not set(other.column("run_id").to_pylist()) <= planned:
             raise StoreError(source, "its design is not part of the largest source's design")
+    for source in sources:
+        for table in ("runs", "crises", "timeseries"):
+            for part in part_files(Path(source) / table):
+                read_schema(part)
     return manifests, largest
 
 
 def _check_target(target: Path, first: dict[str, Any], planned: set[str]) -> dict[str, Any] | None:
     """The target's manifest when it is a store already (of the same experiment), else None."""
-    if not (target.exists() and any(target.iterdir())):
+    if target.exists() and not target.is_dir():
+        raise StoreError(target, "exists and is not a folder")
+    if not own_entries(target):
         return None
     existing = read_manifest(target)
     difference = first_difference(existing.get("fingerprint"), first.get("fingerprint"))
@@ -73,24 +86,41 @@ def _check_target(target: Path, first: dict[str, Any], planned: set[str]) -> dic
 
 def _copy_part(store: Store, source: Path, part: Path, seen: set[str]) -> tuple[int, int]:
     """Copy the runs of one ``runs`` part (and their crises and series) not yet in ``seen``."""
-    runs = pq.read_table(part)
+    runs = read_parquet(part)
     ids = runs.column("run_id").to_pylist()
     keep = {rid for rid in ids if rid not in seen}
     skipped = len(ids) - len(keep)
     if not keep:
         return 0, skipped
-    seen.update(keep)
     name = store.next_part_name()
     for table in ("crises", "timeseries"):
         partner = source / table / part.name
-        if partner.is_file():
-            rows = pq.read_table(partner)
+        if partner.exists():
+            rows = read_parquet(partner)
             rows = rows.filter(pa.array([rid in keep for rid in rows.column("run_id").to_pylist()]))
             if rows.num_rows:
                 store.tables[table].write(table_columns(rows), name)
     kept = runs.filter(pa.array([rid in keep for rid in ids]))
     store.tables["runs"].write(table_columns(kept), name)
+    seen.update(keep)
+    fault("merge-part", store.path / "runs" / name)
     return len(keep), skipped
+
+
+def _write_start(
+    folder: Path,
+    manifest: dict[str, Any],
+    design: pd.DataFrame,
+    dtypes: dict[str, str],
+    sample: Path,
+) -> None:
+    """Write the target's design, sample and manifest (the manifest last)."""
+    for table in TABLES:
+        (folder / table).mkdir(exist_ok=True)
+    write_parquet_atomic(design_table(design, dtypes), folder / DESIGN)
+    if sample.exists():
+        write_parquet_atomic(read_parquet(sample), folder / SAMPLE)
+    write_manifest(folder, manifest)
 
 
 def merge_stores(
@@ -98,7 +128,9 @@ def merge_stores(
 ) -> MergeResult:
     """Combine shard stores of one experiment into ``out`` (default ``results/NAME``).
 
-    Runs already in the target are skipped, so merging again adds nothing twice.
+    Runs already in the target are skipped, so merging again adds nothing twice, and a
+    merge that was stopped completes when run again. The target appears with its
+    manifest and is locked while the merge writes.
     """
     if not sources:
         raise StoreError("merge", "no source stores given")
@@ -108,25 +140,25 @@ def merge_stores(
     if target.resolve() in {Path(s).resolve() for s in sources}:
         raise StoreError(target, "the target must not be one of the sources")
     design: pd.DataFrame = read_design(sources[largest])
-    existing = _check_target(target, first, set(design["run_id"].tolist()))
-    target.mkdir(parents=True, exist_ok=True)
-    dtypes = design_dtypes(pq.read_schema(Path(sources[largest]) / DESIGN))
-    store = Store(target, design, dtypes, label="merge")
-    store.cleanup()
-    seen = set(store.run_status())
-    added = skipped = 0
-    for source in sources:
-        for part in sorted((Path(source) / "runs").glob("part-*.parquet")):
-            more, fewer = _copy_part(store, Path(source), part, seen)
-            added, skipped = added + more, skipped + fewer
+    planned = set(design["run_id"].tolist())
+    existing = _check_target(target, first, planned)
+    dtypes = design_dtypes(read_schema(Path(sources[largest]) / DESIGN))
     manifest = dict(existing or first)
     manifest["design"] = dict(manifest.get("design", {}), planned_runs=len(design))
     manifest["merged_from"] = [os.fspath(s) for s in sources]
-    manifest["finished"] = now_iso()
-    write_parquet_atomic(design_table(design, dtypes), target / DESIGN)
     sample = Path(sources[largest]) / SAMPLE
-    if sample.is_file():
-        shutil.copyfile(sample, target / f".{SAMPLE}.tmp")
-        os.replace(target / f".{SAMPLE}.tmp", target / SAMPLE)
-    write_manifest(target, manifest)
+    create_store(target, lambda temp: _write_start(temp, manifest, design, dtypes, sample))
+    with StoreLock(target, "merge", shared=False):
+        _check_target(target, first, planned)
+        store = Store(target, design, dtypes, label="merge")
+        store.cleanup()
+        _write_start(target, manifest, design, dtypes, sample)
+        seen = set(store.run_status())
+        added = skipped = 0
+        for source in sources:
+            for part in part_files(Path(source) / "runs"):
+                more, fewer = _copy_part(store, Path(source), part, seen)
+                added, skipped = added + more, skipped + fewer
+        manifest["finished"] = now_iso()
+        write_manifest(target, manifest)
     return MergeResult(os.fspath(target), added, skipped, store_status(target))

@@ -1,12 +1,15 @@
 """Parquet datasets of atomic parts that share one explicit schema.
 
 A part is written under a name starting with a dot, synced, then renamed into place, so
-readers never see a partial part. Column types come from the values written; a new
-column or a widened type (int to float) updates the schema and rewrites earlier parts.
+readers never see a partial part. Column types come from the first values written and
+stay: integers stay integers (whole floats are stored as integers in an integer
+column). A new column, or a type widened by a value that does not fit (an integer
+column meeting a fraction), updates the schema and rewrites earlier parts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Iterable, Mapping
@@ -17,6 +20,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
+
+from sim.store.create import sync_folder
+from sim.store.faults import fault
+from sim.store.manifest import StoreError
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "int64": pa.int64(),
@@ -60,6 +67,17 @@ def arrow_kind(dtype: pa.DataType) -> str:
     return "string"
 
 
+def _kind_of(array: pa.Array) -> str | None:
+    """The store's type of an array (None for an array of nulls only)."""
+    return None if pa.types.is_null(array.type) else arrow_kind(array.type)
+
+
+def _whole(array: pa.Array) -> bool:
+    """Whether every value of a float array is a whole number an int64 holds."""
+    values = array.drop_null().to_numpy()
+    return bool(np.all(np.isfinite(values) & (values == np.floor(values)) & (abs(values) < 2**63)))
+
+
 def _promote(old: str | None, new: str | None) -> str | None:
     if old is None or new is None or old == new:
         return old or new
@@ -69,27 +87,60 @@ def _promote(old: str | None, new: str | None) -> str | None:
 
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:
-    """Write ``table`` to ``path`` under a dot name, sync it, then rename it into place."""
+    """Write ``table`` to ``path`` under a dot name, sync it, then rename it into place.
+
+    A file-system error (a full disk, a read-only store) is raised as an ``OSError``
+    naming ``path``.
+    """
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         with open(temp, "wb") as handle:
             pq.write_table(table, handle, compression="zstd")
             handle.flush()
             os.fsync(handle.fileno())
+        fault("part-temp", path)
         os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise OSError(err.errno, err.strerror or str(err), os.fspath(path)) from None
         raise
+    sync_folder(path.parent)
+    fault("part-renamed", path)
+
+
+def part_files(folder: Path) -> list[Path]:
+    """The parts of a table folder, sorted by name (none when the folder is absent)."""
+    return sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+
+
+def _regular(path: Path) -> None:
+    if not path.is_file():
+        raise StoreError(path, "not a regular file" if path.exists() else "no such file")
+
+
+def read_parquet(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet file of a store; :class:`StoreError` naming it when it cannot be read."""
+    _regular(path)
     try:
-        fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
+        return pq.read_table(path, columns=columns)
+    except (OSError, pa.ArrowException) as err:
+        raise StoreError(path, f"unreadable Parquet file ({_first_line(err)})") from None
+
+
+def read_schema(path: Path) -> pa.Schema:
+    """The schema of one Parquet file of a store; :class:`StoreError` when unreadable."""
+    _regular(path)
     try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        return pq.read_schema(path)
+    except (OSError, pa.ArrowException) as err:
+        raise StoreError(path, f"unreadable Parquet file ({_first_line(err)})") from None
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 class PartTable:
@@ -110,15 +161,14 @@ class PartTable:
         self.head = head
         self.tail = tail or []
         self.schema: pa.Schema | None = None
+        self._valued: set[str] = set()
         parts = self.parts()
         if parts:
-            self.schema = pq.read_schema(parts[0])
+            self.schema = read_schema(parts[0])
 
     def parts(self) -> list[Path]:
         """The table's finished parts, sorted by name."""
-        if not self.folder.is_dir():
-            return []
-        return sorted(p for p in self.folder.glob("part-*.parquet"))
+        return part_files(self.folder)
 
     def _middle(self) -> dict[str, str]:
         if self.schema is None:
@@ -147,18 +197,17 @@ class PartTable:
             return 0
         parts = self.parts()
         if parts:  # another writer (a shard) may have set or widened the schema
-            self.schema = pq.read_schema(parts[0])
+            self.schema = read_schema(parts[0])
         known = {f.name: f for f in (*self.head, *self.tail)}
         middle = dict(self._middle())
         converted = {column: _arrow_column(values) for column, values in columns.items()}
         for column, array in converted.items():
             if column in known:
                 continue
-            kind = None if pa.types.is_null(array.type) else arrow_kind(array.type)
             if column in middle:
-                middle[column] = _promote(middle[column], kind) or "float64"
+                middle[column] = self._settle(column, middle[column], array)
             else:
-                middle[column] = kind or "float64"
+                middle[column] = _kind_of(array) or "float64"
         schema = self._schema_for(middle)
         if self.schema is not None and not schema.equals(self.schema):
             self._rewrite(schema)
@@ -177,10 +226,37 @@ class PartTable:
         write_parquet_atomic(table, self.folder / name)
         return rows
 
+    def _settle(self, column: str, old: str, array: pa.Array) -> str:
+        """A column's type once ``array`` is added to it.
+
+        The type is fixed by the first values stored: a column that holds none yet
+        takes the new values' type; integers stay integers while they are whole
+        numbers; an integer column widens to float only for a value with a fraction,
+        and a column of mixed kinds becomes a string column.
+        """
+        new = _kind_of(array)
+        if new is None or new == old:
+            return old
+        if not self._holds_values(column):
+            return new
+        if old == "int64" and new == "float64" and _whole(array):
+            return old
+        return _promote(old, new) or old
+
+    def _holds_values(self, column: str) -> bool:
+        """Whether the stored parts hold a value (not null) of ``column``."""
+        if column in self._valued:
+            return True
+        for part in self.parts():
+            values = read_parquet(part, [column]).column(column)
+            if values.null_count < len(values):
+                self._valued.add(column)
+                return True
+        return False
+
     def _rewrite(self, schema: pa.Schema) -> None:
         for part in self.parts():
-            table = pq.read_table(part)
-            write_parquet_atomic(_conform(table, schema), part)
+            write_parquet_atomic(_conform(read_parquet(part), schema), part)
 
 
 def _arrow_column(values: Any) -> pa.Array:
@@ -247,19 +323,20 @@ def read_table(
     ``columns`` absent from the table are left out; a table without parts is empty.
     Raises :class:`~sim.store.manifest.StoreError` for a part that cannot be read.
     """
-    from sim.store.manifest import StoreError
-
-    folder = Path(path) / table
-    parts = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+    parts = part_files(Path(path) / table)
     if not parts:
         return pa.table({})
+    for part in parts:
+        _regular(part)
     try:
         dataset = pads.dataset([str(p) for p in parts], format="parquet")
         if columns is not None:
             columns = [c for c in columns if c in dataset.schema.names]
         return dataset.to_table(columns=columns, filter=filter)
     except (OSError, pa.ArrowException) as err:
-        raise StoreError(path, f"unreadable {table}/ part ({err})") from None
+        for part in parts:  # name the part that fails, when one does alone
+            read_schema(part)
+        raise StoreError(Path(path) / table, f"unreadable parts ({_first_line(err)})") from None
 
 
 def table_columns(table: pa.Table) -> dict[str, Any]:

@@ -10,27 +10,43 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
+import pyarrow as pa
 
 from sim.names import DESIGN_COLUMNS
 from sim.store.manifest import StoreError, read_manifest
-from sim.store.parts import read_table
+from sim.store.parts import part_files, read_parquet, read_schema, read_table
 
 DESIGN = "design.parquet"
 SAMPLE = "sample.parquet"
 
 
+def plain_ints(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its nullable integer columns that hold no null as plain ``int64``."""
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.Int64Dtype) and not column.isna().any():
+            frame[name] = column.astype("int64")
+    return frame
+
+
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as a DataFrame; an integer column stays integer where values are
+    missing (failed runs): pandas' nullable ``Int64`` instead of float."""
+    frame = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    return plain_ints(frame)
+
+
 def _read_dataset(folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """A table folder of the store as a DataFrame (empty when it has no parts)."""
     table = read_table(folder.parent, folder.name, columns)
-    return table.to_pandas() if table.num_columns else pd.DataFrame()
+    return to_frame(table) if table.num_columns else pd.DataFrame()
 
 
 def ok_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """The rows of ``runs`` with status ``ok``."""
+    """The rows of ``runs`` with status ``ok`` (integer columns as plain ``int64``)."""
     if runs.empty or "status" not in runs.columns:
         return runs
-    return runs[runs["status"] == "ok"].reset_index(drop=True)
+    return plain_ints(runs[runs["status"] == "ok"].reset_index(drop=True))
 
 
 def count_status(planned: set[str], stored: dict[str, str]) -> dict[str, int]:
@@ -77,8 +93,8 @@ class Results:
         """The column names of ``runs``, ``crises`` or ``timeseries`` (without reading it)."""
         if table in self.__dict__:
             return list(self.__dict__[table].columns)
-        parts = sorted((self.path / table).glob("part-*.parquet"))
-        return pq.read_schema(parts[0]).names if parts else []
+        parts = part_files(self.path / table)
+        return read_schema(parts[0]).names if parts else []
 
     def read(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
         """Some columns of ``crises`` or ``timeseries``, read without loading the rest.
@@ -187,10 +203,7 @@ def load(path: str | os.PathLike[str]) -> Results:
     design = read_design(folder)
     runs = _read_dataset(folder / "runs")
     sample_file = folder / SAMPLE
-    try:
-        sample = pq.read_table(sample_file).to_pandas() if sample_file.is_file() else None
-    except (OSError, ValueError) as err:
-        raise StoreError(folder, f"unreadable {SAMPLE} ({err})") from None
+    sample = read_parquet(sample_file).to_pandas() if sample_file.exists() else None
     if "run_id" not in design.columns:
         raise StoreError(folder, "design.parquet has no run_id column")
     if not runs.empty:
@@ -204,9 +217,6 @@ def load(path: str | os.PathLike[str]) -> Results:
 def read_design(path: str | os.PathLike[str]) -> pd.DataFrame:
     """A store's planned runs (``design.parquet``)."""
     design = Path(path) / DESIGN
-    if not design.is_file():
+    if not design.exists():
         raise StoreError(path, f"not a results store (no {DESIGN})")
-    try:
-        return pq.read_table(design).to_pandas()
-    except (OSError, ValueError) as err:
-        raise StoreError(path, f"unreadable {DESIGN} ({err})") from None
+    return read_parquet(design).to_pandas()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +13,20 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from sim.experiment import Design, Experiment
+from sim.experiment.designs import Design
+from sim.experiment.files import Experiment
 from sim.names import DESIGN_COLUMNS
+from sim.store.create import (
+    REPORT_OUTPUTS,
+    STALE_SECONDS,
+    create_store,
+    empty_trash,
+    own_entries,
+    trash,
+)
+from sim.store.faults import fault
+from sim.store.lock import StoreLock
 from sim.store.manifest import (
     MANIFEST,
     STORE_SCHEMA_VERSION,
@@ -30,10 +38,14 @@ from sim.store.manifest import (
     read_manifest,
     write_manifest,
 )
+from sim.store.output import RunOutput
 from sim.store.parts import (
     ARROW_TYPES,
     PartTable,
     arrow_kind,
+    part_files,
+    read_parquet,
+    read_schema,
     read_table,
     to_arrow,
     write_parquet_atomic,
@@ -41,32 +53,6 @@ from sim.store.parts import (
 from sim.store.reader import DESIGN, SAMPLE
 
 TABLES: tuple[str, ...] = ("runs", "crises", "timeseries")
-STALE_SECONDS = 3600.0
-
-
-@dataclass
-class RunOutput:
-    """What one run produced, ready to be stored.
-
-    Attributes:
-        run_id: the run's id.
-        seed: the seed it ran with.
-        status: ``ok`` or ``failed``.
-        outcomes: scalar outcome columns (outcome, survived, metrics ...).
-        crises: one dict per crisis episode.
-        series: per-step columns (numpy arrays of equal length), or None.
-        duration_s: wall time of the run.
-        error: the error of a failed run.
-    """
-
-    run_id: str
-    seed: int
-    status: str = "ok"
-    outcomes: dict[str, Any] = field(default_factory=dict)
-    crises: list[dict[str, Any]] = field(default_factory=list)
-    series: dict[str, np.ndarray] | None = None
-    duration_s: float = 0.0
-    error: str | None = None
 
 
 KEY_TYPES: dict[str, pa.DataType] = {
@@ -93,6 +79,14 @@ def design_dtypes(schema: pa.Schema) -> dict[str, str]:
     return {f.name: arrow_kind(f.type) for f in schema if f.name not in DESIGN_COLUMNS}
 
 
+def _stale(entry: Path, now: float) -> bool:
+    """Whether a file is older than :data:`STALE_SECONDS` (False when it is gone)."""
+    try:
+        return now - entry.stat().st_mtime > STALE_SECONDS
+    except FileNotFoundError:
+        return False
+
+
 def _batch_of(part: Path) -> str:
     return part.name.removeprefix("part-").removesuffix(".parquet")
 
@@ -113,6 +107,7 @@ class Store:
         self._sequence = 0
         self._position = {rid: i for i, rid in enumerate(design["run_id"].tolist())}
         self.manifest: dict[str, Any] = {}
+        self.lock: StoreLock | None = None
         param_fields = [pa.field(n, ARROW_TYPES[k]) for n, k in self.dtypes.items()]
         self.tables = {
             "runs": PartTable(
@@ -142,53 +137,22 @@ class Store:
         """Check that ``experiment`` may run into ``path``; returns the existing manifest.
 
         Raises :class:`StoreError` for a folder that is not a store, or a store made by
-        an experiment that differs in more than added points or replicates (unless
-        ``force``). Writes nothing.
+        another experiment: another name, or a difference beyond added points or
+        replicates (unless ``force``). Writes nothing.
         """
         folder = Path(path)
         if folder.exists() and not folder.is_dir():
             raise StoreError(folder, "exists and is not a folder")
-        if not folder.exists() or not any(folder.iterdir()):
+        if not own_entries(folder):
             return None
-        if not (folder / MANIFEST).is_file():
+        if not (folder / MANIFEST).exists():
             raise StoreError(folder, "not empty and not a results store; choose another --out")
         manifest = read_manifest(folder)
-        if force:
-            return manifest
-        if manifest.get("store_schema_version") != STORE_SCHEMA_VERSION:
-            raise StoreError(
-                folder,
-                f"store schema version {manifest.get('store_schema_version')} "
-                f"(this alliance-sim writes {STORE_SCHEMA_VERSION}); use --force or another --out",
-            )
-        old = manifest.get("fingerprint", {})
-        new = jsonable(experiment.fingerprint())
-        difference = first_difference(old, new)
-        if difference is not None:
-            raise StoreError(
-                folder,
-                f"the store was made by a different experiment ({difference} differs); "
-                "only added points or replicates can extend a store "
-                "(use --force to replace its results, or another --out)",
-            )
-        if (folder / DESIGN).is_file():
-            old_design = pq.read_table(folder / DESIGN)
-            old_params = design_dtypes(old_design.schema)
-            if old_params != design.dtypes:
-                raise StoreError(
-                    folder,
-                    "the experiment's parameters differ from the store's "
-                    f"({', '.join(old_params) or 'none'} -> {', '.join(design.dtypes) or 'none'}); "
-                    "use --force or another --out",
-                )
-            old_ids = set(old_design.column("run_id").to_pylist())
-            missing = old_ids - set(design.runs["run_id"].tolist())
-            if missing:
-                raise StoreError(
-                    folder,
-                    f"the experiment drops {len(missing)} planned runs of the store "
-                    "(removed points or replicates); use --force or another --out",
-                )
+        if not force:
+            _check_same_experiment(folder, manifest, experiment, design)
+            for table in TABLES:
+                for part in part_files(folder / table):
+                    read_schema(part)
         return manifest
 
     @classmethod
@@ -202,28 +166,65 @@ class Store:
         label: str = "all",
         command: str | None = None,
     ) -> Store:
-        """Check, then create or extend the store at ``path`` for ``experiment``."""
+        """Check, then create or extend the store at ``path`` for ``experiment``, locked.
+
+        The store appears whole (with its manifest) or not at all; the returned store
+        holds its lock until :meth:`close`. Raises :class:`StoreError` (a store of another
+        experiment) or :class:`~sim.store.lock.StoreBusy` (another writer holds it).
+        """
         folder = Path(path)
-        previous = cls.check(folder, experiment, design, force)
-        if force and previous is not None:
-            clear_store(folder)
-            previous = None
-        folder.mkdir(parents=True, exist_ok=True)
+        cls.check(folder, experiment, design, force)
+
+        def fill(temp: Path) -> None:
+            new = cls(temp, design.runs, design.dtypes, label)
+            new.begin(experiment, design, None, command)
+
+        created = create_store(folder, fill)
+        lock = StoreLock(folder, label, shared=label not in ("all", "merge") and not force)
+        lock.acquire()
+        try:
+            fault("locked", folder)
+            previous = cls.check(folder, experiment, design, force)
+            if force and previous is not None and not created:
+                trash(folder, (*TABLES, SAMPLE, *REPORT_OUTPUTS))
+                previous = None
+            store = cls(folder, design.runs, design.dtypes, label)
+            store.lock = lock
+            store.cleanup()
+            store.begin(experiment, design, previous, command)
+        except BaseException:
+            lock.release()
+            raise
+        return store
+
+    def begin(
+        self,
+        experiment: Experiment,
+        design: Design,
+        previous: dict[str, Any] | None,
+        command: str | None,
+    ) -> None:
+        """Write the design (and sample), then the manifest: the store's start."""
         for table in TABLES:
-            (folder / table).mkdir(exist_ok=True)
-        store = cls(folder, design.runs, design.dtypes, label)
-        store.cleanup()
+            (self.path / table).mkdir(exist_ok=True)
         history = list(previous.get("experiment_history", [])) if previous else []
         if experiment.sha256 not in history:
             history.append(experiment.sha256)
-        store.manifest = new_manifest(experiment, design, history, command)
-        write_parquet_atomic(design_table(design.runs, design.dtypes), folder / DESIGN)
+        self.manifest = new_manifest(experiment, design, history, command)
+        write_parquet_atomic(design_table(design.runs, design.dtypes), self.path / DESIGN)
+        fault("create-design", self.path / DESIGN)
         if design.sample is not None:
             write_parquet_atomic(
-                pa.Table.from_pandas(design.sample, preserve_index=False), folder / SAMPLE
+                pa.Table.from_pandas(design.sample, preserve_index=False), self.path / SAMPLE
             )
-        store.write_manifest()
-        return store
+        self.write_manifest()
+        fault("create-manifest", self.path / MANIFEST)
+
+    def close(self) -> None:
+        """Release the store's lock."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     def write_manifest(self) -> None:
         """Write the manifest atomically."""
@@ -259,14 +260,13 @@ class Store:
                     own = entry.name.startswith(f"part-{self.label}-")
                 else:
                     continue
-                try:
-                    stale = now - entry.stat().st_mtime > STALE_SECONDS
-                except FileNotFoundError:
-                    continue
-                if own or stale:
+                if own or _stale(entry, now):
                     entry.unlink(missing_ok=True)
-        for entry in self.path.glob(".*.tmp"):
-            entry.unlink(missing_ok=True)
+        alone = self.lock is None or not self.lock.shared
+        for entry in self.path.glob(".*.tmp"):  # other shards' files being written stay
+            if alone or _stale(entry, now):
+                entry.unlink(missing_ok=True)
+        empty_trash(self.path)
 
     # -- reading -------------------------------------------------------------------------
     def run_status(self) -> dict[str, str]:
@@ -286,7 +286,7 @@ class Store:
         removed = 0
         for name in ("crises", "timeseries", "runs"):
             for part in self.tables[name].parts():
-                table = pq.read_table(part)
+                table = read_parquet(part)
                 ids = table.column("run_id").to_pylist()
                 keep = [rid not in drop for rid in ids]
                 if all(keep):
@@ -327,6 +327,7 @@ class Store:
         if series_parts:
             self.tables["timeseries"].write(_series_columns(series_parts), name)
         self.tables["runs"].write(self._runs_columns(outputs), name)
+        fault("batch-written", self.path / "runs" / name)
 
     def next_part_name(self) -> str:
         """The file name of this writer's next batch of parts (one per table)."""
@@ -389,8 +390,55 @@ def _series_columns(outputs: list[RunOutput]) -> dict[str, Any]:
 
 
 def clear_store(path: Path) -> None:
-    """Delete a store's own files (manifest, design, table folders), nothing else."""
-    for table in TABLES:
-        shutil.rmtree(path / table, ignore_errors=True)
-    for name in (MANIFEST, DESIGN, SAMPLE):
-        (path / name).unlink(missing_ok=True)
+    """Delete what a store made (tables, manifest, design, sample, report), nothing else."""
+    empty_trash(path)
+    trash(path, (*TABLES, MANIFEST, DESIGN, SAMPLE, *REPORT_OUTPUTS))
+    empty_trash(path)
+
+
+def _check_same_experiment(
+    folder: Path, manifest: dict[str, Any], experiment: Experiment, design: Design
+) -> None:
+    """Raise :class:`StoreError` unless ``experiment`` may extend the store of ``manifest``."""
+    if manifest.get("store_schema_version") != STORE_SCHEMA_VERSION:
+        raise StoreError(
+            folder,
+            f"store schema version {manifest.get('store_schema_version')} "
+            f"(this alliance-sim writes {STORE_SCHEMA_VERSION}); use --force or another --out",
+        )
+    if manifest.get("name") != experiment.name:
+        raise StoreError(
+            folder,
+            f"the store belongs to experiment {manifest.get('name')!r}, not {experiment.name!r}; "
+            "use another --out (or --force to replace its results)",
+        )
+    new = jsonable(experiment.fingerprint())
+    difference = first_difference(manifest.get("fingerprint", {}), new)
+    if difference is not None:
+        raise StoreError(
+            folder,
+            f"the store was made by a different experiment ({difference} differs); "
+            "only added points or replicates can extend a store "
+            "(use --force to replace its results, or another --out)",
+        )
+    if (folder / DESIGN).exists():
+        _check_design(folder, read_parquet(folder / DESIGN), design)
+
+
+def _check_design(folder: Path, old_design: pa.Table, design: Design) -> None:
+    old_params = design_dtypes(old_design.schema)
+    if old_params != design.dtypes:
+        raise StoreError(
+            folder,
+            "the experiment's parameters differ from the store's "
+            f"({', '.join(old_params) or 'none'} -> {', '.join(design.dtypes) or 'none'}); "
+            "use --force or another --out",
+        )
+    old_ids = set(old_design.column("run_id").to_pylist())
+    missing = old_ids - set(design.runs["run_id"].tolist())
+    if missing:
+        raise StoreError(
+            folder,
+            f"the experiment drops {len(missing)} planned runs of the store "
+            "(removed points or replicates); use --force or another --out",
+        )

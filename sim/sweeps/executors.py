@@ -12,21 +12,48 @@ import concurrent.futures as cf
 import logging
 import multiprocessing
 import os
-import signal
+import shutil
 import socket
+import tempfile
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError
+from sim.sweeps.worker import init_worker, start_time
 
 EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
 
 
 class ExecutorError(RuntimeError):
     """A task could not be run (its worker died, the cluster went away)."""
+
+
+class WorkerLost(ExecutorError):
+    """A task lost with its worker process.
+
+    Attributes:
+        culprits: run id -> how its process died (``signal 9``, ``exit code 3``), for the
+            runs found running in a worker that died on its own; empty when unknown.
+    """
+
+    def __init__(self, culprits: dict[str, str], message: str) -> None:
+        super().__init__(message)
+        self.culprits = culprits
+
+
+TICK_SECONDS = 1.0
+"""Longest wait for a task before :meth:`Executor.imap_unordered` yields a tick."""
+NO_WORKER_SECONDS = 300.0
+"""How long a Dask sweep waits while its cluster has no worker before it stops."""
+
+
+def died(code: int) -> str:
+    """How a process ended, from its exit code (negative: the signal that killed it)."""
+    return f"signal {-code}" if code < 0 else f"exit code {code}"
 
 
 def default_workers() -> int:
@@ -50,12 +77,16 @@ class Executor(ABC):
         """Start ``fn(*args)``; returns a future."""
 
     @abstractmethod
-    def _wait_any(self, futures: list[Any]) -> list[Any]:
-        """Block until at least one of ``futures`` is done; return the done ones."""
+    def _wait_any(self, futures: list[Any], timeout: float) -> list[Any]:
+        """The done ones of ``futures``, waiting up to ``timeout`` s for one (may be none)."""
 
-    def _recover(self, error: BaseException) -> bool:
-        """Make the executor usable again after ``error``; False when it cannot."""
-        return False
+    def _recover(self, error: BaseException) -> dict[str, str]:
+        """Make the executor usable after its workers broke; the culprits (run id -> death)."""
+        raise ExecutorError(f"worker pool failed: {error}") from error
+
+    def _lost(self, error: BaseException) -> WorkerLost | None:
+        """``error`` as a :class:`WorkerLost` when it means the task's worker died."""
+        return None
 
     def capacity(self) -> int:
         """Tasks that can run at once now."""
@@ -63,7 +94,7 @@ class Executor(ABC):
 
     @abstractmethod
     def shutdown(self, cancel: bool = False) -> None:
-        """Release the workers."""
+        """Release the workers (stopping them at once when ``cancel``)."""
 
     def __enter__(self) -> Executor:
         return self
@@ -76,56 +107,47 @@ class Executor(ABC):
         fn: Callable[[Any], Any],
         items: Iterable[Any],
         max_in_flight: int | None = None,
-        attempts: int = 3,
+        tick: bool = False,
     ) -> Iterator[tuple[Any, Any, BaseException | None]]:
         """Run ``fn(item)`` for every item; yield ``(item, result, error)`` as they finish.
 
         At most ``max_in_flight`` tasks (default twice the workers) are pending at once,
-        so memory stays bounded. A task lost with its worker is sent again, up to
-        ``attempts`` times; then it is yielded with an :class:`ExecutorError`.
+        so memory stays bounded. Tasks lost with a worker are yielded with a
+        :class:`WorkerLost` error (the caller decides what to run again). With ``tick``,
+        ``(None, None, None)`` is yielded after each :data:`TICK_SECONDS` without a result.
         """
         source = iter(items)
-        pending: dict[Any, tuple[Any, int]] = {}
-        retry: list[tuple[Any, int]] = []
+        pending: dict[Any, Any] = {}
         exhausted = False
         while True:
             limit = max_in_flight or 2 * self.capacity()
-            while len(pending) < limit and (retry or not exhausted):
-                if retry:
-                    item, tries = retry.pop()
-                else:
-                    try:
-                        item, tries = next(source), 0
-                    except StopIteration:
-                        exhausted = True
-                        break
-                pending[self.submit(fn, item)] = (item, tries)
+            while len(pending) < limit and not exhausted:
+                try:
+                    item = next(source)
+                except StopIteration:
+                    exhausted = True
+                    break
+                pending[self.submit(fn, item)] = item
             if not pending:
                 return
-            for future in self._wait_any(list(pending)):
-                item, tries = pending.pop(future)
+            done = self._wait_any(list(pending), TICK_SECONDS)
+            if not done and tick:
+                yield None, None, None
+            for future in done:
+                item = pending.pop(future)
                 try:
                     result = future.result()
                 except BrokenProcessPool as error:
-                    lost = [(item, tries), *pending.values()]
+                    lost = [item, *pending.values()]
                     pending.clear()
-                    if not self._recover(error):
-                        raise ExecutorError(f"worker pool failed: {error}") from error
-                    for lost_item, lost_tries in lost:
-                        if lost_tries + 1 < attempts:
-                            retry.append((lost_item, lost_tries + 1))
-                        else:
-                            yield lost_item, None, ExecutorError("its worker process died")
+                    culprits = self._recover(error)
+                    for lost_item in lost:
+                        yield lost_item, None, WorkerLost(culprits, "its worker process died")
                     break
                 except Exception as error:
-                    yield item, None, error
+                    yield item, None, self._lost(error) or error
                 else:
                     yield item, result, None
-
-
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the sweep process, which stops them."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class _DoneFuture(cf.Future):
@@ -149,7 +171,7 @@ class SerialExecutor(Executor):
         """Run ``fn(*args)`` now; returns a finished future."""
         return _DoneFuture(fn, args)
 
-    def _wait_any(self, futures: list[Any]) -> list[Any]:
+    def _wait_any(self, futures: list[Any], timeout: float) -> list[Any]:
         return futures
 
     def shutdown(self, cancel: bool = False) -> None:
@@ -160,7 +182,7 @@ class SerialExecutor(Executor):
         fn: Callable[[Any], Any],
         items: Iterable[Any],
         max_in_flight: int | None = None,
-        attempts: int = 3,
+        tick: bool = False,
     ) -> Iterator[tuple[Any, Any, BaseException | None]]:
         """Run the items one after the other, in order."""
         for item in items:
@@ -173,13 +195,19 @@ class SerialExecutor(Executor):
 
 
 class ProcessExecutor(Executor):
-    """A pool of worker processes (forkserver start) on this machine."""
+    """A pool of worker processes (forkserver start) on this machine.
+
+    Its workers end on their own within seconds of this process's death (see
+    :mod:`sim.sweeps.worker`); a run that kills its worker is named by its marker.
+    """
 
     name = "processes"
 
     def __init__(self, workers: int | None = None, preload: Iterable[str] = ()) -> None:
         super().__init__(workers)
         self.preload = list(preload)
+        self.markers = tempfile.mkdtemp(prefix="alliance-sim-workers-")
+        self._known: dict[int, Any] = {}
         self._pool = self._start()
 
     def _start(self) -> cf.ProcessPoolExecutor:
@@ -187,82 +215,151 @@ class ProcessExecutor(Executor):
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if self.preload and context.get_start_method() == "forkserver":
             context.set_forkserver_preload(self.preload)
+        me = os.getpid()
         return cf.ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, initializer=_ignore_interrupts
+            max_workers=self.workers,
+            mp_context=context,
+            initializer=init_worker,
+            initargs=(me, start_time(me), self.markers),
         )
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> cf.Future:
         """Send ``fn(*args)`` to a worker."""
-        return self._pool.submit(fn, *args)
+        future = self._pool.submit(fn, *args)
+        self._known.update(self._processes())
+        return future
 
-    def _wait_any(self, futures: list[Any]) -> list[Any]:
-        done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+    def _processes(self) -> dict[int, Any]:
+        """The pool's worker processes by pid (the pool keeps them in a private field)."""
+        return dict(getattr(self._pool, "_processes", None) or {})
+
+    def _wait_any(self, futures: list[Any], timeout: float) -> list[Any]:
+        done, _ = cf.wait(futures, timeout=timeout, return_when=cf.FIRST_COMPLETED)
         return list(done)
 
-    def _recover(self, error: BaseException) -> bool:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def _recover(self, error: BaseException) -> dict[str, str]:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        culprits = {}
+        for pid, process in self._known.items():
+            marker = Path(self.markers) / str(pid)
+            run_id = marker.read_text() if marker.is_file() else ""
+            process.join(5)
+            if run_id and process.exitcode is not None:
+                culprits[run_id] = died(process.exitcode)
+            marker.unlink(missing_ok=True)
+        self._known = {}
         self._pool = self._start()
-        return True
+        return culprits
 
     def shutdown(self, cancel: bool = False) -> None:
-        """Stop the workers (cancelling queued tasks when ``cancel``)."""
+        """Stop the workers: when ``cancel``, at once (their running tasks are lost)."""
+        if cancel:
+            for process in self._processes().values():
+                process.terminate()
         self._pool.shutdown(wait=True, cancel_futures=cancel)
+        shutil.rmtree(self.markers, ignore_errors=True)
+        _stop_forkserver()
+
+
+def _stop_forkserver() -> None:
+    """Stop this process's forkserver, so that the next pool starts one with its own
+    preloads and environment, and none outlives the sweep (a private call of
+    ``multiprocessing.forkserver``; skipped where it does not exist)."""
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        stop()
 
 
 class DaskExecutor(Executor):
     """A Dask cluster: the scheduler at ``scheduler``, or a local cluster on 127.0.0.1.
 
-    Tasks lost with a worker are recomputed by Dask on another worker.
+    Tasks lost with a worker are recomputed by Dask on another worker; a task whose
+    workers died twice (the local cluster's limit) comes back as :class:`WorkerLost`.
+    With no worker for ``worker_timeout`` seconds the executor raises
+    :class:`ExecutorError`.
     """
 
     name = "dask"
 
-    def __init__(self, workers: int | None = None, scheduler: str | None = None) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        scheduler: str | None = None,
+        worker_timeout: float = NO_WORKER_SECONDS,
+    ) -> None:
+        import dask
         from distributed import Client, LocalCluster
 
         super().__init__(workers)
         self.cluster = None
+        self.worker_timeout = worker_timeout
         self._fixed = workers is not None
         self._checked = 0.0
+        self._alone_since: float | None = None
         if scheduler:
             self.client = Client(scheduler, set_as_default=False)
             if not self._fixed:
-                self.workers = self._cluster_threads()
-        else:
+                self.workers = max(1, self._cluster_threads())
+            return
+        with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
             self.cluster = LocalCluster(
                 n_workers=self.workers,
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,
             )
-            self.client = Client(self.cluster, set_as_default=False)
+        self.client = Client(self.cluster, set_as_default=False)
 
     def _cluster_threads(self) -> int:
         try:
             info = self.client.scheduler_info(n_workers=-1)
         except TypeError:  # older distributed: no n_workers keyword
             info = self.client.scheduler_info()
-        return max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
+        return sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
 
     def capacity(self) -> int:
         """Threads of the cluster's workers now (an adaptive cluster grows and shrinks)."""
         if not self._fixed and time.monotonic() - self._checked > 2.0:
             self._checked = time.monotonic()
-            self.workers = self._cluster_threads()
+            self.workers = max(1, self._cluster_threads())
         return self.workers
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> Any:
         """Send ``fn(*args)`` to the cluster."""
         return self.client.submit(fn, *args, pure=False)
 
-    def _wait_any(self, futures: list[Any]) -> list[Any]:
+    def _wait_any(self, futures: list[Any], timeout: float) -> list[Any]:
         from distributed import wait
 
-        with self.client.as_current():
-            done, _ = wait(futures, return_when="FIRST_COMPLETED")
+        try:
+            with self.client.as_current():
+                done, _ = wait(futures, timeout=timeout, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            self._check_workers()
+            return []
         return list(done)
+
+    def _check_workers(self) -> None:
+        """Raise :class:`ExecutorError` once the cluster has had no worker for too long."""
+        if self._cluster_threads() > 0:
+            self._alone_since = None
+            return
+        now = time.monotonic()
+        self._alone_since = self._alone_since or now
+        if now - self._alone_since >= self.worker_timeout:
+            raise ExecutorError(
+                f"no Dask worker for {self.worker_timeout:g} s; stopped "
+                "(run the same command again when the cluster has workers)"
+            )
+
+    def _lost(self, error: BaseException) -> WorkerLost | None:
+        if type(error).__name__ == "KilledWorker":
+            return WorkerLost({}, "its Dask worker died twice")
+        return None
 
     def shutdown(self, cancel: bool = False) -> None:
         """Close the client (and the local cluster, if this executor started one)."""
@@ -315,6 +412,7 @@ def make_executor(
     workers: int | None = None,
     scheduler: str | None = None,
     preload: Iterable[str] = (),
+    worker_timeout: float = NO_WORKER_SECONDS,
 ) -> Executor:
     """An executor by name: ``serial``, ``processes`` or ``dask``."""
     check_executor(name)
@@ -322,4 +420,4 @@ def make_executor(
         return SerialExecutor()
     if name == "processes":
         return ProcessExecutor(workers, preload=preload)
-    return DaskExecutor(workers, scheduler=scheduler)
+    return DaskExecutor(workers, scheduler=scheduler, worker_timeout=worker_timeout)

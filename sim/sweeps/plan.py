@@ -7,28 +7,35 @@ and time and disk estimated from a few timed pilot runs, writing nothing.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from sim.experiment import Design, Experiment, ExperimentError, build_design, load_experiment
-from sim.store import RunOutput, Store, read_table
+from sim.experiment.designs import Design, build_design
+from sim.experiment.files import Experiment, load_experiment
+from sim.experiment.spec import ExperimentError
+from sim.store.output import RunOutput
+from sim.store.parts import read_table
 from sim.store.status import stored_status
-from sim.sweeps.executors import check_options, default_workers
-from sim.sweeps.runner import RunTask, design_tasks, model_target, run_one
-
-if TYPE_CHECKING:
-    from sim.sweeps.executors import Executor
+from sim.store.writer import Store
+from sim.sweeps.executors import check_options, default_workers, make_executor
+from sim.sweeps.runner import (
+    ModelTarget,
+    RunTask,
+    design_tasks,
+    model_target,
+    run_chunk_packed,
+    run_one,
+)
 
 MAX_CHUNK = 64
-SERIAL_CHUNK = 256
 COMPRESSION_RATIO = 0.5
 """Stored Parquet size over in-memory Arrow size, typical of sweep results."""
 
@@ -88,22 +95,18 @@ def pending_rows(
     ]
 
 
-def default_chunk_size(remaining: int, runner: Executor) -> int:
-    """Runs per task: large for a serial executor, about 8 tasks per worker otherwise."""
-    if runner.name == "serial":
-        return max(1, min(remaining, SERIAL_CHUNK))
-    return max(1, min(MAX_CHUNK, math.ceil(remaining / (runner.workers * 8))))
+def default_chunk_size(remaining: int, workers: int) -> int:
+    """Runs per task: about 8 tasks per worker, at most :data:`MAX_CHUNK`."""
+    return max(1, min(MAX_CHUNK, math.ceil(remaining / (workers * 8))))
 
 
-def chunks(tasks: Iterator[RunTask], size: int) -> Iterator[list[RunTask]]:
-    """``tasks`` in lists of ``size`` (the last one shorter)."""
-    chunk: list[RunTask] = []
-    for task in tasks:
-        chunk.append(task)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
+def chunks(tasks: Iterator[RunTask], size: int | Iterator[int]) -> Iterator[list[RunTask]]:
+    """``tasks`` in lists of ``size`` (the last one shorter); sizes may vary as they come."""
+    sizes = itertools.repeat(size) if isinstance(size, int) else size
+    while True:
+        chunk = list(itertools.islice(tasks, next(sizes)))
+        if not chunk:
+            return
         yield chunk
 
 
@@ -176,8 +179,7 @@ def plan_sweep(
     rows = pending or [int(r) for r in members]
     count = min(pilots, len(rows))
     picks = [rows[int(i)] for i in np.linspace(0, len(rows) - 1, count)] if count else []
-    target = model_target(experiment)
-    outputs = [run_one(target, task) for task in design_tasks(design, picks)]
+    outputs = pilot_outputs(model_target(experiment), list(design_tasks(design, picks)))
     durations = [o.duration_s for o in outputs]
     per_run = float(np.median(durations[1:])) if len(durations) > 1 else sum(durations)
     n_workers = 1 if executor == "serial" else (workers or default_workers())
@@ -194,6 +196,20 @@ def plan_sweep(
         estimated_bytes=int(_bytes_per_run(outputs, design) * len(pending)),
         parameters=_parameter_lines(design),
     )
+
+
+def pilot_outputs(target: ModelTarget, tasks: list[RunTask]) -> list[RunOutput]:
+    """Run ``tasks`` here (the alliance model) or in one child process (another model,
+    so that a run that kills its process cannot end this one)."""
+    if target.kind == "alliance" or not tasks:
+        return [run_one(target, task) for task in tasks]
+    with make_executor("processes", 1, preload=["sim.sweeps.runner"]) as runner:
+        outputs: list[RunOutput] = []
+        for task in tasks:
+            for _, result, error in runner.imap_unordered(run_chunk_packed, [(target, [task])]):
+                died = RunOutput(task.run_id, task.seed, status="failed", error=str(error))
+                outputs += result if error is None else [died]
+    return outputs
 
 
 def _parameter_lines(design: Design) -> list[str]:

@@ -10,11 +10,14 @@ from typing import Any
 import numpy as np
 import pyarrow.compute as pc
 
-from sim.experiment import SIMULATE_REF
+from sim.experiment.spec import SIMULATE_REF
 from sim.names import DESIGN_COLUMNS
 from sim.scenario import ScenarioSpec
-from sim.store import RunOutput, StoreError, read_design, read_manifest, read_table
-from sim.sweeps.runner import ModelTarget, RunTask, run_one
+from sim.store.manifest import StoreError, read_manifest
+from sim.store.output import RunOutput
+from sim.store.parts import read_table
+from sim.store.reader import read_design
+from sim.sweeps.runner import ModelTarget, RunTask, other_target, run_one
 
 
 @dataclass
@@ -32,7 +35,8 @@ class ReplayResult:
         return f"{self.run_id}: differs: {'; '.join(self.differences[:5])}"
 
 
-def _same(stored: Any, fresh: Any) -> bool:
+def same_value(stored: Any, fresh: Any) -> bool:
+    """Whether a stored value and a fresh one are the same (NaN and null alike)."""
     if stored is None or fresh is None:
         if isinstance(stored, float) and math.isnan(stored) and fresh is None:
             return True
@@ -48,7 +52,8 @@ def _same(stored: Any, fresh: Any) -> bool:
     return bool(stored == fresh)
 
 
-def _arrays_equal(stored: np.ndarray, fresh: np.ndarray) -> bool:
+def same_array(stored: np.ndarray, fresh: np.ndarray) -> bool:
+    """Whether two arrays hold the same values (NaN equal to NaN)."""
     if stored.shape != fresh.shape:
         return False
     if stored.dtype.kind in "fiub" and fresh.dtype.kind in "fiub":
@@ -75,13 +80,12 @@ def replay_target(path: str | os.PathLike[str]) -> ModelTarget:
             spec=ScenarioSpec.from_dict(scenario, source=source),
             record_every=every,
         )
-    return ModelTarget(
-        kind="model",
-        ref=manifest["model"],
-        base_dir=manifest.get("base_dir"),
-        record_every=every,
-        horizon=fingerprint.get("horizon"),
-    )
+    names = [name for name in read_design(path).columns if name not in DESIGN_COLUMNS]
+    scenario = fingerprint.get("scenario")
+    return other_target(
+        manifest["model"], names, scenario if isinstance(scenario, str) else None,
+        manifest.get("base_dir"), every, fingerprint.get("horizon"),
+    )  # fmt: skip
 
 
 def _row_differences(stored: dict[str, Any], output: RunOutput, params: set[str]) -> list[str]:
@@ -90,7 +94,7 @@ def _row_differences(stored: dict[str, Any], output: RunOutput, params: set[str]
     found = [
         f"{name}: stored {value!r}, now {fresh.get(name)!r}"
         for name, value in stored.items()
-        if name not in skip and not _same(value, fresh.get(name))
+        if name not in skip and not same_value(value, fresh.get(name))
     ]
     found += [
         f"{name}: not stored, now {fresh[name]!r}"
@@ -108,7 +112,7 @@ def _crisis_differences(path: str | os.PathLike[str], output: RunOutput) -> list
     found = []
     for row, episode in zip(stored, output.crises, strict=True):
         for name, value in row.items():
-            if name not in ("run_id", "episode") and not _same(value, episode.get(name)):
+            if name not in ("run_id", "episode") and not same_value(value, episode.get(name)):
                 now = episode.get(name)
                 found.append(f"crisis {row['episode']} {name}: stored {value!r}, now {now!r}")
     return found
@@ -128,7 +132,7 @@ def _series_differences(path: str | os.PathLike[str], output: RunOutput) -> list
             continue
         values = fresh.get(name)
         stored = series.column(name).to_numpy(zero_copy_only=False)
-        if values is None or not _arrays_equal(stored, np.asarray(values)):
+        if values is None or not same_array(stored, np.asarray(values)):
             found.append(f"timeseries {name} differs")
     return found
 

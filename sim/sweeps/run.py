@@ -7,19 +7,35 @@ they arrive. Killed at any moment and started again, it completes only the missi
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sim.experiment import Design, Experiment, build_design
-from sim.store import RunOutput, Store
+from sim.experiment.designs import Design, build_design
+from sim.experiment.files import Experiment
+from sim.store.output import RunOutput
 from sim.store.reader import count_status
-from sim.sweeps.executors import check_options, default_workers, make_executor
+from sim.store.status import stored_status
+from sim.store.writer import Store
+from sim.sweeps.determinism import CHECK_RUNS, check_determinism
+from sim.sweeps.executors import (
+    NO_WORKER_SECONDS,
+    Executor,
+    ExecutorError,
+    WorkerLost,
+    check_options,
+    default_workers,
+    make_executor,
+)
 from sim.sweeps.plan import (
     as_experiment,
     chunks,
@@ -39,12 +55,15 @@ from sim.sweeps.runner import (
     run_chunk_packed,
     run_one,
 )
+from sim.sweeps.signals import check_stop, stop_on_signals
 
 POOL_STARTUP_S = 2.0
 """A sweep whose serial estimate is below this runs serially (no pool start-up)."""
 FLUSH_RUNS = 1000
 FLUSH_SERIES_ROWS = 400_000
 FLUSH_SECONDS = 20.0
+CHUNK_SECONDS = 2.0
+"""Longest a chunk of runs should take, so that finished runs reach the store in time."""
 
 
 @dataclass
@@ -118,11 +137,14 @@ class _Buffer:
         for output in outputs:
             if output.series:
                 self.series_rows += len(next(iter(output.series.values())))
-        if (
-            len(self.outputs) >= self.flush_runs
-            or self.series_rows >= FLUSH_SERIES_ROWS
-            or time.monotonic() - self.last >= self.flush_seconds
-        ):
+        if len(self.outputs) >= self.flush_runs or self.series_rows >= FLUSH_SERIES_ROWS:
+            self.flush()
+        else:
+            self.flush_if_due()
+
+    def flush_if_due(self) -> None:
+        """Write the buffered runs when the oldest has waited ``flush_seconds``."""
+        if time.monotonic() - self.last >= self.flush_seconds:
             self.flush()
 
     def flush(self) -> None:
@@ -147,6 +169,13 @@ def _progress(total: int, initial: int, enabled: bool, description: str) -> Any:
     )
 
 
+def _died(task: RunTask, how: str) -> RunOutput:
+    """The failed row of a run whose process died."""
+    return RunOutput(
+        task.run_id, task.seed, status="failed", error=f"the run's process died: {how}"
+    )
+
+
 class _Session:
     """One call of :func:`sweep`: its store, its buffer, its progress bar and its counts."""
 
@@ -159,17 +188,21 @@ class _Session:
         self.errors: list[str] = []
         self.executor = "serial"
         self.workers = 1
+        self.per_run = 0.0
+        self.lost: Counter[str] = Counter()
 
     def take(self, outputs: list[RunOutput]) -> None:
         for output in outputs:
             self.counts[output.status] = self.counts.get(output.status, 0) + 1
+            weight = 0.2 if self.per_run else 1.0
+            self.per_run += weight * (output.duration_s - self.per_run)
         self.buffer.add(outputs)
         self.bar.update(len(outputs))
         if self.counts["failed"]:
             self.bar.set_postfix(failed=self.counts["failed"], refresh=False)
 
     def pilot(self, tasks: Iterator[RunTask], remaining: int, auto: bool) -> int:
-        """Run one or two tasks here first; returns the runs left.
+        """Run one or two alliance-model tasks here first; returns the runs left.
 
         The pilots warm the model's compiled code once for all workers and, when the
         executor was not chosen explicitly (``auto``), tell whether a pool is worth
@@ -187,51 +220,95 @@ class _Session:
             self.executor = "serial"
         return remaining
 
+    def chunk_size(self, remaining: int, workers: int, fixed: int | None) -> int:
+        """Runs per chunk: ``fixed``, or a share of the rest that takes at most a few seconds."""
+        if fixed:
+            return fixed
+        size = default_chunk_size(remaining, workers)
+        if self.per_run <= 0:
+            return 1 if self.target.kind != "alliance" else size
+        return max(1, min(size, int(CHUNK_SECONDS / self.per_run)))
+
+    def lose(self, chunk: list[RunTask], error: WorkerLost) -> list[RunTask]:
+        """Runs of a chunk lost with its worker: the culprit fails, the others go again."""
+        again = []
+        for task in chunk:
+            how = error.culprits.get(task.run_id)
+            if how is None and len(chunk) == 1 and not error.culprits and self.lost[task.run_id]:
+                how = str(error)
+            if how is not None:
+                self.take([_died(task, how)])
+            else:
+                self.lost[task.run_id] += 1
+                again.append(task)
+        return again
+
     def run(
+        self, runner: Executor, tasks: Iterator[RunTask], remaining: int, size: int | None
+    ) -> None:
+        """Send tasks to ``runner`` in chunks until every one ran or failed.
+
+        Runs lost with a worker that another run killed go again, one per chunk.
+        """
+        while True:
+            orphans: list[RunTask] = []
+            sizes = (self.chunk_size(remaining, runner.workers, size) for _ in itertools.count())
+            packed = ((self.target, c) for c in chunks(tasks, sizes))
+            for item, result, error in runner.imap_unordered(run_chunk_packed, packed, tick=True):
+                check_stop()
+                if item is None:
+                    self.buffer.flush_if_due()
+                elif isinstance(error, WorkerLost):
+                    orphans += self.lose(item[1], error)
+                elif error is not None:
+                    self.errors.append(f"{len(item[1])} runs not run: {error_text(error)}")
+                else:
+                    remaining -= len(result)
+                    self.take(result)
+            if not orphans:
+                return
+            tasks, size = iter(orphans), 1
+
+    def execute(
         self, tasks: Iterator[RunTask], remaining: int, options: dict[str, Any], size: int | None
     ) -> None:
-        """Send the remaining tasks to the executor in chunks and take their outputs."""
+        """Pilot runs here (alliance model, unless serial), then the rest on the executor.
+
+        Another model's runs never run in this process: a serial sweep of it runs them
+        in one child process, so that a run that kills its process fails alone.
+        """
+        alliance = self.target.kind == "alliance"
+        workers = options.get("workers")
+        if self.executor != "serial" and remaining and alliance:
+            auto = self.executor == "processes" and workers is None
+            remaining = self.pilot(tasks, remaining, auto)
+        check_stop()
+        if not remaining:
+            return
+        name = self.executor if self.executor != "serial" or alliance else "processes"
+        if name != self.executor:
+            options = {**options, "workers": 1}
         preload = ["sim.sweeps.runner"]
         module = self.target.ref.partition(":")[0]
         if not module.endswith(".py"):
             preload.append(module)
-        with make_executor(self.executor, preload=preload, **options) as runner:
-            self.workers = runner.workers
-            packed = (
-                (self.target, c)
-                for c in chunks(tasks, size or default_chunk_size(remaining, runner))
-            )
-            for item, result, error in runner.imap_unordered(run_chunk_packed, packed):
-                if error is not None:
-                    self.errors.append(f"{len(item[1])} runs not run: {error_text(error)}")
-                else:
-                    self.take(result)
-
-    def execute(
-        self,
-        tasks: Iterator[RunTask],
-        remaining: int,
-        executor: str,
-        workers: int | None,
-        scheduler: str | None,
-        size: int | None,
-    ) -> None:
-        """Pilot runs here (unless serial), then the rest on the executor."""
-        self.executor = executor
-        if executor != "serial" and remaining:
-            remaining = self.pilot(tasks, remaining, executor == "processes" and workers is None)
-        if remaining:
-            self.run(tasks, remaining, {"workers": workers, "scheduler": scheduler}, size)
+        try:
+            with make_executor(name, preload=preload, **options) as runner:
+                self.workers = runner.workers
+                self.run(runner, tasks, remaining, size)
+        except ExecutorError as error:
+            self.errors.append(str(error))
 
     def close(self, interrupted: bool) -> None:
+        """Write what finished; after an interruption, record it (errors then are secondary)."""
         self.bar.close()
-        if interrupted:
-            try:
-                self.buffer.flush()
-            finally:
-                self.store.finish({"interrupted": True, **self.counts})
-        else:
+        if not interrupted:
             self.buffer.flush()
+            return
+        with contextlib.suppress(OSError):
+            self.buffer.flush()
+        with contextlib.suppress(OSError):
+            self.store.finish({"interrupted": True, **self.counts})
 
 
 def _rows_to_run(
@@ -248,6 +325,25 @@ def _rows_to_run(
     return members, pending_rows(design, members, stored, retry_failed=False)
 
 
+def first_pending(
+    path: Path,
+    experiment: Experiment,
+    design: Design,
+    shard: tuple[int, int] | None,
+    retry_failed: bool,
+    force: bool,
+) -> list[RunTask]:
+    """The first :data:`CHECK_RUNS` runs a sweep would run, read without writing anything.
+
+    Raises :class:`~sim.store.StoreError` when ``path`` cannot take the experiment.
+    """
+    manifest = Store.check(path, experiment, design, force)
+    members = np.flatnonzero(in_shard(design.runs["run_id"], shard))
+    stored = stored_status(path)[0] if manifest is not None and not force else {}
+    rows = pending_rows(design, members, stored, retry_failed)
+    return list(design_tasks(design, rows[:CHECK_RUNS]))
+
+
 def sweep(
     experiment: str | os.PathLike[str] | Experiment,
     out: str | os.PathLike[str] | None = None,
@@ -262,7 +358,9 @@ def sweep(
     chunk_size: int | None = None,
     flush_runs: int = FLUSH_RUNS,
     flush_seconds: float = FLUSH_SECONDS,
+    worker_timeout: float = NO_WORKER_SECONDS,
     command: str | None = None,
+    determinism_check: bool = True,
 ) -> SweepResult:
     """Run an experiment into its results store, completing only the missing runs.
 
@@ -279,14 +377,21 @@ def sweep(
         chunk_size: runs per task sent to a worker (default: sized to the sweep).
         flush_runs: finished runs buffered before a batch is written.
         flush_seconds: longest time finished runs wait before being written.
+        worker_timeout: Dask: seconds without any worker before the sweep stops.
         command: the command line recorded in the manifest.
+        determinism_check: before writing, run the first pending runs of a model other
+            than the alliance model twice in two fresh processes and compare
+            (see :mod:`sim.sweeps.determinism`).
 
     Returns:
         A :class:`SweepResult`; ``complete`` is False when runs failed or are pending.
 
     Raises:
         InputError: a bad experiment file, scenario or option, or ``out`` is not a store
-            this experiment may extend (nothing written).
+            this experiment may extend, or another process writes it (nothing written).
+        NotDeterministic: the model gave different results for the same seed (nothing
+            written).
+        Stopped: SIGTERM or SIGHUP arrived (finished runs are stored first).
     """
     started = time.perf_counter()
     check_options(executor, workers, scheduler)
@@ -294,22 +399,48 @@ def sweep(
     shard_slice = parse_shard(shard)
     design = build_design(experiment)
     path, label = store_path(experiment, out), shard_label(shard_slice)
-    store = Store.open(path, experiment, design, force=force, label=label, command=command)
-    members, rows = _rows_to_run(store, design, shard_slice, retry_failed)
+    with stop_on_signals():
+        if determinism_check and experiment.model is not None:
+            tasks = first_pending(path, experiment, design, shard_slice, retry_failed, force)
+            check_determinism(model_target(experiment), tasks)
+        store = Store.open(path, experiment, design, force=force, label=label, command=command)
+        try:
+            return _sweep_into(
+                store, experiment, design, shard_slice, retry_failed, progress,
+                {"workers": workers, "scheduler": scheduler, "worker_timeout": worker_timeout},
+                executor, chunk_size, (flush_runs, flush_seconds), started,
+            )  # fmt: skip
+        finally:
+            store.close()
+
+
+def _sweep_into(
+    store: Store,
+    experiment: Experiment,
+    design: Design,
+    shard: tuple[int, int] | None,
+    retry_failed: bool,
+    progress: bool,
+    options: dict[str, Any],
+    executor: str,
+    chunk_size: int | None,
+    flush: tuple[int, float],
+    started: float,
+) -> SweepResult:
+    """The body of :func:`sweep` once its store is open and locked."""
+    members, rows = _rows_to_run(store, design, shard, retry_failed)
     bar = _progress(len(members), len(members) - len(rows), progress, experiment.name)
-    session = _Session(
-        store, model_target(experiment), bar, _Buffer(store, flush_runs, flush_seconds)
-    )
+    session = _Session(store, model_target(experiment), bar, _Buffer(store, *flush))
+    session.executor = executor
     try:
-        session.execute(
-            design_tasks(design, rows), len(rows), executor, workers, scheduler, chunk_size
-        )
+        session.execute(design_tasks(design, rows), len(rows), options, chunk_size)
     except BaseException:
         session.close(interrupted=True)
         raise
     session.close(interrupted=False)
     slice_ids = design.runs["run_id"].to_numpy()[members]
-    return _finish(session, path, slice_ids, time.perf_counter() - started, label)
+    label = shard_label(shard)
+    return _finish(session, store.path, slice_ids, time.perf_counter() - started, label)
 
 
 def _finish(

@@ -1,8 +1,11 @@
 """Running one run of any model: the alliance model, a Mesa model class or a function.
 
 A :class:`ModelTarget` says what to call and pickles to any worker; :func:`run_chunk`
-is the unit of work an executor runs. A run that raises becomes a ``failed``
-:class:`~sim.store.RunOutput`, never an exception.
+is the unit of work an executor runs. A run that raises, or that produces no outcome,
+becomes a ``failed`` :class:`~sim.store.RunOutput`, never an exception.
+
+A worker imports this module and what its model imports, nothing more: neither
+pandas nor pyarrow nor the compiled kernel unless the model needs them.
 """
 
 from __future__ import annotations
@@ -13,13 +16,19 @@ import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.experiment import DEFAULT_MESA_HORIZON, SIMULATE_REF, Design, Experiment, resolve_model
-from sim.scenario import ScenarioSpec
-from sim.store import RunOutput
+from sim.experiment.models import CallPlan, call_plan, resolve_model
+from sim.experiment.spec import DEFAULT_MESA_HORIZON, SIMULATE_REF
+from sim.store.output import RunOutput
+from sim.sweeps.worker import clear, mark
+
+if TYPE_CHECKING:
+    from sim.experiment.designs import Design
+    from sim.experiment.files import Experiment
+    from sim.scenario import ScenarioSpec
 
 RESERVED_COLUMNS = frozenset(
     {"run_id", "point_id", "replicate", "status", "seed", "duration_s", "error", "episode"}
@@ -34,10 +43,11 @@ class ModelTarget:
         kind: ``alliance`` (the alliance model's run function) or ``model`` (an
             importable Mesa model class or plain function).
         ref: ``module:name`` (or ``file.py:name``) of the run function or model.
-        base_dir: folder that a relative ``file.py`` is found in.
+        base_dir: the experiment's folder (a relative ``file.py`` or a module is found there).
         spec: the resolved scenario (alliance only).
         record_every: record series every k steps (0: none).
         horizon: steps of a Mesa model class.
+        plan: how a run builds the model (another model only).
     """
 
     kind: str
@@ -46,6 +56,7 @@ class ModelTarget:
     spec: ScenarioSpec | None = None
     record_every: int = 0
     horizon: int | None = None
+    plan: CallPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -59,21 +70,33 @@ class RunTask:
 
 def model_target(experiment: Experiment) -> ModelTarget:
     """The :class:`ModelTarget` of an experiment."""
+    base_dir = str(experiment.base_dir)
     if experiment.model is None:
         return ModelTarget(
             kind="alliance",
             ref=SIMULATE_REF,
-            base_dir=str(experiment.base_dir),
+            base_dir=base_dir,
             spec=experiment.spec,
             record_every=experiment.timeseries_every,
         )
-    return ModelTarget(
-        kind="model",
-        ref=experiment.model,
-        base_dir=str(experiment.base_dir),
-        record_every=experiment.timeseries_every,
-        horizon=experiment.horizon,
-    )
+    names = [parameter.name for parameter in experiment.parameters]
+    return other_target(
+        experiment.model, names, experiment.scenario, base_dir,
+        experiment.timeseries_every, experiment.horizon,
+    )  # fmt: skip
+
+
+def other_target(
+    ref: str,
+    names: Sequence[str],
+    scenario: str | None,
+    base_dir: str | None,
+    record_every: int,
+    horizon: int | None,
+) -> ModelTarget:
+    """The :class:`ModelTarget` of a model other than the alliance model."""
+    plan = call_plan(ref, names, scenario, base_dir)
+    return ModelTarget("model", ref, base_dir, None, record_every, horizon, plan)
 
 
 def _scalar(name: str, value: Any, as_float: bool = False) -> Any:
@@ -128,12 +151,19 @@ def normalize_result(
     return outcomes, crises, series
 
 
+class NoOutcome(RuntimeError):
+    """A run that produced nothing to store."""
+
+
+NO_OUTCOME = "no summary(), no DataCollector, or nothing collected"
+
+
 def error_text(error: BaseException) -> str:
     """One line: the error's type, message and the innermost place it was raised."""
     message = " ".join(str(error).split())
     text = f"{type(error).__name__}: {message}" if message else type(error).__name__
     frames = traceback.extract_tb(error.__traceback__)
-    if frames:
+    if frames and not isinstance(error, NoOutcome):
         last = frames[-1]
         text += f" (at {Path(last.filename).name}:{last.lineno} in {last.name})"
     return text
@@ -152,32 +182,58 @@ def _run_model(target: ModelTarget, params: dict[str, Any], seed: int) -> Mappin
         spec = _spec_with(target.spec, tuple(params.items()))
         return model(preset=spec, rng=seed, record_every=target.record_every)
     if isinstance(model, type):
-        return _run_mesa(model, params, seed, target)
-    return model(**params, rng=np.random.default_rng(seed))
+        return _run_mesa(build_mesa(model, target, params, seed), target)
+    result = model(**params, rng=np.random.default_rng(seed))
+    if isinstance(result, Mapping) and not result:
+        raise NoOutcome("the model returned no outcome")
+    return result
 
 
-def _run_mesa(cls: type, params: dict[str, Any], seed: int, target: ModelTarget) -> dict[str, Any]:
-    model = cls(**params, rng=seed)
+def build_mesa(cls: type, target: ModelTarget, params: dict[str, Any], seed: int) -> Any:
+    """A Mesa model class built as the target's plan says, seeded with ``seed``."""
+    plan = target.plan or CallPlan("keywords")
+    if plan.style != "scenario":
+        return cls(**params, rng=seed)
+    assert plan.scenario is not None
+    scenario_class = resolve_model(plan.scenario, target.base_dir)
+    inner = {name: value for name, value in params.items() if name in plan.scenario_keys}
+    outer = {name: value for name, value in params.items() if name not in plan.scenario_keys}
+    return cls(scenario=scenario_class(rng=seed, **inner), **outer)
+
+
+def _collected(model: Any) -> dict[str, list[Any]]:
+    """The DataCollector's model variables (name -> one value per collect()), if any."""
+    collector = getattr(model, "datacollector", None)
+    columns = getattr(collector, "model_vars", None) or {}
+    return {str(name): list(values) for name, values in columns.items() if len(values)}
+
+
+def _run_mesa(model: Any, target: ModelTarget) -> dict[str, Any]:
+    """Step ``model`` to its end or the horizon; its summary() or last collected values.
+
+    Each outcome keeps its own type (an integer reporter stays an integer); a run that
+    yields neither raises :class:`NoOutcome`.
+    """
     horizon = target.horizon or DEFAULT_MESA_HORIZON
     steps = 0
     while getattr(model, "running", True) and steps < horizon:
         model.step()
         steps += 1
-    collector = getattr(model, "datacollector", None)
-    frame = collector.get_model_vars_dataframe() if collector is not None else None
+    columns = _collected(model)
     summary = getattr(model, "summary", None)
     if callable(summary):
         result = dict(summary())
-    elif frame is not None and len(frame):
-        result = frame.iloc[-1].to_dict()
+    elif columns:
+        result = {name: values[-1] for name, values in columns.items()}
     else:
-        result = {}
+        raise NoOutcome(NO_OUTCOME)
     result.setdefault("steps", steps)
-    if target.record_every > 0 and frame is not None and len(frame):
-        every = frame.iloc[:: target.record_every]
-        series = {"step": np.arange(len(frame), dtype=np.int64)[:: target.record_every]}
-        for column in every.columns:
-            series[str(column)] = every[column].to_numpy()
+    if target.record_every > 0 and columns:
+        every = target.record_every
+        length = len(next(iter(columns.values())))
+        series = {"step": np.arange(length, dtype=np.int64)[::every]}
+        for name, values in columns.items():
+            series[name] = np.asarray(values[::every])
         result["series"] = series
     return result
 
@@ -189,7 +245,7 @@ def run_one(target: ModelTarget, task: RunTask) -> RunOutput:
     try:
         result = _run_model(target, params, task.seed)
         outcomes, crises, series = normalize_result(result, list(params))
-    except Exception as error:
+    except (Exception, SystemExit) as error:
         return RunOutput(
             run_id=task.run_id,
             seed=task.seed,
@@ -209,8 +265,16 @@ def run_one(target: ModelTarget, task: RunTask) -> RunOutput:
 
 
 def run_chunk(target: ModelTarget, tasks: list[RunTask]) -> list[RunOutput]:
-    """Run a chunk of tasks in order (the unit sent to a worker)."""
-    return [run_one(target, task) for task in tasks]
+    """Run a chunk of tasks in order (the unit sent to a worker).
+
+    In a pool worker, each run's id is marked while it runs (see :mod:`sim.sweeps.worker`).
+    """
+    outputs = []
+    for task in tasks:
+        mark(task.run_id)
+        outputs.append(run_one(target, task))
+    clear()
+    return outputs
 
 
 def run_chunk_packed(packed: tuple[ModelTarget, list[RunTask]]) -> list[RunOutput]:

@@ -1,0 +1,127 @@
+"""Making a store appear whole, and clearing one for ``--force``.
+
+A new store is filled (design, manifest) in a temporary folder beside it, then renamed
+into place: a kill at any moment leaves either no store or a whole one. ``--force``
+moves what the store made (its tables, sample, report and figures) into a trash folder
+inside it, writes the new design and manifest, then deletes the trash: the store always
+holds a manifest.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import shutil
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sim.store.faults import fault
+from sim.store.lock import LOCK
+
+REPORT_OUTPUTS: tuple[str, ...] = ("report.md", "figures", "csv")
+"""What ``alliance-sim report`` and ``export`` write into a store by default."""
+TRASH = ".trash-"
+CREATING = ".creating-"
+STALE_SECONDS = 3600.0
+"""Age after which an unfinished temporary file or folder of another writer is removed."""
+
+
+def own_entries(folder: Path) -> list[Path]:
+    """The entries of ``folder`` other than lock files and trash (empty if it is absent)."""
+    if not folder.is_dir():
+        return []
+    return [p for p in folder.iterdir() if not p.name.startswith((LOCK, TRASH))]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _abandoned(temp: Path) -> bool:
+    """Whether a temporary creation folder's writer is gone (dead here, or long ago)."""
+    host, _, rest = temp.name.partition(CREATING)[2].rpartition("-")[0].rpartition("-")
+    try:
+        pid = int(rest)
+    except ValueError:
+        pid = -1
+    if host == socket.gethostname() and pid > 0:
+        return not _alive(pid)
+    try:
+        return time.time() - temp.stat().st_mtime > STALE_SECONDS
+    except FileNotFoundError:
+        return False
+
+
+def _remove_abandoned(folder: Path) -> None:
+    for temp in folder.parent.glob(f".{folder.name}{CREATING}*"):
+        if _abandoned(temp):
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+def sync_folder(folder: Path) -> None:
+    """Flush a folder's entries to disk (best effort)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def create_store(folder: Path, fill: Callable[[Path], None]) -> bool:
+    """Make ``folder`` appear with what ``fill`` writes into it, unless it is a store already.
+
+    Returns True when this call made it, False when another writer did (or it existed).
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(folder)
+    if own_entries(folder):
+        return False
+    name = f".{folder.name}{CREATING}{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+    temp = folder.parent / name
+    temp.mkdir()
+    try:
+        fault("create-temp", temp)
+        fill(temp)
+        os.rename(temp, folder)
+    except OSError as err:
+        shutil.rmtree(temp, ignore_errors=True)
+        if err.errno in (errno.ENOTEMPTY, errno.EEXIST) and own_entries(folder):
+            return False
+        raise
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    sync_folder(folder.parent)
+    fault("create-renamed", folder)
+    return True
+
+
+def trash(folder: Path, names: tuple[str, ...]) -> Path:
+    """Move ``names`` of ``folder`` (those present) into a new trash folder inside it."""
+    bin_ = folder / f"{TRASH}{secrets.token_hex(3)}"
+    bin_.mkdir()
+    for name in names:
+        if (folder / name).exists() or (folder / name).is_symlink():
+            os.rename(folder / name, bin_ / name)
+    fault("force-trashed", folder)
+    return bin_
+
+
+def empty_trash(folder: Path) -> None:
+    """Delete every trash folder of ``folder``."""
+    for bin_ in folder.glob(f"{TRASH}*"):
+        shutil.rmtree(bin_, ignore_errors=True)

@@ -1,0 +1,46 @@
+"""Models for the fault tests: quick to import (numpy only), one of them crashing."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import numpy as np
+
+
+def light(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
+    """A quick model with a crisis table and a series."""
+    noise = rng.normal(size=4)
+    crises = [{"start": i, "severity": float(abs(noise[i]))} for i in range(int(x) % 3)]
+    return {
+        "score": float(x + noise[0]),
+        "crises": crises,
+        "series": {"step": np.arange(4), "level": noise + x},
+    }
+
+
+def crashes(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
+    """Ends its own process (``os._exit(3)``) for ``x == 2``, as a crashing model would."""
+    if x == 2:
+        os._exit(3)
+    return light(x, rng=rng)
+
+
+def sleepy(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
+    """A slow model: each run takes ``SWEEP_TEST_SLEEP`` seconds (default 0.2)."""
+    time.sleep(float(os.environ.get("SWEEP_TEST_SLEEP", "0.2")))
+    return light(x, rng=rng)
+
+
+def loaded(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
+    """The heavy packages loaded in the process that runs it (a worker's imports)."""
+    import sys
+
+    heavy = ("numba", "pandas", "pyarrow", "scipy", "mesa", "sim.kernel", "sim.parameters")
+    return {"x_seen": x, "heavy": " ".join(m for m in heavy if m in sys.modules)}
+
+
+def silent(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
+    """A model that returns no outcome."""
+    return {}

@@ -1,0 +1,429 @@
+"""A sweep that cannot corrupt, orphan or lose work: the store lock, kills at every step,
+full and read-only disks, clean shutdown, runs that crash their process, and merges."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from sim.store import faults, merge_stores, read_table
+from sim.sweeps.run import sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+LIGHT = Path(__file__).resolve().parent / "light_models.py"
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+SLEEP_ENV = {**ENV, "SWEEP_TEST_SLEEP": "0.05"}
+
+
+def experiment_text(model: str = "light", name: str = "faulty", replications: int = 4) -> str:
+    """A small experiment of a model of ``light_models.py``: 5 points."""
+    return f"""
+name = "{name}"
+model = "{LIGHT}:{model}"
+replications = {replications}
+seed = 7
+[parameters]
+x = [1.0, 2.0, 3.0, 4.0, 5.0]
+"""
+
+
+def cli(*args: str) -> list[str]:
+    """The command line of ``alliance-sim ARGS`` run with this Python."""
+    return [sys.executable, "-m", "sim", *args]
+
+
+def sweep_cli(experiment: Path, out: Path, *extra: str) -> list[str]:
+    return cli("sweep", str(experiment), "--out", str(out), "--no-progress", *extra)
+
+
+def run(argv: list[str], env: dict[str, str] | None = None, timeout: float = 120):
+    return subprocess.run(argv, env=env or ENV, capture_output=True, text=True, timeout=timeout)
+
+
+def session_processes(sid: int) -> list[int]:
+    """Live processes of session ``sid`` (zombies left out)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if fields[0] not in ("Z", "X") and int(fields[3]) == sid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def wait_for(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_faults(monkeypatch):
+    monkeypatch.delenv(faults.ENV, raising=False)
+    faults._reached.clear()
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """An uninterrupted store of the light experiment."""
+    folder = tmp_path_factory.mktemp("reference")
+    path = folder / "exp.toml"
+    path.write_text(experiment_text(), encoding="utf-8")
+    assert sweep(path, out=folder / "store", executor="serial").complete
+    return folder / "store"
+
+
+# -- the lock ------------------------------------------------------------------------------
+
+
+def test_a_second_writer_exits_2_naming_the_holder(
+    tmp_path, write_toml, monkeypatch, assert_same_stores
+):
+    path = write_toml(experiment_text("sleepy", replications=16))
+    out = tmp_path / "store"
+    first = subprocess.Popen(sweep_cli(path, out, "--executor", "serial"), env=SLEEP_ENV)
+    try:
+        assert wait_for(lambda: (out / ".lock-all").is_file(), 30)
+        for extra in ([], ["--force"], ["--shard", "1/2"]):
+            second = run(sweep_cli(path, out, "--executor", "serial", *extra), SLEEP_ENV)
+            assert second.returncode == 2, second.stderr
+            lines = second.stderr.strip().splitlines()
+            assert len(lines) == 1 and f"pid {first.pid}" in lines[0] and "host" in lines[0]
+    finally:
+        assert first.wait(60) == 0
+    whole = tmp_path / "whole"
+    monkeypatch.setenv("SWEEP_TEST_SLEEP", "0")
+    sweep(path, out=whole, executor="serial")
+    assert_same_stores(whole, out)
+    assert not list(out.glob(".lock*"))
+
+
+def test_a_dead_writers_lock_is_stale(tmp_path, write_toml, assert_same_stores, reference):
+    path = write_toml(experiment_text())
+    out = tmp_path / "store"
+    killed = run(sweep_cli(path, out), {**ENV, faults.ENV: "kill:locked"})
+    assert killed.returncode == -signal.SIGKILL and (out / ".lock-all").is_file()
+    assert run(sweep_cli(path, out)).returncode == 0
+    assert_same_stores(reference, out)
+
+
+def test_shards_started_together_share_one_new_folder(tmp_path, write_toml, reference):
+    path = write_toml(experiment_text())
+    out = tmp_path / "shared"
+    shards = [
+        subprocess.Popen(sweep_cli(path, out, "--shard", f"{k}/3"), env=ENV) for k in (1, 2, 3)
+    ]
+    assert [shard.wait(120) for shard in shards] == [0, 0, 0]
+    assert read_table(out, "runs").num_rows == read_table(reference, "runs").num_rows
+    assert not list(tmp_path.glob(".shared*"))
+
+
+def test_a_store_belongs_to_one_experiment_by_name(tmp_path, write_toml, capsys):
+    out = tmp_path / "store"
+    sweep(write_toml(experiment_text()), out=out, executor="serial")
+    other = write_toml(experiment_text(name="another"), "another.toml")
+    assert main(["sweep", str(other), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "belongs to experiment 'faulty', not 'another'" in err and "\n" not in err
+
+
+def test_force_removes_what_the_store_made_and_only_that(tmp_path, write_toml):
+    out = tmp_path / "store"
+    sweep(write_toml(experiment_text()), out=out, executor="serial")
+    (out / "report.md").write_text("old report")
+    (out / "figures" / "data").mkdir(parents=True)
+    (out / "figures" / "survival.png").write_bytes(b"png")
+    (out / "csv").mkdir()
+    (out / "notes.txt").write_text("mine")
+    other = write_toml(experiment_text(name="another", replications=1), "another.toml")
+    sweep(other, out=out, executor="serial", force=True)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["crises", "design.parquet", "manifest.json", "notes.txt", "runs", "timeseries"]
+    assert read_table(out, "runs").num_rows == 5
+
+
+# -- kills, full and read-only disks -------------------------------------------------------
+
+KILL_STEPS = [s for s in faults.STEPS if s not in ("force-trashed", "merge-part")]
+
+
+@pytest.mark.parametrize("step", KILL_STEPS)
+def test_a_kill_at_every_step_then_the_same_command(
+    step, tmp_path, write_toml, assert_same_stores, reference
+):
+    path = write_toml(experiment_text())
+    out = tmp_path / "store"
+    command = sweep_cli(path, out)
+    killed = run(command, {**ENV, faults.ENV: f"kill:{step}"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    again = run(command)
+    assert again.returncode == 0, again.stderr
+    assert_same_stores(reference, out)
+    assert not [p for p in out.rglob(".*")] and not list(tmp_path.glob(".store*"))
+
+
+def test_a_kill_while_force_replaces_a_store(tmp_path, write_toml, assert_same_stores, reference):
+    out = tmp_path / "store"
+    sweep(write_toml(experiment_text(name="old", replications=1), "old.toml"), out=out)
+    command = sweep_cli(write_toml(experiment_text()), out, "--force")
+    assert run(command, {**ENV, faults.ENV: "kill:force-trashed"}).returncode == -signal.SIGKILL
+    assert run(command).returncode == 0
+    assert_same_stores(reference, out)
+
+
+def test_sigkill_at_moments_over_the_first_3_seconds(
+    tmp_path, write_toml, assert_same_stores, reference
+):
+    path = write_toml(experiment_text())
+    for moment in [0.3 * k for k in range(1, 11)]:
+        out = tmp_path / f"store-{moment:.1f}"
+        process = subprocess.Popen(sweep_cli(path, out), env=ENV, start_new_session=True)
+        time.sleep(moment)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(30)
+        again = run(sweep_cli(path, out))
+        assert again.returncode == 0, (moment, again.stderr)
+        assert_same_stores(reference, out)
+
+
+@pytest.mark.parametrize(
+    ("action", "step"), [("enospc", "part-temp:3"), ("erofs", "part-renamed:3")]
+)
+def test_full_and_read_only_disks_name_the_path_and_resume(
+    action, step, tmp_path, write_toml, monkeypatch, capsys, assert_same_stores, reference
+):
+    path = write_toml(experiment_text())
+    out = tmp_path / "store"
+    monkeypatch.setenv(faults.ENV, f"{action}:{step}")
+    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial"]) == 1
+    err = capsys.readouterr().err.strip()
+    strerror = os.strerror(faults.ERRORS[action])
+    assert len(err.splitlines()) == 1 and err.endswith(f".parquet: {strerror}"), err
+    assert str(out / "crises" / "part-all-") in err
+    monkeypatch.delenv(faults.ENV)
+    assert main(["sweep", str(path), "--out", str(out), "--executor", "serial"]) == 0
+    assert_same_stores(reference, out)
+
+
+def test_a_killed_merge_run_again_equals_an_uninterrupted_one(
+    tmp_path, write_toml, assert_same_stores, reference
+):
+    path = write_toml(experiment_text())
+    shards = [tmp_path / f"shard{k}" for k in (1, 2, 3)]
+    for k, shard in enumerate(shards, start=1):
+        sweep(path, out=shard, executor="serial", shard=f"{k}/3")
+    merged = tmp_path / "merged"
+    command = cli("merge", *map(str, shards), "--out", str(merged))
+    assert run(command, {**ENV, faults.ENV: "kill:merge-part:2"}).returncode == -signal.SIGKILL
+    assert run(command).returncode == 0
+    assert_same_stores(reference, merged)
+    assert merge_stores(shards, merged).added == 0
+
+
+# -- shutdown and crashes ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGKILL, -9), (signal.SIGTERM, 143),
+                                              (signal.SIGHUP, 129)])  # fmt: skip
+def test_no_process_of_a_pool_sweep_outlives_it(signum, code, tmp_path, write_toml):
+    path = write_toml(experiment_text("sleepy", replications=40))
+    out = tmp_path / "store"
+    process = subprocess.Popen(
+        sweep_cli(path, out, "--workers", "2"),
+        env=SLEEP_ENV,
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert wait_for(lambda: len(session_processes(process.pid)) >= 4, 30)
+    process.send_signal(signum)
+    assert process.wait(20) == code
+    assert wait_for(lambda: not session_processes(process.pid), 10)
+    if signum != signal.SIGKILL:
+        assert process.stderr.read().strip().endswith("to complete the missing runs")
+        assert not list(out.glob(".lock*"))
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes", "dask"])
+def test_a_run_that_kills_its_process_is_one_failed_row(executor, tmp_path, write_toml):
+    if executor == "dask":
+        pytest.importorskip("distributed")
+    path = write_toml(experiment_text("crashes", replications=1))
+    result = sweep(path, out=tmp_path / "store", executor=executor, workers=2, progress=False)
+    assert (result.done, result.failed, result.pending) == (4, 1, 0)
+    runs = read_table(tmp_path / "store", "runs").to_pandas()
+    failed = runs[runs["status"] == "failed"]
+    assert failed["x"].tolist() == [2.0]
+    expected = "its Dask worker died twice" if executor == "dask" else "exit code 3"
+    assert failed["error"].tolist() == [f"the run's process died: {expected}"]
+
+
+def test_a_slow_serial_sweep_writes_parts_by_time(tmp_path, write_toml):
+    path = write_toml(experiment_text("sleepy", replications=40))
+    out = tmp_path / "store"
+    script = (
+        "import sys\nfrom sim.sweeps.run import sweep\n"
+        "sweep(sys.argv[1], out=sys.argv[2], executor='serial', flush_seconds=1.0, progress=False)"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script, str(path), str(out)], env=ENV)
+    time.sleep(4)
+    process.kill()
+    process.wait(10)
+    stored = read_table(out, "runs").num_rows
+    assert 0 < stored < 200
+
+
+def test_dask_without_workers_stops_with_one_line(tmp_path, write_toml, capsys):
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    path = write_toml(experiment_text())
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as cluster:
+        argv = ["sweep", str(path), "--out", str(tmp_path / "store"), "--executor", "dask"]
+        argv += ["--scheduler", cluster.scheduler_address, "--worker-timeout", "2"]
+        started = time.monotonic()
+        assert main(argv) == 1
+    assert time.monotonic() - started < 30
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: no Dask worker for 2 s; stopped (run the same command again when "
+                   "the cluster has workers)"]  # fmt: skip
+    assert (tmp_path / "store" / "manifest.json").is_file()
+
+
+# -- bad inputs: one line naming the file and key, exit 2, nothing written -----------------
+
+
+def _corrupt_part(store: Path) -> str:
+    part = next((store / "runs").glob("part-*"))
+    part.write_bytes(b"not parquet")
+    return part.name
+
+
+def _corrupt_design(store: Path) -> str:
+    (store / "design.parquet").write_bytes(b"not parquet")
+    return "design.parquet"
+
+
+def _folder_part(store: Path) -> str:
+    (store / "runs" / "part-x.parquet").mkdir()
+    return "part-x.parquet"
+
+
+def _list_manifest(store: Path) -> str:
+    (store / "manifest.json").write_text("[]")
+    return "manifest.json"
+
+
+def _fifo_part(store: Path) -> str:
+    os.mkfifo(store / "runs" / "part-fifo.parquet")
+    return "part-fifo.parquet"
+
+
+STORE_FAULTS = [_corrupt_part, _corrupt_design, _folder_part, _list_manifest, _fifo_part]
+
+
+def _tree(folder: Path) -> list[tuple[str, int, int]]:
+    """Every entry under ``folder`` with the size and time of each file."""
+    return sorted(
+        (str(p.relative_to(folder)), p.lstat().st_size, 0 if p.is_dir() else p.lstat().st_mtime_ns)
+        for p in folder.rglob("*")
+    )
+
+
+@pytest.mark.parametrize("command", ["status", "replay", "merge", "sweep"])
+@pytest.mark.parametrize("damage", STORE_FAULTS, ids=lambda f: f.__name__.strip("_"))
+def test_a_damaged_store_is_one_line(command, damage, tmp_path, write_toml, capsys):
+    path = write_toml(experiment_text())
+    store = tmp_path / "store"
+    sweep(path, out=store, executor="serial")
+    name = damage(store)
+    argv = {
+        "status": ["status", str(store)],
+        "replay": ["replay", str(store), "nope"],
+        "merge": ["merge", str(store), "--out", str(tmp_path / "merged")],
+        "sweep": ["sweep", str(path), "--out", str(store), "--retry-failed"],
+    }[command]
+    if command == "replay" and damage in (_corrupt_part, _folder_part, _fifo_part):
+        run_id = read_table_ids(store)
+        argv = ["replay", str(store), run_id]
+    before = _tree(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and name in err, err
+    assert _tree(tmp_path) == before
+
+
+def read_table_ids(store: Path) -> str:
+    import pandas as pd
+
+    return str(pd.read_parquet(store / "design.parquet")["run_id"].iloc[0])
+
+
+def _model_file(tmp_path: Path, text: str) -> list[str]:
+    (tmp_path / "m.py").write_text(text)
+    (tmp_path / "e.toml").write_text('model = "m.py:f"\n[parameters]\nx = [1]\n')
+    return ["sweep", str(tmp_path / "e.toml"), "--out", str(tmp_path / "out")]
+
+
+def _scenario(tmp_path: Path, text: str) -> str:
+    (tmp_path / "e.toml").write_text(f'scenario = "baseline"\n{text}')
+    return str(tmp_path / "e.toml")
+
+
+BAD_INPUTS = {
+    "model-syntax-error": (lambda t: _model_file(t, "def f(:\n"), "SyntaxError"),
+    "model-import-raises": (lambda t: _model_file(t, "raise RuntimeError('x')\n"), "RuntimeError"),
+    "model-calls-sys-exit": (lambda t: _model_file(t, "import sys\nsys.exit(3)\n"), "sys.exit(3)"),
+    "binary-scenario-to-run": (
+        lambda t: (t / "s.toml").write_bytes(bytes(range(256))) and ["run", str(t / "s.toml")],
+        "s.toml",
+    ),
+    "run-out-unwritable": (
+        lambda t: (t / "f").touch() or ["run", "baseline", "--out", str(t / "f" / "x")],
+        "--out",
+    ),
+    "fifo-scenario": (lambda t: os.mkfifo(t / "s.toml") or ["run", str(t / "s.toml")], "s.toml"),
+    "fifo-experiment": (
+        lambda t: os.mkfifo(t / "e.toml") or ["sweep", str(t / "e.toml")],
+        "e.toml",
+    ),
+    "too-many-replications": (
+        lambda t: ["sweep", _scenario(t, "replications = 10000000\n"), "--dry-run"],
+        "replications",
+    ),
+    "members-below-factions": (
+        lambda t: [
+            "sweep",
+            _scenario(t, '[parameters]\n"alliance.members" = [3, 12]\n"alliance.factions" = 6\n'),
+            "--out",
+            str(t / "out"),
+        ],
+        "alliance.factions",
+    ),
+    "no-command": (lambda t: [], "alliance-sim --help"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(case, tmp_path, capsys):
+    make, needle = BAD_INPUTS[case]
+    argv = make(tmp_path)
+    before = _tree(tmp_path)
+    started = time.monotonic()
+    assert main(argv) == 2
+    assert time.monotonic() - started < 10
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and needle in err, err
+    assert _tree(tmp_path) == before
