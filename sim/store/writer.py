@@ -256,34 +256,38 @@ class Store:
         }
         self.write_manifest()
 
-    def cleanup(self) -> None:
+    def cleanup(self, alone: bool | None = None) -> None:
         """Remove unfinished parts: dot files and batches without a ``runs`` part.
 
-        Parts of this store's own label always go; other writers' only when stale.
+        A writer that holds the store alone (``alone``; by default, when its lock is
+        exclusive) removes all of them: no one else can be writing. A shard removes its
+        own, and other writers' only when stale, since other shards may be writing them.
         """
+        if alone is None:
+            alone = self.lock is not None and self.lock.locked and not self.lock.shared
         batches = {_batch_of(p) for p in self.tables["runs"].parts()}
         now = time.time()
+
+        def unfinished(entry: Path, own: bool) -> None:
+            try:
+                stale = now - entry.stat().st_mtime > STALE_SECONDS
+            except FileNotFoundError:
+                return
+            if own or alone or stale:
+                entry.unlink(missing_ok=True)
+
         for table in TABLES:
             folder = self.path / table
             if not folder.is_dir():
                 continue
             for entry in folder.iterdir():
                 if entry.name.startswith("."):
-                    own = f"part-{self.label}-" in entry.name
+                    unfinished(entry, f"part-{self.label}-" in entry.name)
                 elif table != "runs" and entry.name.startswith("part-"):
-                    if _batch_of(entry) in batches:
-                        continue
-                    own = entry.name.startswith(f"part-{self.label}-")
-                else:
-                    continue
-                try:
-                    stale = now - entry.stat().st_mtime > STALE_SECONDS
-                except FileNotFoundError:
-                    continue
-                if own or stale:
-                    entry.unlink(missing_ok=True)
+                    if _batch_of(entry) not in batches:
+                        unfinished(entry, entry.name.startswith(f"part-{self.label}-"))
         for entry in self.path.glob(".*.tmp"):
-            entry.unlink(missing_ok=True)
+            unfinished(entry, False)
         empty_trash(self.path)
 
     # -- reading -------------------------------------------------------------------------
