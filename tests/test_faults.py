@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
+from sim.experiment import build_design, load_experiment
 from sim.store import faults, merge_stores, read_table
+from sim.sweeps.executors import WorkerLost, make_executor
 from sim.sweeps.run import sweep
+from sim.sweeps.runner import design_tasks, model_target, run_chunk_packed
 
 ROOT = Path(__file__).resolve().parent.parent
 LIGHT = Path(__file__).resolve().parent / "light_models.py"
@@ -268,6 +271,39 @@ def test_a_run_that_kills_its_process_is_one_failed_row(executor, tmp_path, writ
     assert failed["x"].tolist() == [2.0]
     expected = "its Dask worker died twice" if executor == "dask" else "exit code 3"
     assert failed["error"].tolist() == [f"the run's process died: {expected}"]
+
+
+LATE_CRASH = """
+import os, time
+
+def late(x, *, rng):
+    if x == 2:
+        time.sleep(0.5)
+        os._exit(3)
+    return {"score": x}
+"""
+
+
+def test_a_pool_that_breaks_between_two_submissions_loses_no_run(tmp_path, write_toml):
+    """The pool breaks while the sweep holds a result: the next submission meets a broken
+    pool, and the runs in flight come back lost (the culprit named) instead of an error."""
+    (tmp_path / "late.py").write_text(LATE_CRASH)
+    model = f"{tmp_path / 'late.py'}:late"
+    experiment = load_experiment(
+        write_toml(f'name = "late"\nmodel = "{model}"\n[parameters]\nx = [1.0, 2.0, 3.0, 4.0]\n')
+    )
+    target, design = model_target(experiment), build_design(experiment)
+    items = [(target, [task]) for task in design_tasks(design, range(4))]
+    back: dict[float, BaseException | None] = {}
+    with make_executor("processes", 2, preload=["sim.sweeps.runner"]) as runner:
+        for item, _, error in runner.imap_unordered(run_chunk_packed, items, max_in_flight=2):
+            back[dict(item[1][0].params)["x"]] = error
+            time.sleep(1.0)  # the run of x = 2 kills its worker meanwhile
+    assert sorted(back) == [1.0, 2.0, 3.0, 4.0]
+    assert back[1.0] is None and back[4.0] is None
+    crashed = back[2.0]
+    assert isinstance(crashed, WorkerLost)
+    assert list(crashed.culprits.values()) == ["exit code 3"]
 
 
 def test_a_slow_serial_sweep_writes_parts_by_time(tmp_path, write_toml):

@@ -127,7 +127,12 @@ class Executor(ABC):
                 except StopIteration:
                     exhausted = True
                     break
-                pending[self.submit(fn, item)] = item
+                try:
+                    pending[self.submit(fn, item)] = item
+                except BrokenProcessPool as error:  # a worker died since the last wait
+                    lost = [*pending.values(), item]
+                    pending.clear()
+                    yield from self._broken(error, lost)
             if not pending:
                 return
             done = self._wait_any(list(pending), TICK_SECONDS)
@@ -140,14 +145,20 @@ class Executor(ABC):
                 except BrokenProcessPool as error:
                     lost = [item, *pending.values()]
                     pending.clear()
-                    culprits = self._recover(error)
-                    for lost_item in lost:
-                        yield lost_item, None, WorkerLost(culprits, "its worker process died")
+                    yield from self._broken(error, lost)
                     break
                 except Exception as error:
                     yield item, None, self._lost(error) or error
                 else:
                     yield item, result, None
+
+    def _broken(
+        self, error: BaseException, lost: list[Any]
+    ) -> Iterator[tuple[Any, Any, BaseException | None]]:
+        """Recover from a broken pool; the items it lost, each with a :class:`WorkerLost`."""
+        culprits = self._recover(error)
+        for item in lost:
+            yield item, None, WorkerLost(culprits, "its worker process died")
 
 
 class _DoneFuture(cf.Future):
