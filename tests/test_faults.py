@@ -306,6 +306,27 @@ def test_a_pool_that_breaks_between_two_submissions_loses_no_run(tmp_path, write
     assert list(crashed.culprits.values()) == ["exit code 3"]
 
 
+def test_a_stop_signal_that_also_broke_the_pool_is_a_clean_stop(
+    tmp_path, write_toml, monkeypatch, capsys
+):
+    """SLURM signals every process of the job: the forkserver dies of the SIGTERM too, and
+    the pool fails (EOFError, BrokenProcessPool) before the sweep reaches its safe point."""
+    from sim.sweeps import run as run_module
+    from sim.sweeps.executors import SerialExecutor
+
+    class Stopping(SerialExecutor):
+        def imap_unordered(self, fn, items, max_in_flight=None, tick=False):
+            os.kill(os.getpid(), signal.SIGTERM)
+            raise EOFError("unexpected EOF")
+
+    monkeypatch.setattr(run_module, "make_executor", lambda *args, **kwargs: Stopping())
+    path = write_toml(experiment_text())
+    argv = ["sweep", str(path), "--out", str(tmp_path / "store"), "--executor", "processes"]
+    assert main(argv) == 143
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: stopped by SIGTERM"), err
+
+
 def test_a_slow_serial_sweep_writes_parts_by_time(tmp_path, write_toml):
     path = write_toml(experiment_text("sleepy", replications=40))
     out = tmp_path / "store"

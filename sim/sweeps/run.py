@@ -293,6 +293,9 @@ class _Session:
                 self.run(runner, tasks, remaining, size)
         except ExecutorError as error:
             self.errors.append(str(error))
+        except Exception:
+            check_stop()  # the stop signal reached the pool's processes too and broke it
+            raise
 
     def close(self, interrupted: bool) -> None:
         """Write what finished; after an interruption, record it (errors then are secondary)."""
