@@ -327,6 +327,35 @@ def test_a_stop_signal_that_also_broke_the_pool_is_a_clean_stop(
     assert len(err) == 1 and err[0].startswith("error: stopped by SIGTERM"), err
 
 
+def test_a_dask_crash_does_not_fail_the_runs_beside_it(tmp_path, write_toml, monkeypatch):
+    """Dask blames every task on the workers that died (KilledWorker, no culprit named):
+    the runs in flight beside the crashing one go again, and only the crashing one fails."""
+    import itertools
+
+    from sim.sweeps import run as run_module
+    from sim.sweeps.executors import SerialExecutor
+
+    class Colocated(SerialExecutor):
+        name = "dask"
+
+        def imap_unordered(self, fn, items, max_in_flight=None, tick=False):
+            source = iter(items)
+            while flight := list(itertools.islice(source, max_in_flight or 4)):
+                if any(dict(task.params)["x"] == 2.0 for _, chunk in flight for task in chunk):
+                    for item in flight:
+                        yield item, None, WorkerLost({}, "its Dask worker died twice")
+                else:
+                    for item in flight:
+                        yield item, fn(item), None
+
+    monkeypatch.setattr(run_module, "make_executor", lambda *args, **kwargs: Colocated())
+    path = write_toml(experiment_text("crashes", replications=1))
+    result = sweep(path, out=tmp_path / "store", executor="dask", progress=False)
+    assert (result.done, result.failed, result.pending) == (4, 1, 0)
+    runs = read_table(tmp_path / "store", "runs").to_pandas()
+    assert runs.loc[runs["status"] == "failed", "x"].tolist() == [2.0]
+
+
 def test_a_slow_serial_sweep_writes_parts_by_time(tmp_path, write_toml):
     path = write_toml(experiment_text("sleepy", replications=40))
     out = tmp_path / "store"
