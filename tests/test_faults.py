@@ -364,9 +364,11 @@ def test_a_slow_serial_sweep_writes_parts_by_time(tmp_path, write_toml):
         "sweep(sys.argv[1], out=sys.argv[2], executor='serial', flush_seconds=1.0, progress=False)"
     )
     process = subprocess.Popen([sys.executable, "-c", script, str(path), str(out)], env=ENV)
-    time.sleep(4)
-    process.kill()
-    process.wait(10)
+    try:  # the first part, long before the 200 runs (10 s) end; start-up time varies with load
+        assert wait_for(lambda: bool(list((out / "runs").glob("part-*"))), 120)
+    finally:
+        process.kill()
+        process.wait(10)
     stored = read_table(out, "runs").num_rows
     assert 0 < stored < 200
 
