@@ -373,6 +373,20 @@ def test_a_slow_serial_sweep_writes_parts_by_time(tmp_path, write_toml):
     assert 0 < stored < 200
 
 
+def test_a_serial_alliance_sweep_stores_its_first_run_at_once(tmp_path, write_toml):
+    """The first chunk of a serial sweep is one run: until one has run, how long a run
+    takes is unknown, and 64 runs of a large alliance (a second each) held back the
+    first part for a minute."""
+    import pyarrow.parquet as pq
+
+    text = 'name = "a"\nscenario = "baseline"\nreplications = 40\nseed = 3\n[parameters]\n'
+    path = write_toml(text + '"leadership.relationships" = [0.2, 0.8]\n')
+    out = tmp_path / "store"
+    sweep(path, out=out, executor="serial", flush_seconds=0.0, progress=False)
+    first = sorted((out / "runs").glob("part-*"))[0]
+    assert pq.read_metadata(first).num_rows == 1
+
+
 def test_dask_without_workers_stops_with_one_line(tmp_path, write_toml, capsys):
     pytest.importorskip("distributed")
     from distributed import LocalCluster

@@ -218,8 +218,8 @@ class _Session:
         if fixed:
             return fixed
         size = default_chunk_size(remaining, workers)
-        if self.per_run <= 0:
-            return 1 if self.target.kind != "alliance" else size
+        if self.per_run <= 0:  # no run timed yet (no pilot: another model, or serial)
+            return 1 if self.target.kind != "alliance" or self.executor == "serial" else size
         return max(1, min(size, int(CHUNK_SECONDS / self.per_run)))
 
     def lose(self, chunk: list[RunTask], error: WorkerLost, alone: bool) -> list[RunTask]:
