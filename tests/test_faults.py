@@ -3,6 +3,7 @@ full and read-only disks, clean shutdown, runs that crash their process, and mer
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -122,6 +123,19 @@ def test_a_dead_writers_lock_is_stale(tmp_path, write_toml, assert_same_stores, 
     assert_same_stores(reference, out)
 
 
+def test_a_folder_holding_only_a_dead_writers_lock_files_is_used(
+    tmp_path, write_toml, assert_same_stores, reference
+):
+    """What ``rm -r store/*`` leaves of a store whose writer was killed: its hidden lock
+    files. The folder is empty for every other purpose, and the sweep starts in it."""
+    out = tmp_path / "store"
+    out.mkdir()
+    (out / ".lock").touch()
+    (out / ".lock-all").write_text('{"host": "gone", "pid": 1, "label": "all"}')
+    assert sweep(write_toml(experiment_text()), out=out, executor="serial").complete
+    assert_same_stores(reference, out)
+
+
 def test_shards_started_together_share_one_new_folder(tmp_path, write_toml, reference):
     path = write_toml(experiment_text())
     out = tmp_path / "shared"
@@ -218,6 +232,19 @@ def test_full_and_read_only_disks_name_the_path_and_resume(
     monkeypatch.delenv(faults.ENV)
     assert main(["sweep", str(path), "--out", str(out), "--executor", "serial"]) == 0
     assert_same_stores(reference, out)
+
+
+def test_a_full_disk_while_the_store_is_made_names_the_store(
+    tmp_path, write_toml, monkeypatch, capsys
+):
+    """The store is filled in a hidden folder beside it: an error there names the store's
+    own path, not the hidden folder, and leaves nothing behind."""
+    path = write_toml(experiment_text())
+    monkeypatch.setenv(faults.ENV, "enospc:part-temp:1")
+    assert main(["sweep", str(path), "--out", str(tmp_path / "store")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {tmp_path / 'store' / 'design.parquet'}: {os.strerror(errno.ENOSPC)}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp.toml"]
 
 
 def test_a_killed_merge_run_again_equals_an_uninterrupted_one(

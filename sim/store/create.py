@@ -10,6 +10,7 @@ holds a manifest.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import secrets
 import shutil
@@ -67,6 +68,34 @@ def _remove_abandoned(folder: Path) -> None:
             shutil.rmtree(temp, ignore_errors=True)
 
 
+def _held(path: Path) -> bool:
+    """Whether a live process holds the lock file ``path``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Remove what dead writers left in a folder without a store: lock files, trash."""
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        if entry.name.startswith(TRASH):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(LOCK) and not _held(entry):
+            entry.unlink(missing_ok=True)
+
+
 def sync_folder(folder: Path) -> None:
     """Flush a folder's entries to disk (best effort)."""
     try:
@@ -90,9 +119,13 @@ def create_store(folder: Path, fill: Callable[[Path], None]) -> bool:
     _remove_abandoned(folder)
     if own_entries(folder):
         return False
+    _remove_leftovers(folder)
     name = f".{folder.name}{CREATING}{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
     temp = folder.parent / name
-    temp.mkdir()
+    try:
+        temp.mkdir()
+    except OSError as err:
+        raise OSError(err.errno, err.strerror or str(err), os.fspath(folder)) from None
     try:
         fault("create-temp", temp)
         fill(temp)
@@ -101,6 +134,10 @@ def create_store(folder: Path, fill: Callable[[Path], None]) -> bool:
         shutil.rmtree(temp, ignore_errors=True)
         if err.errno in (errno.ENOTEMPTY, errno.EEXIST) and own_entries(folder):
             return False
+        failed = os.fspath(err.filename or "")
+        if failed.startswith(os.fspath(temp)):  # name the store, not its hidden temporary
+            failed = os.fspath(folder) + failed[len(os.fspath(temp)) :]
+            raise OSError(err.errno, err.strerror or str(err), failed) from None
         raise
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
