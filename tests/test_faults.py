@@ -4,6 +4,7 @@ full and read-only disks, clean shutdown, runs that crash their process, and mer
 from __future__ import annotations
 
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -112,6 +113,22 @@ def test_a_second_writer_exits_2_naming_the_holder(
     sweep(path, out=whole, executor="serial")
     assert_same_stores(whole, out)
     assert not list(out.glob(".lock*"))
+
+
+def test_the_refusal_names_only_live_holders(tmp_path, write_toml, capsys):
+    """A killed shard's record stays in its lock file; the refusal must not name its pid
+    (which another process may have taken since) as a writer of the store."""
+    from sim.store.lock import StoreLock
+
+    path = write_toml(experiment_text())
+    out = tmp_path / "store"
+    sweep(path, out=out, executor="serial")
+    dead = {"host": "gone", "pid": 999999, "label": "1of2", "since": "then"}
+    (out / ".lock-1of2").write_text(json.dumps(dead))
+    with StoreLock(out, "2of2", shared=True):
+        assert main(["sweep", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"pid {os.getpid()} (2of2" in err and "999999" not in err, err
 
 
 def test_a_dead_writers_lock_is_stale(tmp_path, write_toml, assert_same_stores, reference):

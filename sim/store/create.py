@@ -10,7 +10,6 @@ holds a manifest.
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import secrets
 import shutil
@@ -20,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim.store.faults import fault
-from sim.store.lock import LOCK
+from sim.store.lock import LOCK, held
 
 REPORT_OUTPUTS: tuple[str, ...] = ("report.md", "figures", "csv")
 """What ``alliance-sim report`` and ``export`` write into a store by default."""
@@ -68,23 +67,6 @@ def _remove_abandoned(folder: Path) -> None:
             shutil.rmtree(temp, ignore_errors=True)
 
 
-def _held(path: Path) -> bool:
-    """Whether a live process holds the lock file ``path``."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-    return False
-
-
 def _remove_leftovers(folder: Path) -> None:
     """Remove what dead writers left in a folder without a store: lock files, trash."""
     if not folder.is_dir():
@@ -92,7 +74,7 @@ def _remove_leftovers(folder: Path) -> None:
     for entry in folder.iterdir():
         if entry.name.startswith(TRASH):
             shutil.rmtree(entry, ignore_errors=True)
-        elif entry.name.startswith(LOCK) and not _held(entry):
+        elif entry.name.startswith(LOCK) and not held(entry):
             entry.unlink(missing_ok=True)
 
 

@@ -59,10 +59,30 @@ def _open_locked(path: Path, mode: int) -> int | None:
         os.close(fd)  # the previous holder removed the file as we opened it: again
 
 
+def held(path: Path) -> bool:
+    """Whether a live process holds the lock file ``path`` (a dead one's lock is released)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
+
+
 def holders(folder: Path) -> list[dict[str, Any]]:
-    """What the writers of ``folder`` recorded about themselves (host, pid, label, since)."""
+    """What the live writers of ``folder`` recorded about themselves (host, pid, label,
+    since); the records that dead writers left are skipped."""
     found = []
     for path in sorted(folder.glob(f"{LOCK}-*")):
+        if not held(path):
+            continue
         try:
             found.append(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError):
