@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import socket
@@ -265,11 +266,40 @@ class ProcessExecutor(Executor):
     def shutdown(self, cancel: bool = False) -> None:
         """Stop the workers: when ``cancel``, at once (their running tasks are lost)."""
         if cancel:
-            for process in self._processes().values():
+            processes = list(self._processes().values())
+            for process in processes:
                 process.terminate()
+            gone = _wait_gone(processes)
+            # A worker stopped while it wrote a result leaves the pool's reader waiting for
+            # the rest of the message; with every worker gone, closing the pool's own end
+            # of the result pipe ends that wait (the pool then sees its workers gone).
+            writer = getattr(getattr(self._pool, "_result_queue", None), "_writer", None)
+            if writer is not None and gone:
+                writer.close()
         self._pool.shutdown(wait=True, cancel_futures=cancel)
         shutil.rmtree(self.markers, ignore_errors=True)
         _stop_forkserver()
+
+
+def _wait_gone(processes: list[Any], seconds: float = 10.0) -> bool:
+    """Wait until ``processes`` have ended, killing those left after ``seconds``; whether
+    all ended.
+
+    Waits on their sentinels, not with ``join``, which the pool's own thread may be
+    doing at the same time.
+    """
+    sentinels = [p.sentinel for p in processes]
+    deadline = time.monotonic() + seconds
+    while sentinels and time.monotonic() < deadline:
+        ready = multiprocessing.connection.wait(sentinels, deadline - time.monotonic())
+        sentinels = [s for s in sentinels if s not in ready]
+    for process in processes:
+        if process.sentinel in sentinels:
+            process.kill()
+    if sentinels:
+        ready = multiprocessing.connection.wait(sentinels, seconds)
+        sentinels = [s for s in sentinels if s not in ready]
+    return not sentinels
 
 
 def _stop_forkserver() -> None:
