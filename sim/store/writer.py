@@ -26,7 +26,7 @@ from sim.store.create import (
     trash,
 )
 from sim.store.faults import fault
-from sim.store.lock import StoreLock
+from sim.store.lock import StoreLock, rewriting
 from sim.store.manifest import (
     MANIFEST,
     STORE_SCHEMA_VERSION,
@@ -306,20 +306,21 @@ class Store:
         if not drop:
             return 0
         removed = 0
-        for name in ("crises", "timeseries", "runs"):
-            for part in self.tables[name].parts():
-                table = read_parquet(part)
-                ids = table.column("run_id").to_pylist()
-                keep = [rid not in drop for rid in ids]
-                if all(keep):
-                    continue
-                if name == "runs":
-                    removed += len(keep) - sum(keep)
-                kept = table.filter(pa.array(keep))
-                if kept.num_rows == 0:
-                    part.unlink()
-                else:
-                    write_parquet_atomic(kept, part)
+        with rewriting(self.path):
+            for name in ("crises", "timeseries", "runs"):
+                for part in self.tables[name].parts():
+                    table = read_parquet(part)
+                    ids = table.column("run_id").to_pylist()
+                    keep = [rid not in drop for rid in ids]
+                    if all(keep):
+                        continue
+                    if name == "runs":
+                        removed += len(keep) - sum(keep)
+                    kept = table.filter(pa.array(keep))
+                    if kept.num_rows == 0:
+                        part.unlink()
+                    else:
+                        write_parquet_atomic(kept, part)
         return removed
 
     # -- writing -------------------------------------------------------------------------
