@@ -31,3 +31,11 @@ def sleepy(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
     """A slow model: each run takes ``SWEEP_TEST_SLEEP`` seconds (default 0.2)."""
     time.sleep(float(os.environ.get("SWEEP_TEST_SLEEP", "0.2")))
     return light(x, rng=rng)
+
+
+def gated(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
+    """Waits while the file named by ``SWEEP_TEST_GATE`` exists (a sweep held open by a test)."""
+    gate = os.environ.get("SWEEP_TEST_GATE")
+    while gate and os.path.exists(gate):
+        time.sleep(0.02)
+    return light(x, rng=rng)

@@ -93,23 +93,24 @@ def reference(tmp_path_factory):
 # -- the lock ------------------------------------------------------------------------------
 
 
-def test_a_second_writer_exits_2_naming_the_holder(
-    tmp_path, write_toml, monkeypatch, assert_same_stores
-):
-    path = write_toml(experiment_text("sleepy", replications=16))
+def test_a_second_writer_exits_2_naming_the_holder(tmp_path, write_toml, assert_same_stores):
+    path = write_toml(experiment_text("gated", replications=16))
     out = tmp_path / "store"
-    first = subprocess.Popen(sweep_cli(path, out, "--executor", "serial"), env=SLEEP_ENV)
+    gate = tmp_path / "gate"  # the first sweep's runs wait while it exists, however slow
+    gate.touch()  # the three refused starts are on a loaded machine
+    env = {**ENV, "SWEEP_TEST_GATE": str(gate)}
+    first = subprocess.Popen(sweep_cli(path, out, "--executor", "serial"), env=env)
     try:
-        assert wait_for(lambda: (out / ".lock-all").is_file(), 30)
+        assert wait_for(lambda: (out / ".lock-all").is_file(), 60)
         for extra in ([], ["--force"], ["--shard", "1/2"]):
-            second = run(sweep_cli(path, out, "--executor", "serial", *extra), SLEEP_ENV)
+            second = run(sweep_cli(path, out, "--executor", "serial", *extra), env)
             assert second.returncode == 2, second.stderr
             lines = second.stderr.strip().splitlines()
             assert len(lines) == 1 and f"pid {first.pid}" in lines[0] and "host" in lines[0]
     finally:
+        gate.unlink()
         assert first.wait(60) == 0
     whole = tmp_path / "whole"
-    monkeypatch.setenv("SWEEP_TEST_SLEEP", "0")
     sweep(path, out=whole, executor="serial")
     assert_same_stores(whole, out)
     assert not list(out.glob(".lock*"))
