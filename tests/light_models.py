@@ -44,3 +44,11 @@ def loaded(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
 def silent(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
     """A model that returns no outcome."""
     return {}
+
+
+def gated(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
+    """Waits while the file named by ``SWEEP_TEST_GATE`` exists (a sweep held open by a test)."""
+    gate = os.environ.get("SWEEP_TEST_GATE")
+    while gate and os.path.exists(gate):
+        time.sleep(0.02)
+    return light(x, rng=rng)

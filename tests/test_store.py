@@ -18,6 +18,7 @@ from sim.store import (
     Store,
     StoreError,
     merge_stores,
+    read_table,
     store_status,
 )
 from sim.sweeps.run import sweep
@@ -153,11 +154,47 @@ def test_cleanup_removes_unfinished_batches_and_temporary_files(tmp_path, write_
     pq.write_table(pa.table({"run_id": ["zz"], "episode": [0]}), orphan)
     temporary = out / "runs" / ".part-all-x.parquet.1234.tmp"
     temporary.write_bytes(b"partial")
-    other = out / "crises" / "part-2of4-20990101T000000-1-abcd-000001.parquet"
-    pq.write_table(pa.table({"run_id": ["zz"], "episode": [0]}), other)
-    Store.open(out, experiment, build_design(experiment))
+    Store.open(out, experiment, build_design(experiment)).close()
     assert not orphan.exists() and not temporary.exists()
-    assert other.exists()
+
+
+def test_a_shard_leaves_what_other_shards_are_writing(tmp_path, write_toml):
+    """A shard starting beside others keeps their fresh temporary files and batches."""
+    out = tmp_path / "store"
+    experiment = load_experiment(write_toml(TOY))
+    design = build_design(experiment)
+    Store.open(out, experiment, design, label="1of2").close()
+    writing = [
+        out / ".design.parquet.0123abcd.tmp",
+        out / ".manifest.json.0123abcd.tmp",
+        out / "runs" / ".part-2of2-x-000001.parquet.0123abcd.tmp",
+    ]
+    for path in writing:
+        path.write_bytes(b"being written")
+    batch = out / "crises" / "part-2of2-20990101T000000-1-abcd-000001.parquet"
+    pq.write_table(pa.table({"run_id": ["zz"], "episode": [0]}), batch)
+    Store.open(out, experiment, design, label="1of2").close()
+    assert all(path.exists() for path in [*writing, batch])
+
+
+def test_a_writer_alone_removes_a_dead_shards_unfinished_batch(tmp_path, write_toml, read_tables):
+    """A shard killed between its crises part and its runs part, then the whole store
+    swept: the dead shard's crises must not be stored twice."""
+    out = tmp_path / "store"
+    experiment = load_experiment(write_toml(TOY))
+    design = build_design(experiment)
+    reference = tmp_path / "reference"
+    sweep(experiment, out=reference, executor="serial")
+    crises = read_tables(reference)["crises"]
+    assert len(crises)
+    Store.open(out, experiment, design, label="1of2").close()
+    orphan = out / "crises" / "part-1of2-20990101T000000-1-abcd-000001.parquet"
+    pq.write_table(read_table(reference, "crises"), orphan)
+    temporary = out / ".manifest.json.0123abcd.tmp"
+    temporary.write_bytes(b"partial")
+    sweep(experiment, out=out, executor="serial")
+    assert not orphan.exists() and not temporary.exists()
+    assert len(read_tables(out)["crises"]) == len(crises)
 
 
 def test_incompatible_store_is_refused_without_writing(tmp_path, write_toml):

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim.store.faults import fault
-from sim.store.lock import LOCK
+from sim.store.lock import LOCK, held
 
 REPORT_OUTPUTS: tuple[str, ...] = ("report.md", "figures", "csv")
 """What ``alliance-sim report`` and ``export`` write into a store by default."""
@@ -67,6 +67,17 @@ def _remove_abandoned(folder: Path) -> None:
             shutil.rmtree(temp, ignore_errors=True)
 
 
+def _remove_leftovers(folder: Path) -> None:
+    """Remove what dead writers left in a folder without a store: lock files, trash."""
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        if entry.name.startswith(TRASH):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(LOCK) and not held(entry):
+            entry.unlink(missing_ok=True)
+
+
 def sync_folder(folder: Path) -> None:
     """Flush a folder's entries to disk (best effort)."""
     try:
@@ -90,9 +101,13 @@ def create_store(folder: Path, fill: Callable[[Path], None]) -> bool:
     _remove_abandoned(folder)
     if own_entries(folder):
         return False
+    _remove_leftovers(folder)
     name = f".{folder.name}{CREATING}{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
     temp = folder.parent / name
-    temp.mkdir()
+    try:
+        temp.mkdir()
+    except OSError as err:
+        raise OSError(err.errno, err.strerror or str(err), os.fspath(folder)) from None
     try:
         fault("create-temp", temp)
         fill(temp)
@@ -101,6 +116,10 @@ def create_store(folder: Path, fill: Callable[[Path], None]) -> bool:
         shutil.rmtree(temp, ignore_errors=True)
         if err.errno in (errno.ENOTEMPTY, errno.EEXIST) and own_entries(folder):
             return False
+        failed = os.fspath(err.filename or "")
+        if failed.startswith(os.fspath(temp)):  # name the store, not its hidden temporary
+            failed = os.fspath(folder) + failed[len(os.fspath(temp)) :]
+            raise OSError(err.errno, err.strerror or str(err), failed) from None
         raise
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)

@@ -20,12 +20,16 @@ import json
 import logging
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sim.store.manifest import StoreError, now_iso
 
 LOCK = ".lock"
+REWRITE = ".lock.rewrite"
+"""The lock of rewriting a store's finished parts (see :func:`rewriting`)."""
 UNSUPPORTED = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}
 """``flock`` errors of a file system that does not offer the lock."""
 
@@ -59,10 +63,30 @@ def _open_locked(path: Path, mode: int) -> int | None:
         os.close(fd)  # the previous holder removed the file as we opened it: again
 
 
+def held(path: Path) -> bool:
+    """Whether a live process holds the lock file ``path`` (a dead one's lock is released)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
+
+
 def holders(folder: Path) -> list[dict[str, Any]]:
-    """What the writers of ``folder`` recorded about themselves (host, pid, label, since)."""
+    """What the live writers of ``folder`` recorded about themselves (host, pid, label,
+    since); the records that dead writers left are skipped."""
     found = []
     for path in sorted(folder.glob(f"{LOCK}-*")):
+        if not held(path):
+            continue
         try:
             found.append(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError):
@@ -140,3 +164,38 @@ class StoreLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+@contextmanager
+def rewriting(folder: Path) -> Iterator[None]:
+    """Hold ``folder``'s finished parts for a read-modify-write (waits for another's).
+
+    Shards write one store side by side, and some writes rewrite parts that are not
+    their own (``--retry-failed`` removing rows, a widened schema): without this lock
+    two such rewrites of one part lose one of them.
+    """
+    path = folder / REWRITE
+    fd = None
+    while fd is None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as err:
+            os.close(fd)
+            if err.errno not in UNSUPPORTED:
+                raise
+            fd = -1  # no lock on this file system
+            break
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:  # the previous holder removed the file as we opened it: again
+            os.close(fd)
+            fd = None
+    try:
+        yield
+    finally:
+        if fd >= 0:
+            path.unlink(missing_ok=True)
+            os.close(fd)

@@ -148,10 +148,10 @@ def merge_stores(
     manifest["merged_from"] = [os.fspath(s) for s in sources]
     sample = Path(sources[largest]) / SAMPLE
     create_store(target, lambda temp: _write_start(temp, manifest, design, dtypes, sample))
-    with StoreLock(target, "merge", shared=False):
+    with StoreLock(target, "merge", shared=False) as lock:
         _check_target(target, first, planned)
         store = Store(target, design, dtypes, label="merge")
-        store.cleanup()
+        store.cleanup(alone=lock.locked)
         _write_start(target, manifest, design, dtypes, sample)
         seen = set(store.run_status())
         added = skipped = 0

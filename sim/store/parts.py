@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from sim.store.create import sync_folder
 from sim.store.faults import fault
+from sim.store.lock import rewriting
 from sim.store.manifest import StoreError
 
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -195,6 +196,11 @@ class PartTable:
         rows = lengths.pop()
         if rows == 0:
             return 0
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with rewriting(self.folder.parent):  # another shard may widen the schema meanwhile
+            return self._write(columns, rows, name)
+
+    def _write(self, columns: Mapping[str, Any], rows: int, name: str) -> int:
         parts = self.parts()
         if parts:  # another writer (a shard) may have set or widened the schema
             self.schema = read_schema(parts[0])
@@ -222,7 +228,6 @@ class PartTable:
             else:
                 arrays.append(array.cast(schema_field.type))
         table = pa.Table.from_arrays(arrays, schema=schema)
-        self.folder.mkdir(parents=True, exist_ok=True)
         write_parquet_atomic(table, self.folder / name)
         return rows
 

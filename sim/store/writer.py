@@ -26,7 +26,7 @@ from sim.store.create import (
     trash,
 )
 from sim.store.faults import fault
-from sim.store.lock import StoreLock
+from sim.store.lock import LOCK, StoreLock, rewriting
 from sim.store.manifest import (
     MANIFEST,
     STORE_SCHEMA_VERSION,
@@ -89,6 +89,19 @@ def _stale(entry: Path, now: float) -> bool:
 
 def _batch_of(part: Path) -> str:
     return part.name.removeprefix("part-").removesuffix(".parquet")
+
+
+def writer_lock(folder: Path, label: str, force: bool) -> StoreLock:
+    """The lock a writer labelled ``label`` takes: shared for a shard, else exclusive."""
+    return StoreLock(folder, label, shared=label not in ("all", "merge") and not force)
+
+
+def refuse_if_busy(path: str | os.PathLike[str], label: str = "all", force: bool = False) -> None:
+    """Raise :class:`~sim.store.lock.StoreBusy` at once when another writer holds the store
+    at ``path`` (before work that comes ahead of opening it); nothing is kept."""
+    folder = Path(path)
+    if (folder / LOCK).exists():
+        writer_lock(folder, label, force).acquire().release()
 
 
 class Store:
@@ -180,7 +193,7 @@ class Store:
             new.begin(experiment, design, None, command)
 
         created = create_store(folder, fill)
-        lock = StoreLock(folder, label, shared=label not in ("all", "merge") and not force)
+        lock = writer_lock(folder, label, force)
         lock.acquire()
         try:
             fault("locked", folder)
@@ -240,32 +253,34 @@ class Store:
         }
         self.write_manifest()
 
-    def cleanup(self) -> None:
+    def cleanup(self, alone: bool | None = None) -> None:
         """Remove unfinished parts: dot files and batches without a ``runs`` part.
 
-        Parts of this store's own label always go; other writers' only when stale.
+        A writer that holds the store alone (``alone``; by default, when its lock is
+        exclusive) removes all of them: no one else can be writing. A shard removes its
+        own, and other writers' only when stale, since other shards may be writing them.
         """
+        if alone is None:
+            alone = self.lock is not None and self.lock.locked and not self.lock.shared
         batches = {_batch_of(p) for p in self.tables["runs"].parts()}
         now = time.time()
+
+        def unfinished(entry: Path, own: bool) -> None:
+            if own or alone or _stale(entry, now):
+                entry.unlink(missing_ok=True)
+
         for table in TABLES:
             folder = self.path / table
             if not folder.is_dir():
                 continue
             for entry in folder.iterdir():
                 if entry.name.startswith("."):
-                    own = f"part-{self.label}-" in entry.name
+                    unfinished(entry, f"part-{self.label}-" in entry.name)
                 elif table != "runs" and entry.name.startswith("part-"):
-                    if _batch_of(entry) in batches:
-                        continue
-                    own = entry.name.startswith(f"part-{self.label}-")
-                else:
-                    continue
-                if own or _stale(entry, now):
-                    entry.unlink(missing_ok=True)
-        alone = self.lock is None or not self.lock.shared
+                    if _batch_of(entry) not in batches:
+                        unfinished(entry, entry.name.startswith(f"part-{self.label}-"))
         for entry in self.path.glob(".*.tmp"):  # other shards' files being written stay
-            if alone or _stale(entry, now):
-                entry.unlink(missing_ok=True)
+            unfinished(entry, False)
         empty_trash(self.path)
 
     # -- reading -------------------------------------------------------------------------
@@ -284,20 +299,21 @@ class Store:
         if not drop:
             return 0
         removed = 0
-        for name in ("crises", "timeseries", "runs"):
-            for part in self.tables[name].parts():
-                table = read_parquet(part)
-                ids = table.column("run_id").to_pylist()
-                keep = [rid not in drop for rid in ids]
-                if all(keep):
-                    continue
-                if name == "runs":
-                    removed += len(keep) - sum(keep)
-                kept = table.filter(pa.array(keep))
-                if kept.num_rows == 0:
-                    part.unlink()
-                else:
-                    write_parquet_atomic(kept, part)
+        with rewriting(self.path):
+            for name in ("crises", "timeseries", "runs"):
+                for part in self.tables[name].parts():
+                    table = read_parquet(part)
+                    ids = table.column("run_id").to_pylist()
+                    keep = [rid not in drop for rid in ids]
+                    if all(keep):
+                        continue
+                    if name == "runs":
+                        removed += len(keep) - sum(keep)
+                    kept = table.filter(pa.array(keep))
+                    if kept.num_rows == 0:
+                        part.unlink()
+                    else:
+                        write_parquet_atomic(kept, part)
         return removed
 
     # -- writing -------------------------------------------------------------------------

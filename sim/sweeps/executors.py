@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import socket
@@ -127,7 +128,12 @@ class Executor(ABC):
                 except StopIteration:
                     exhausted = True
                     break
-                pending[self.submit(fn, item)] = item
+                try:
+                    pending[self.submit(fn, item)] = item
+                except BrokenProcessPool as error:  # a worker died since the last wait
+                    lost = [*pending.values(), item]
+                    pending.clear()
+                    yield from self._broken(error, lost)
             if not pending:
                 return
             done = self._wait_any(list(pending), TICK_SECONDS)
@@ -140,14 +146,20 @@ class Executor(ABC):
                 except BrokenProcessPool as error:
                     lost = [item, *pending.values()]
                     pending.clear()
-                    culprits = self._recover(error)
-                    for lost_item in lost:
-                        yield lost_item, None, WorkerLost(culprits, "its worker process died")
+                    yield from self._broken(error, lost)
                     break
                 except Exception as error:
                     yield item, None, self._lost(error) or error
                 else:
                     yield item, result, None
+
+    def _broken(
+        self, error: BaseException, lost: list[Any]
+    ) -> Iterator[tuple[Any, Any, BaseException | None]]:
+        """Recover from a broken pool; the items it lost, each with a :class:`WorkerLost`."""
+        culprits = self._recover(error)
+        for item in lost:
+            yield item, None, WorkerLost(culprits, "its worker process died")
 
 
 class _DoneFuture(cf.Future):
@@ -254,11 +266,40 @@ class ProcessExecutor(Executor):
     def shutdown(self, cancel: bool = False) -> None:
         """Stop the workers: when ``cancel``, at once (their running tasks are lost)."""
         if cancel:
-            for process in self._processes().values():
+            processes = list(self._processes().values())
+            for process in processes:
                 process.terminate()
+            gone = _wait_gone(processes)
+            # A worker stopped while it wrote a result leaves the pool's reader waiting for
+            # the rest of the message; with every worker gone, closing the pool's own end
+            # of the result pipe ends that wait (the pool then sees its workers gone).
+            writer = getattr(getattr(self._pool, "_result_queue", None), "_writer", None)
+            if writer is not None and gone:
+                writer.close()
         self._pool.shutdown(wait=True, cancel_futures=cancel)
         shutil.rmtree(self.markers, ignore_errors=True)
         _stop_forkserver()
+
+
+def _wait_gone(processes: list[Any], seconds: float = 10.0) -> bool:
+    """Wait until ``processes`` have ended, killing those left after ``seconds``; whether
+    all ended.
+
+    Waits on their sentinels, not with ``join``, which the pool's own thread may be
+    doing at the same time.
+    """
+    sentinels = [p.sentinel for p in processes]
+    deadline = time.monotonic() + seconds
+    while sentinels and time.monotonic() < deadline:
+        ready = multiprocessing.connection.wait(sentinels, deadline - time.monotonic())
+        sentinels = [s for s in sentinels if s not in ready]
+    for process in processes:
+        if process.sentinel in sentinels:
+            process.kill()
+    if sentinels:
+        ready = multiprocessing.connection.wait(sentinels, seconds)
+        sentinels = [s for s in sentinels if s not in ready]
+    return not sentinels
 
 
 def _stop_forkserver() -> None:

@@ -12,7 +12,6 @@ import itertools
 import os
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ from sim.experiment.files import Experiment
 from sim.store.output import RunOutput
 from sim.store.reader import count_status
 from sim.store.status import stored_status
-from sim.store.writer import Store
+from sim.store.writer import Store, refuse_if_busy
 from sim.sweeps.determinism import CHECK_RUNS, check_determinism
 from sim.sweeps.executors import (
     NO_WORKER_SECONDS,
@@ -189,7 +188,6 @@ class _Session:
         self.executor = "serial"
         self.workers = 1
         self.per_run = 0.0
-        self.lost: Counter[str] = Counter()
 
     def take(self, outputs: list[RunOutput]) -> None:
         for output in outputs:
@@ -225,21 +223,24 @@ class _Session:
         if fixed:
             return fixed
         size = default_chunk_size(remaining, workers)
-        if self.per_run <= 0:
-            return 1 if self.target.kind != "alliance" else size
+        if self.per_run <= 0:  # no run timed yet (no pilot: another model, or serial)
+            return 1 if self.target.kind != "alliance" or self.executor == "serial" else size
         return max(1, min(size, int(CHUNK_SECONDS / self.per_run)))
 
-    def lose(self, chunk: list[RunTask], error: WorkerLost) -> list[RunTask]:
-        """Runs of a chunk lost with its worker: the culprit fails, the others go again."""
+    def lose(self, chunk: list[RunTask], error: WorkerLost, alone: bool) -> list[RunTask]:
+        """Runs of a chunk lost with its worker: the culprit fails, the others go again.
+
+        Without a named culprit (Dask blames every run on the workers that died), a run
+        fails only when it was lost while the one run in flight (``alone``).
+        """
         again = []
         for task in chunk:
             how = error.culprits.get(task.run_id)
-            if how is None and len(chunk) == 1 and not error.culprits and self.lost[task.run_id]:
+            if how is None and alone and not error.culprits:
                 how = str(error)
             if how is not None:
                 self.take([_died(task, how)])
             else:
-                self.lost[task.run_id] += 1
                 again.append(task)
         return again
 
@@ -248,18 +249,23 @@ class _Session:
     ) -> None:
         """Send tasks to ``runner`` in chunks until every one ran or failed.
 
-        Runs lost with a worker that another run killed go again, one per chunk.
+        Runs lost with a worker that another run killed go again, one per chunk, then
+        (those lost again without a named culprit) one at a time.
         """
-        while True:
+        for round_ in itertools.count():
             orphans: list[RunTask] = []
+            alone = round_ >= 2
             sizes = (self.chunk_size(remaining, runner.workers, size) for _ in itertools.count())
             packed = ((self.target, c) for c in chunks(tasks, sizes))
-            for item, result, error in runner.imap_unordered(run_chunk_packed, packed, tick=True):
+            flight = 1 if alone else None
+            for item, result, error in runner.imap_unordered(
+                run_chunk_packed, packed, max_in_flight=flight, tick=True
+            ):
                 check_stop()
                 if item is None:
                     self.buffer.flush_if_due()
                 elif isinstance(error, WorkerLost):
-                    orphans += self.lose(item[1], error)
+                    orphans += self.lose(item[1], error, alone)
                 elif error is not None:
                     self.errors.append(f"{len(item[1])} runs not run: {error_text(error)}")
                 else:
@@ -298,6 +304,9 @@ class _Session:
                 self.run(runner, tasks, remaining, size)
         except ExecutorError as error:
             self.errors.append(str(error))
+        except Exception:
+            check_stop()  # the stop signal reached the pool's processes too and broke it
+            raise
 
     def close(self, interrupted: bool) -> None:
         """Write what finished; after an interruption, record it (errors then are secondary)."""
@@ -401,6 +410,7 @@ def sweep(
     path, label = store_path(experiment, out), shard_label(shard_slice)
     with stop_on_signals():
         if determinism_check and experiment.model is not None:
+            refuse_if_busy(path, label, force)  # a second writer is refused at once
             tasks = first_pending(path, experiment, design, shard_slice, retry_failed, force)
             check_determinism(model_target(experiment), tasks)
         store = Store.open(path, experiment, design, force=force, label=label, command=command)
