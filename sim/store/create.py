@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim.store.faults import fault
-from sim.store.lock import LOCK, held
+from sim.store.lock import LOCK, held, pid_exists
 
 REPORT_OUTPUTS: tuple[str, ...] = ("report.md", "figures", "csv")
 """What ``alliance-sim report`` and ``export`` write into a store by default."""
@@ -36,16 +36,6 @@ def own_entries(folder: Path) -> list[Path]:
     return [p for p in folder.iterdir() if not p.name.startswith((LOCK, TRASH))]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _abandoned(temp: Path) -> bool:
     """Whether a temporary creation folder's writer is gone (dead here, or long ago)."""
     host, _, rest = temp.name.partition(CREATING)[2].rpartition("-")[0].rpartition("-")
@@ -54,7 +44,7 @@ def _abandoned(temp: Path) -> bool:
     except ValueError:
         pid = -1
     if host == socket.gethostname() and pid > 0:
-        return not _alive(pid)
+        return not pid_exists(pid)
     try:
         return time.time() - temp.stat().st_mtime > STALE_SECONDS
     except FileNotFoundError:

@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sim.store.lock import pid_exists
+
 WATCH_SECONDS = 1.0
 """How often a worker checks that its sweep process is alive."""
 
@@ -39,13 +41,7 @@ def start_time(pid: int) -> str | None:
 def alive(pid: int, started: str | None) -> bool:
     """Whether process ``pid``, started at ``started``, still runs."""
     if not Path("/proc").is_dir():  # pragma: no cover - not Linux
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return pid_exists(pid)
     now = start_time(pid)
     return now is not None and now == started
 
