@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError, check_keys, expect_number, expect_string, expect_table
+from sim.locations import shipped_dir, shipped_tomls
 from sim.names import LEADERSHIP_KEYS, QUALITIES, SHOCK_KINDS
 from sim.parameters import (
     BY_KEY,
@@ -50,7 +51,7 @@ def scenarios_dir() -> Path:
     env = os.environ.get("ALLIANCE_SIM_SCENARIOS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "scenarios"
+    return shipped_dir("scenarios")
 
 
 class ScenarioError(InputError):
@@ -213,10 +214,7 @@ def _event_dict(event: ShockEvent) -> dict[str, Any]:
 
 def shipped_scenarios() -> dict[str, Path]:
     """Shipped scenario names and their files."""
-    folder = scenarios_dir()
-    if not folder.is_dir():
-        return {}
-    return {path.stem: path for path in sorted(folder.glob("*.toml"))}
+    return shipped_tomls(scenarios_dir())
 
 
 def load_file(path: str | os.PathLike[str]) -> ScenarioSpec:

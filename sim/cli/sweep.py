@@ -90,7 +90,9 @@ def _add_sweep(subparsers: Any) -> None:
             "store does not hold yet. Killed and started again, it completes the missing runs."
         ),
     )
-    parser.add_argument("experiment", help="the experiment file")
+    parser.add_argument(
+        "experiment", help="the experiment file, or a shipped experiment's name (quickstart, ...)"
+    )
     parser.add_argument("--out", help="the results store folder (default: results/NAME)")
     parser.add_argument(
         "--executor", choices=EXECUTORS, default="processes", help="where runs execute"

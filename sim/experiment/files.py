@@ -28,6 +28,7 @@ from sim.experiment.spec import (
     cast_value,
     values_dtype,
 )
+from sim.locations import shipped_dir, shipped_tomls
 from sim.parameters import BY_KEY, RULES
 from sim.scenario import ScenarioError, ScenarioSpec, load_preset, shipped_scenarios
 
@@ -117,15 +118,27 @@ def _without_description(spec: ScenarioSpec | None) -> dict[str, Any] | None:
     return data
 
 
+def shipped_experiments() -> dict[str, Path]:
+    """Shipped experiment names and their files."""
+    return shipped_tomls(shipped_dir("experiments"))
+
+
 def load_experiment(path: str | os.PathLike[str]) -> Experiment:
-    """Load and validate an experiment file; raises :class:`ExperimentError`."""
+    """Load and validate an experiment file or a shipped experiment by name.
+
+    Raises :class:`ExperimentError`.
+    """
     source = os.fspath(path)
+    shipped = shipped_experiments()
+    if not Path(source).exists() and source in shipped:
+        source = str(shipped[source])
     if Path(source).exists() and not Path(source).is_file():
         raise ExperimentError(source, None, "not a regular file")
     try:
         text = Path(source).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ExperimentError(source, None, "file not found") from None
+        names = ", ".join(shipped) or "none found"
+        raise ExperimentError(source, None, f"file not found (shipped: {names})") from None
     except OSError as err:
         raise ExperimentError(source, None, f"cannot read file ({err.strerror})") from None
     except UnicodeDecodeError:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from numba.core import caching
 
+from sim.locations import user_cache_dir
+
 KERNEL_DIR = Path(__file__).resolve().parent
 PACKAGE_DIR = KERNEL_DIR.parent
 READ_BY_KERNEL = ("names.py", "parameters.py")
@@ -52,7 +54,7 @@ def cache_dir() -> Path:
     local = KERNEL_DIR / "__pycache__"
     if _writable(local):
         return local
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "alliance-sim"
+    return user_cache_dir()
 
 
 class KernelCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
