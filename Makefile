@@ -22,7 +22,7 @@ FIND_PYTHON = for cand in python3.13 python3.12 python3 python; do \
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/fetch_solara_assets.py
+$(STAMP): pyproject.toml setup.py scripts/fetch_solara_assets.py
 	@py=$$( $(FIND_PYTHON) ) || { \
 	  echo "error: no Python >= 3.12 found on PATH or in pyenv's versions." >&2; \
 	  echo "Install one (for example 'pyenv install 3.12' or your system's python3.12 package) and run make again." >&2; \
@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml scripts/fetch_solara_assets.py
 	if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then rm -rf $(VENV); fi; \
 	[ -x $(PY) ] || { echo "building $(VENV) from $$py"; $$py -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[demo,cluster,notebook,test]'
 	$(PY) scripts/fetch_solara_assets.py
 	@touch $(STAMP)
 

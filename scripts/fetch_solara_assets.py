@@ -1,162 +1,34 @@
-"""Make Solara's front-end assets available offline.
+"""Fetch the demo's front-end assets (Solara's CDN packages) from the npm registry.
 
-Solara's page loads its Vue/Vuetify application, RequireJS and Font Awesome from a CDN,
-through a proxy in the Solara server that first looks in a local cache folder
-(``solara.server.settings.assets.proxy_cache_dir``, by default ``<venv>/share/solara/cdn``).
-This script reads the exact package versions the installed Solara asks for (from its page
-template), downloads each package's tarball from the npm registry, checks its integrity and
-unpacks it into that folder as ``NAME@VERSION/...``, the layout the proxy serves.
-
-Idempotent: a package already unpacked (marked by a ``.complete`` file) is skipped.
+``alliance-sim demo`` fetches what is missing on its first start; this script does it
+ahead of time (``make setup`` runs it), or checks and lists the packages. The folder and
+the packages come from :mod:`sim.app.assets`.
 
 Usage::
 
     python scripts/fetch_solara_assets.py          # fetch what is missing
     python scripts/fetch_solara_assets.py --check  # exit 1 if anything is missing
     python scripts/fetch_solara_assets.py --list   # print the packages and the folder
-
-The registry is ``$NPM_CONFIG_REGISTRY`` or https://registry.npmjs.org.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import io
-import json
-import os
-import re
-import shutil
 import sys
-import tarfile
-import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
-MARKER = ".complete"
-TIMEOUT = 60
-# ``{{cdn}}/NAME@X.Y.Z/`` in Solara's page template, NAME optionally scoped.
-CDN_REF = re.compile(r"\{\{\s*cdn\s*\}\}/((?:@[\w.-]+/)?[\w.-]+)@(\d+\.\d+\.\d+[\w.+-]*)/")
-# ``/NAME@X.Y.Z/...`` in a settings path such as the Font Awesome stylesheet.
-PATH_REF = re.compile(r"^/?((?:@[\w.-]+/)?[\w.-]+)@(\d+\.\d+\.\d+[\w.+-]*)/")
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-
-class FetchError(RuntimeError):
-    """A package could not be fetched or unpacked."""
-
-
-def _vue3() -> bool:
-    import ipyvue
-
-    return ipyvue.__version__.startswith("3")
-
-
-def required_packages() -> list[tuple[str, str]]:
-    """The ``(name, version)`` npm packages the installed Solara's page loads from its CDN."""
-    import solara.server
-    import solara.server.settings as server_settings
-
-    template = Path(solara.server.__file__).parent / "templates" / "solara.html.j2"
-    found = CDN_REF.findall(template.read_text(encoding="utf-8"))
-    if server_settings.assets.fontawesome_enabled:
-        match = PATH_REF.match(server_settings.assets.fontawesome_path)
-        if match:
-            found.append((match.group(1), match.group(2)))
-    # The template names both Vuetify apps; the page loads the one for the installed ipyvue.
-    unused = "@widgetti/solara-vuetify-app" if _vue3() else "@widgetti/solara-vuetify3-app"
-    packages: list[tuple[str, str]] = []
-    for name, version in found:
-        if name != unused and (name, version) not in packages:
-            packages.append((name, version))
-    if not any(name.startswith("@widgetti/solara-vuetify") for name, _ in packages):
-        raise FetchError(f"no Vuetify app version found in {template}")
-    return packages
-
-
-def cache_dir() -> Path:
-    """The folder Solara's CDN proxy serves from."""
-    import solara.server.settings as server_settings
-
-    return Path(server_settings.assets.proxy_cache_dir)
-
-
-def registry() -> str:
-    """The npm registry base URL, without a trailing slash."""
-    return os.environ.get("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org").rstrip("/")
-
-
-def is_present(root: Path, name: str, version: str) -> bool:
-    """Whether ``name@version`` is completely unpacked under ``root``."""
-    return (root / f"{name}@{version}" / MARKER).is_file()
-
-
-def _get(url: str) -> bytes:
-    request = urllib.request.Request(url, headers={"User-Agent": "alliance-sim-asset-fetch"})
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-        return response.read()
-
-
-def _check_integrity(data: bytes, dist: dict, label: str) -> None:
-    integrity = dist.get("integrity", "")
-    if integrity.startswith("sha512-"):
-        expected = base64.b64decode(integrity.removeprefix("sha512-"))
-        if hashlib.sha512(data).digest() != expected:
-            raise FetchError(f"{label}: tarball does not match the registry's sha512")
-    elif dist.get("shasum"):
-        if hashlib.sha1(data).hexdigest() != dist["shasum"]:
-            raise FetchError(f"{label}: tarball does not match the registry's shasum")
-
-
-def _unpack(data: bytes, dest: Path) -> int:
-    """Unpack an npm tarball's ``package/`` folder into ``dest``; returns the file count."""
-    count = 0
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-        for member in tar.getmembers():
-            if not member.isfile():
-                continue
-            parts = Path(member.name).parts
-            if len(parts) < 2 or any(part in ("..", "") for part in parts) or parts[0] == "/":
-                continue
-            target = dest.joinpath(*parts[1:])  # drop the top folder ("package")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            source = tar.extractfile(member)
-            if source is None:
-                continue
-            target.write_bytes(source.read())
-            count += 1
-    return count
-
-
-def fetch_package(root: Path, name: str, version: str) -> int:
-    """Download, verify and unpack one package into ``root``; returns the file count."""
-    label = f"{name}@{version}"
-    quoted = urllib.parse.quote(name, safe="@")
-    meta = json.loads(_get(f"{registry()}/{quoted}/{version}"))
-    dist = meta.get("dist") or {}
-    tarball = dist.get("tarball")
-    if not tarball:
-        raise FetchError(f"{label}: the registry lists no tarball")
-    data = _get(tarball)
-    _check_integrity(data, dist, label)
-    final = root / label
-    final.parent.mkdir(parents=True, exist_ok=True)
-    for stale in final.parent.glob(".fetch-*"):  # left by an interrupted run
-        shutil.rmtree(stale, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(prefix=".fetch-", dir=final.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; the server may run as another user
-    try:
-        count = _unpack(data, staging)
-        (staging / MARKER).write_text(f"{label}\n{tarball}\n", encoding="utf-8")
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(staging, final)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return count
+from sim.app.assets import (  # noqa: E402
+    FETCH_ERRORS,
+    FetchError,
+    assets_dir,
+    fetch_missing,
+    missing_packages,
+    required_packages,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,9 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print packages and the folder")
     args = parser.parse_args(argv)
 
-    root = cache_dir()
+    root = assets_dir()
     packages = required_packages()
-    missing = [(n, v) for n, v in packages if not is_present(root, n, v)]
+    missing = missing_packages(root)
     if args.list:
         print(f"cache folder: {root}")
         for name, version in packages:
@@ -179,25 +51,12 @@ def main(argv: list[str] | None = None) -> int:
         for name, version in missing:
             print(f"missing: {name}@{version} (run: python scripts/fetch_solara_assets.py)")
         return 1 if missing else 0
-    if not missing:
-        print(f"solara assets: all {len(packages)} packages present in {root}")
-        return 0
-    for name, version in missing:
-        label = f"{name}@{version}"
-        try:
-            count = fetch_package(root, name, version)
-        except (urllib.error.URLError, TimeoutError, OSError) as err:
-            reason = getattr(err, "reason", err)
-            print(
-                f"error: cannot fetch {label} from the npm registry {registry()} ({reason}); "
-                "connect to the internet once and rerun scripts/fetch_solara_assets.py",
-                file=sys.stderr,
-            )
-            return 1
-        except (FetchError, tarfile.TarError, ValueError) as err:
-            print(f"error: {label}: {err}", file=sys.stderr)
-            return 1
-        print(f"solara assets: {label} ({count} files) -> {root / label}")
+    try:
+        fetch_missing(root, lambda _d, _t, label, files: print(f"{label} ({files} files)"))
+    except (FetchError, *FETCH_ERRORS) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"solara assets: all {len(packages)} packages present in {root}")
     return 0
 
 

@@ -8,7 +8,8 @@ folders) raises an :class:`InputError` (or a subclass), whose text is one line
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -21,6 +22,29 @@ class InputError(ValueError):
         self.problem = problem
         where = f"{source}: {key}" if key else source
         super().__init__(f"{where}: {problem}")
+
+
+class MissingExtra(InputError):
+    """A feature whose optional packages (one of the package's extras) are not installed."""
+
+    def __init__(self, feature: str, extra: str, module: str | None) -> None:
+        super().__init__(
+            feature,
+            None,
+            f"needs the '{extra}' extra ({module} is not installed): "
+            f"pip install 'alliance-sim[{extra}]'",
+        )
+
+
+@contextmanager
+def needs_extra(feature: str, extra: str) -> Iterator[None]:
+    """Turn a third-party module missing from the imports inside into :class:`MissingExtra`."""
+    try:
+        yield
+    except ModuleNotFoundError as err:
+        if not err.name or err.name.partition(".")[0] == "sim":
+            raise
+        raise MissingExtra(feature, extra, err.name) from None
 
 
 def expect_table(error: type[InputError], source: str, key: str, value: Any) -> Mapping[str, Any]:

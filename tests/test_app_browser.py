@@ -9,7 +9,6 @@ Elsewhere they skip with a note on how to install it.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 import urllib.request
@@ -20,9 +19,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from sim.app.assets import missing_assets
 from sim.app.server import (
     HOST,
-    missing_assets,
+    free_port,
     server_command,
     server_env,
     stop_server,
@@ -75,18 +75,12 @@ def sync_api():
     return sync_api
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(sync_api) -> Iterator[str]:
     """The demo served on a free loopback port; yields its URL."""
     ARTIFACTS.mkdir(exist_ok=True)
     warm_up()  # compile the model here, so the server loads it from the disk cache
-    port = _free_port()
+    port = free_port()
     url = f"http://{HOST}:{port}/"
     log_path = ARTIFACTS / "demo-server.log"
     with log_path.open("w") as log:

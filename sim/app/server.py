@@ -2,8 +2,8 @@
 
 The server runs in Solara's production mode (no install check calling solara.dev, minified
 front-end), with its usage telemetry and version check off, and its CDN proxy pointed at a
-closed loopback port, so every asset comes from the local cache that
-``scripts/fetch_solara_assets.py`` fills and the server never calls an outside host.
+closed loopback port, so every asset comes from the local folder of :mod:`sim.app.assets`
+(filled from the npm registry on the first start) and the server never calls an outside host.
 """
 
 from __future__ import annotations
@@ -11,10 +11,22 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
-from pathlib import Path
+import urllib.request
+from urllib.parse import urljoin
+
+from sim.app.assets import (
+    CACHE_ENV,
+    FETCH_ERRORS,
+    FetchError,
+    assets_dir,
+    fetch_missing,
+    missing_packages,
+)
 
 APP = "sim.app:page"
 HOST = "127.0.0.1"
@@ -22,7 +34,9 @@ DEFAULT_PORT = 8765
 #: Where Solara's CDN proxy would fetch an asset missing from the local cache: a closed
 #: loopback port, so a missing asset fails visibly instead of reaching the internet.
 OFFLINE_CDN = "http://127.0.0.1:9/npm/"
-_CDN_REF = re.compile(r"\{\{\s*cdn\s*\}\}/(@widgetti/solara-vuetify3?-app)@(\d+\.\d+\.\d+)/")
+SERVER_START_TIMEOUT = 120.0
+"""Seconds ``--check`` waits for the server to answer."""
+_PAGE_REF = re.compile(r"""(?:src|href)=["']([^"']+)["']""")
 
 
 def server_env(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -30,6 +44,7 @@ def server_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     env.setdefault("SOLARA_ASSETS_CDN", OFFLINE_CDN)
+    env.setdefault(CACHE_ENV, str(assets_dir()))
     env.setdefault("SOLARA_THEME_TITLE", "Alliance under pressure")
     env.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
     env["PYTHONUNBUFFERED"] = "1"
@@ -57,26 +72,6 @@ def server_command(port: int, app: str = APP, host: str = HOST) -> list[str]:
     ]
 
 
-def missing_assets() -> list[str]:
-    """The Vuetify app packages the page needs that the local CDN cache lacks."""
-    import ipyvue
-    import solara.server
-    import solara.server.settings as server_settings
-
-    template = Path(solara.server.__file__).parent / "templates" / "solara.html.j2"
-    wanted = (
-        "@widgetti/solara-vuetify3-app"
-        if ipyvue.__version__.startswith("3")
-        else "@widgetti/solara-vuetify-app"
-    )
-    root = Path(server_settings.assets.proxy_cache_dir)
-    missing = []
-    for name, version in set(_CDN_REF.findall(template.read_text(encoding="utf-8"))):
-        if name == wanted and not (root / f"{name}@{version}" / ".complete").is_file():
-            missing.append(f"{name}@{version}")
-    return sorted(missing)
-
-
 def warm_up() -> float:
     """Build and run a tiny alliance once, so the compiled model is ready (and cached on disk).
 
@@ -93,6 +88,33 @@ def warm_up() -> float:
     return time.perf_counter() - start
 
 
+def prepare_assets() -> bool:
+    """Fetch the front-end assets the demo lacks, with one line and a progress line.
+
+    Returns:
+        False (after one line on stderr) when they cannot be fetched.
+    """
+    root = assets_dir()
+    tty = sys.stdout.isatty()
+
+    def report(done: int, total: int, label: str, files: int) -> None:
+        end = "\n" if done == total or not tty else ""
+        print(f"\r  {done}/{total} packages ({label}, {files} files)", end=end, flush=True)
+
+    try:
+        if missing_packages(root):
+            print(
+                "alliance-sim demo: fetching the front-end assets once from the npm registry "
+                f"into {root}",
+                flush=True,
+            )
+            fetch_missing(root, report)
+    except (FetchError, *FETCH_ERRORS) as err:
+        print(f"error: alliance-sim demo: front-end assets: {err}", file=sys.stderr)
+        return False
+    return True
+
+
 def run_demo(port: int = DEFAULT_PORT) -> int:
     """Serve the demo on 127.0.0.1:``port`` until interrupted; returns an exit code.
 
@@ -101,15 +123,9 @@ def run_demo(port: int = DEFAULT_PORT) -> int:
 
     Returns:
         The server's exit code (0 after Ctrl-C), or 1 when the front-end assets are missing
-        (a set-up problem, not bad input).
+        and cannot be fetched (a set-up problem, not bad input).
     """
-    missing = missing_assets()
-    if missing:
-        print(
-            f"error: Solara's front-end assets are missing ({', '.join(missing)}); "
-            "run 'make setup' or 'python scripts/fetch_solara_assets.py' once while online",
-            file=sys.stderr,
-        )
+    if not prepare_assets():
         return 1
     print("alliance-sim demo: preparing the model (the first run compiles it)...", flush=True)
     warm_up()
@@ -131,6 +147,82 @@ def run_demo(port: int = DEFAULT_PORT) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         stop_server(process)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def check_demo(port: int | None = None) -> int:
+    """Start the server, fetch the page and its local assets once over HTTP, stop it.
+
+    Args:
+        port: TCP port on 127.0.0.1 (None or 0: a free one).
+
+    Returns:
+        0 after one line with the URL it was served at; 1 after one line saying why not.
+    """
+    if not prepare_assets():
+        return 1
+    port = port or free_port()
+    url = f"http://{HOST}:{port}/"
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(server_command(port), env=server_env(), stdout=log, stderr=log)
+        try:
+            _wait_ready(process, url)
+            served = _fetch_page(url)
+        except _NotServed as err:
+            log.seek(0)
+            last = (log.read().decode(errors="replace").strip().splitlines() or [""])[-1]
+            print(f"error: alliance-sim demo --check: {err} {last}".rstrip(), file=sys.stderr)
+            return 1
+        finally:
+            stop_server(process)
+    print(f"alliance-sim demo: served at {url} (the page and {served} front-end assets)")
+    return 0
+
+
+class _NotServed(RuntimeError):
+    """The server did not serve the page or one of its assets."""
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.read()
+
+
+def _wait_ready(process: subprocess.Popen[bytes], url: str) -> None:
+    """Wait until the server at ``url`` answers; raises :class:`_NotServed`."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            raise _NotServed(f"the server exited with code {process.returncode}:")
+        try:
+            _get(url + "readyz")
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise _NotServed(f"no answer at {url} after {SERVER_START_TIMEOUT:g} s:") from None
+            time.sleep(0.25)
+
+
+def _fetch_page(url: str) -> int:
+    """Fetch the page and every front-end asset it loads from the server (its CDN proxy);
+    returns the number of assets. Raises :class:`_NotServed`."""
+    try:
+        page = _get(url).decode("utf-8", errors="replace")
+        local = {urljoin(url, ref) for ref in _PAGE_REF.findall(page)}
+        assets = sorted(ref for ref in local if ref.startswith(url) and "/cdn/" in ref)
+        for asset in assets:
+            _get(asset)
+    except OSError as err:
+        raise _NotServed(f"{getattr(err, 'url', url)}: {err}") from None
+    if not assets:
+        raise _NotServed(f"{url}: the page loads no front-end asset from the server")
+    return len(assets)
 
 
 def stop_server(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:

@@ -10,7 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from sim.cli.common import EXIT_FAILED, EXIT_OK, UsageError, json_default, parse_set, progress
+from sim.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    json_default,
+    parse_set,
+    progress,
+    warn,
+)
 
 
 def _format_summary(summary: dict[str, Any], spec_name: str, seconds: float) -> str:
@@ -108,9 +116,13 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     """List the shipped scenarios with their descriptions."""
     import textwrap
 
-    from sim.scenario import load_file, shipped_scenarios
+    from sim.scenario import load_file, scenarios_dir, shipped_scenarios
 
-    for name, path in shipped_scenarios().items():
+    shipped = shipped_scenarios()
+    if not shipped:
+        warn(f"no scenario files (*.toml) found in {scenarios_dir()}")
+        return EXIT_FAILED
+    for name, path in shipped.items():
         spec = load_file(path)
         print(name)
         print(
@@ -184,10 +196,14 @@ def cmd_effects(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Start the teaching demo."""
-    from sim.app.server import run_demo
+    """Start the teaching demo (with ``--check``: serve its page once, then stop)."""
+    from sim.errors import needs_extra
 
-    return run_demo(args.port)
+    with needs_extra("alliance-sim demo", "demo"):
+        from sim.app.server import DEFAULT_PORT, check_demo, run_demo
+    if args.check:
+        return check_demo(args.port)
+    return run_demo(DEFAULT_PORT if args.port is None else args.port)
 
 
 def add_commands(commands: Any) -> None:
@@ -236,5 +252,11 @@ def add_commands(commands: Any) -> None:
     effects.set_defaults(handler=cmd_effects)
 
     demo = commands.add_parser("demo", help="start the teaching demo in the browser")
-    demo.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    demo.add_argument("--port", type=int, help="port on 127.0.0.1 (default 8765)")
+    demo.add_argument(
+        "--check",
+        action="store_true",
+        help="start the server, fetch the page once, say whether it is served, and stop "
+        "(on a free port unless --port is given)",
+    )
     demo.set_defaults(handler=cmd_demo)

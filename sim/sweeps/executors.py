@@ -23,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from sim.errors import InputError
+from sim.errors import InputError, needs_extra
 from sim.sweeps.worker import init_worker, start_time
 
 EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
@@ -442,6 +442,10 @@ def check_options(executor: str, workers: int | None, scheduler: str | None) -> 
         raise InputError("--workers", None, f"expected a positive number, got {workers!r}")
     if scheduler and executor != "dask":
         raise InputError("--scheduler", None, "applies to --executor dask only")
+    if executor == "dask":
+        with needs_extra("--executor dask", "cluster"):
+            import dask  # noqa: F401
+            import distributed  # noqa: F401
     if scheduler:
         problem = scheduler_problem(scheduler)
         if problem:
