@@ -24,7 +24,7 @@ from sim import analysis
 from sim.analysis import Results, SensitivityError, SensitivityWarning
 from sim.errors import InputError
 from sim.figures import plots, style
-from sim.names import DESIGN_COLUMNS, OUTCOMES
+from sim.names import DESIGN_COLUMNS, OUTCOMES, phase_name
 from sim.store.manifest import invocations
 
 SENSITIVITY_OUTCOMES: tuple[str, ...] = ("survived", "lifetime", "final_performance")
@@ -586,6 +586,8 @@ def export_csv(
 ) -> list[Path]:
     """Write the store's tables as CSV files (for people who don't use Python).
 
+    An alliance store's ``phase`` series is written by name (``sim.names.PHASES``).
+
     Args:
         path: the store folder.
         out: the folder for the CSV files (default ``DIR/csv``).
@@ -602,6 +604,8 @@ def export_csv(
         tables["sample"] = res.sample
     tables["crises"] = res.crises
     tables["timeseries"] = res.timeseries
+    if res.manifest.get("model", "alliance") == "alliance" and "phase" in res.timeseries:
+        tables["timeseries"] = res.timeseries.assign(phase=res.timeseries["phase"].map(phase_name))
     written = []
     for name, frame in tables.items():
         if frame.empty and name in ("crises", "timeseries"):
