@@ -30,6 +30,12 @@ SHOCK_KINDS: tuple[str, ...] = ("global", "local", "relational", "regime_shift",
 PHASES: tuple[str, ...] = ("normal", "crisis", "stabilising", "transforming")
 """The alliance's phases (for display and analysis), in the order of their codes."""
 
+
+def phase_name(code: float) -> str:
+    """The name of a phase from its code as recorded in a series (NaN: an empty string)."""
+    return PHASES[int(code)] if code == code else ""
+
+
 OUTCOMES: tuple[str, ...] = ("collapse", "fragmentation", "degraded", "transformation", "recovery")
 """The five outcome classes, from worst to best (also their order of precedence)."""
 

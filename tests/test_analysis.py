@@ -615,6 +615,7 @@ def test_cli_report_and_export(grid_store: Path, tmp_path: Path, capsys) -> None
     assert not (grid_store / "figures" / "old.png").exists()  # an earlier report's files go
     assert not (grid_store / "figures" / "data" / "old.csv").exists()
     assert (grid_store / "figures" / "notes.txt").is_file()  # anything else stays
-    assert main(["export", str(grid_store)]) == 2
+    assert main(["export", str(grid_store), "--out", str(tmp_path / "csv")]) == 0  # CSV
+    assert (tmp_path / "csv" / "runs.csv").is_file()
     assert main(["export", str(grid_store), "--csv", "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "runs.csv").is_file()

@@ -1,14 +1,18 @@
-"""The command line: run, scenarios, validate, exit codes and one-line errors."""
+"""The command line: run, scenarios, validate, help, CSV, exit codes and one-line errors."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from sim import cli, simulate
+from sim.cli.main import build_parser
+from sim.names import PHASES
 from sim.validation.targets import TargetResult
 
 
@@ -48,6 +52,40 @@ def test_run_readable_summary_set_steps_and_out(tmp_path, capsys):
     lines = (out / "timeseries.csv").read_text().splitlines()
     assert lines[0].startswith("step,performance,mean_trust,active_members")
     assert len(lines) == 1 + summary["lifetime"] + 1
+    phases = pd.read_csv(out / "timeseries.csv")["phase"]
+    assert set(phases) <= set(PHASES) and phases.iloc[0] == "normal"
+    assert "crisis" in set(phases)  # the scandal's crisis, by name
+
+
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def test_every_subcommand_help_says_what_it_does_with_an_example():
+    commands = _subcommands()
+    assert {"run", "scenarios", "validate", "status", "replay", "merge", "demo"} <= set(commands)
+    for name, parser in commands.items():
+        text = parser.format_help()
+        description = text.split("\n\n")[1]
+        assert not description.startswith(("positional", "options")), name
+        assert len(description.split()) >= 8, name
+        assert f"examples:\n  alliance-sim {name}" in text, name
+
+
+def test_set_help_says_it_repeats_and_values_are_toml():
+    text = " ".join(_subcommands()["run"].format_help().split())
+    assert "repeat" in text and "TOML" in text and "quote a string" in text
+    assert "leadership.relationships" in text
+
+
+def test_validate_help_counts_the_targets_of_the_code():
+    from sim.validation.targets import OPEN_TARGETS, TARGETS
+
+    text = " ".join(_subcommands()["validate"].format_help().split())
+    assert f"the {len(TARGETS)} required calibration and validation targets" in text
+    assert f"then the {len(OPEN_TARGETS)} open target" in text
 
 
 def test_scenarios_lists_names_and_descriptions(capsys):
@@ -107,3 +145,20 @@ def test_validate_reports_and_sets_exit_code(monkeypatch, capsys):
     assert cli.main(["validate", "--json"]) == 1
     payload = json.loads(capsys.readouterr().out)
     assert payload["passed"] is False and len(payload["targets"]) == 3
+
+
+def test_export_defaults_to_csv_with_phases_by_name(tmp_path, write_toml, capsys):
+    from sim.experiment import load_experiment
+    from sim.sweeps.run import sweep
+
+    experiment = write_toml(
+        'name = "phases"\nscenario = "scandal"\nreplications = 2\nseed = 3\n'
+        '[parameters]\n"leadership.relationships" = [0.2, 0.8]\n'
+        "[output]\ntimeseries_every = 1\n"
+    )
+    store = tmp_path / "store"
+    sweep(load_experiment(experiment), out=store, executor="serial")
+    assert cli.main(["export", str(store)]) == 0
+    assert "timeseries.csv" in capsys.readouterr().out
+    phases = pd.read_csv(store / "csv" / "timeseries.csv")["phase"]
+    assert set(phases) <= set(PHASES) and {"normal", "crisis"} <= set(phases)

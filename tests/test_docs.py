@@ -124,3 +124,42 @@ def test_each_quality_acts_only_through_the_mechanisms_the_docs_name():
         for name in found:
             named = name in rows[quality] or readers[name]["calls"] & rows[quality]
             assert named, f"{quality} is read in {name}, which docs/model.md 3.4 does not name"
+
+
+def _section(start: str, end: str) -> str:
+    return DOC[DOC.index(start) : DOC.index(end)]
+
+
+def test_every_summary_key_metric_and_crisis_field_is_defined_in_the_docs():
+    from sim import simulate
+    from sim.model.summary import METRICS
+
+    section = _section("#### 3.3.19", "### 3.4")
+    table_rows = [line for line in section.splitlines() if line.startswith("| `")]
+    summary = simulate("scandal", rng=3)
+    assert summary["crises"], "the scandal run has a crisis to read the fields from"
+    names = [*METRICS, *summary, *summary["crises"][0]]
+    assert set(summary["metrics"]) == set(METRICS)
+    for name in names:
+        listed = any(f"`{name}`" in row.split(" | ")[0] for row in table_rows)
+        assert (
+            listed
+            or re.search(rf"^{name}\s+=", section, re.MULTILINE)
+            or (f"`{name}`" in section.split("```")[0])
+        ), f"{name} is not defined in docs/model.md 3.3.19"
+
+
+def test_the_docs_count_the_targets_of_the_code():
+    from sim.validation.targets import OPEN_TARGETS, TARGETS
+
+    words = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+             "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen")  # fmt: skip
+    section = _section("## 4. Calibration targets", "## 5.")
+    listed = re.findall(r"^(\d+)\. \*\*", section, re.MULTILINE)
+    assert len(listed) == len(TARGETS) + len(OPEN_TARGETS)
+    assert (
+        f"runs the {words[len(TARGETS)]} targets of `sim.validation.targets.TARGETS`"
+        in " ".join(section.split())
+    )
+    opened = "the open target of" if len(OPEN_TARGETS) == 1 else f"the {words[len(OPEN_TARGETS)]}"
+    assert opened in section

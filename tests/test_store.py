@@ -68,11 +68,13 @@ def test_store_layout_and_schema(tmp_path, write_toml):
         "root_seed",
         "packages",
         "git_commit",
+        "git_dirty",
         "python",
         "platform",
         "command",
         "started",
         "finished",
+        "invocations",
     ):
         assert key in manifest
     assert manifest["root_seed"] == 11

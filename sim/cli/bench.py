@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sim.cli.common import EXIT_FAILED, EXIT_OK
+from sim.cli.common import EXIT_FAILED, EXIT_OK, command_help
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -26,11 +26,14 @@ def add_commands(subparsers: Any) -> None:
     bench = subparsers.add_parser(
         "bench",
         help="measure run time, sweep throughput and memory against the speed targets",
-        description=(
+        **command_help(
             "Medians over repeated runs: simulate and AllianceModel at 24 members x 180 "
             "months, time per tie-month, sweep throughput (serial and process pool) and "
             "parallel efficiency, one 10,000-member run's time and peak memory, and the "
-            "per-process start. Takes about a minute. Exit code 1 when a target is missed."
+            "per-process start. Takes about a minute. Exit code 1 when a target is missed.",
+            "alliance-sim bench",
+            "alliance-sim bench --quick --json",
+            "alliance-sim bench --mesa",
         ),
     )
     bench.add_argument("--json", action="store_true", help="print the results as JSON")

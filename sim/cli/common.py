@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import textwrap
 import tomllib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,11 +26,56 @@ class UsageError(Exception):
     """Bad command-line input; the message is one line."""
 
 
+HELP_WIDTH = 88
+"""Width of the commands' descriptions in ``--help``."""
+
+SET_HELP = (
+    "override one scenario key; repeat for more. KEY is dotted (leadership.relationships, "
+    "alliance.members, shocks.rate, shocks.mix.global, constants.trust_loss; "
+    "docs/model.md lists the constants). VALUE is read as a TOML value: 0.9, 20, true, "
+    "[0.1, 0.2]; quote a string to keep it a string (--set 'name=\"x\"'); a VALUE that is "
+    "not TOML is taken as text. Example: --set leadership.relationships=0.9 --set "
+    "alliance.members=20"
+)
+"""The help of ``--set`` (see :func:`parse_set`)."""
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (exit code 2, through :func:`sim.cli.main`)."""
+    """argparse with one-line errors (exit code 2, through :func:`sim.cli.main`).
+
+    ``describe``, when given, computes the description when help is shown (for a
+    description whose figures need modules too slow to import for every command).
+    """
+
+    def __init__(self, *args: Any, describe: Callable[[], str] | None = None, **kw: Any):
+        super().__init__(*args, **kw)
+        self.describe = describe
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message}")
+
+    def format_help(self) -> str:
+        """The help text, its description computed now when it is computed."""
+        if self.describe is not None:
+            self.description = wrap(self.describe())
+        return super().format_help()
+
+
+def wrap(text: str) -> str:
+    """``text`` as one paragraph of :data:`HELP_WIDTH` columns."""
+    return textwrap.fill(" ".join(text.split()), HELP_WIDTH)
+
+
+def command_help(description: str, *examples: str) -> dict[str, Any]:
+    """Keywords of ``add_parser`` for a command's ``--help``: what it does, then examples.
+
+    Pass the result with ``**``; the examples are shown as typed.
+    """
+    return {
+        "description": wrap(description),
+        "epilog": "examples:\n" + "\n".join(f"  {example}" for example in examples),
+        "formatter_class": argparse.RawDescriptionHelpFormatter,
+    }
 
 
 def parse_set(items: list[str]) -> dict[str, Any]:

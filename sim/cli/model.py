@@ -13,7 +13,9 @@ import numpy as np
 from sim.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    SET_HELP,
     UsageError,
+    command_help,
     json_default,
     parse_set,
     progress,
@@ -90,12 +92,18 @@ def _check_out(out: Path) -> None:
 
 
 def _write_run(out: Path, summary: dict[str, Any], series: dict[str, np.ndarray]) -> None:
-    """Write ``summary.json`` and ``timeseries.csv`` atomically into ``out``."""
+    """Write ``summary.json`` and ``timeseries.csv`` (phases by name) atomically into ``out``."""
+    from sim.names import phase_name
+
     out.mkdir(parents=True, exist_ok=True)
     columns = list(series)
     rows = [",".join(columns)]
     for index in range(len(series["step"])):
-        rows.append(",".join(_csv_cell(series[name][index]) for name in columns))
+        cells = (
+            phase_name(series[name][index]) if name == "phase" else _csv_cell(series[name][index])
+            for name in columns
+        )
+        rows.append(",".join(cells))
     for name, text in (
         ("summary.json", json.dumps(summary, default=json_default, indent=2) + "\n"),
         ("timeseries.csv", "\n".join(rows) + "\n"),
@@ -206,31 +214,69 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(DEFAULT_PORT if args.port is None else args.port)
 
 
-def add_commands(commands: Any) -> None:
-    """Register ``run``, ``scenarios``, ``validate``, ``effects`` and ``demo``."""
-    run = commands.add_parser("run", help="run one scenario and print its summary")
+def validate_description() -> str:
+    """``validate``'s description, with the numbers of targets counted from the code."""
+    from sim.validation.targets import OPEN_TARGETS, TARGETS
+
+    opened = len(OPEN_TARGETS)
+    return (
+        f"Run the {len(TARGETS)} required calibration and validation targets, then the "
+        f"{opened} open target{'' if opened == 1 else 's'} that the model does not meet yet, "
+        "each with its fixed "
+        "seeds and stated criterion, and print what was measured (docs/model.md, section 4). "
+        "Exit code 0 when every required target passes; open targets are reported as OPEN "
+        "and do not change the exit code."
+    )
+
+
+def _add_run(commands: Any) -> None:
+    """Register ``run``."""
+    run = commands.add_parser(
+        "run",
+        help="run one scenario and print its summary",
+        **command_help(
+            "Run one scenario (a shipped name, see 'alliance-sim scenarios', or a scenario "
+            "file) with one seed and print its summary: outcome class, members, performance, "
+            "trust and crises (every metric is defined in docs/model.md, section 3.3.19).",
+            "alliance-sim run baseline --seed 1",
+            "alliance-sim run scandal --seed 1 --set leadership.relationships=0.9 --json",
+            "alliance-sim run regime-shift --seed 4 --out results/one-run",
+        ),
+    )
     run.add_argument("scenario", help="a shipped scenario name or a scenario file path")
     run.add_argument("--seed", help="the run's int seed (drawn when absent)")
     run.add_argument("--steps", type=int, help="months to simulate (overrides the horizon)")
-    run.add_argument(
-        "--set",
-        action="append",
-        metavar="KEY=VALUE",
-        help="override a scenario key, e.g. leadership.relationships=0.9",
-    )
+    run.add_argument("--set", action="append", metavar="KEY=VALUE", help=SET_HELP)
     run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    run.add_argument("--out", help="folder for summary.json and timeseries.csv")
+    run.add_argument(
+        "--out",
+        metavar="DIR",
+        help="also write DIR/summary.json and DIR/timeseries.csv (one row a month, the "
+        "phase by name)",
+    )
     run.set_defaults(handler=cmd_run)
 
-    scenarios = commands.add_parser("scenarios", help="list the shipped scenarios")
+
+def add_commands(commands: Any) -> None:
+    """Register ``run``, ``scenarios``, ``validate``, ``effects`` and ``demo``."""
+    _add_run(commands)
+    scenarios = commands.add_parser(
+        "scenarios",
+        help="list the shipped scenarios",
+        **command_help(
+            "List the shipped scenarios (scenarios/*.toml) with what each one shows. Each "
+            "name is a SCENARIO for 'alliance-sim run' and for an experiment file.",
+            "alliance-sim scenarios",
+        ),
+    )
     scenarios.set_defaults(handler=cmd_scenarios)
 
     validate = commands.add_parser(
         "validate",
         help="run the calibration and validation targets",
-        description="Run every target with its fixed seeds and stated criterion and print what "
-        "was measured. Exit code 0 when every required target passes; open targets (not yet "
-        "met by the model) are reported as OPEN and do not change the exit code.",
+        describe=validate_description,
+        epilog="examples:\n  alliance-sim validate\n  alliance-sim validate --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     validate.add_argument("--json", action="store_true", help="print the results as JSON")
     validate.set_defaults(handler=cmd_validate)
@@ -238,10 +284,14 @@ def add_commands(commands: Any) -> None:
     effects = commands.add_parser(
         "effects",
         help="what each leadership parameter does to survival and the outcome classes",
-        description="For each scenario and each of the nine qualities and concentration: the "
-        "change in survival and in each outcome class's share from 0.1 to 0.9, the others at "
-        "the scenario's values, on paired runs with common seeds; two-sided exact McNemar "
-        "tests, Holm-adjusted over the ten parameters.",
+        **command_help(
+            "For each scenario and each of the nine qualities and concentration: the change "
+            "in survival and in each outcome class's share from 0.1 to 0.9, the others at the "
+            "scenario's values, on paired runs with common seeds; two-sided exact McNemar "
+            "tests, Holm-adjusted over the ten parameters.",
+            "alliance-sim effects --scenario baseline",
+            "alliance-sim effects --scenario scandal --pairs 50 --json",
+        ),
     )
     effects.add_argument(
         "--scenario", action="append", help="a shipped scenario (repeat; default: all of them)"
@@ -251,7 +301,19 @@ def add_commands(commands: Any) -> None:
     effects.add_argument("--json", action="store_true", help="print the effects as JSON rows")
     effects.set_defaults(handler=cmd_effects)
 
-    demo = commands.add_parser("demo", help="start the teaching demo in the browser")
+    demo = commands.add_parser(
+        "demo",
+        help="start the teaching demo in the browser",
+        **command_help(
+            "Start the teaching demo, a Solara app served on 127.0.0.1, and print its address "
+            "to open in a browser: leadership sliders, crises to trigger and guided lessons. "
+            "Ctrl-C stops it. With --check: serve the page once, say whether it is served, "
+            "and stop.",
+            "alliance-sim demo",
+            "alliance-sim demo --port 8800",
+            "alliance-sim demo --check",
+        ),
+    )
     demo.add_argument("--port", type=int, help="port on 127.0.0.1 (default 8765)")
     demo.add_argument(
         "--check",

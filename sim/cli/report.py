@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from sim.cli.common import EXIT_OK, UsageError
+from sim.cli.common import EXIT_OK, UsageError, command_help
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -36,8 +36,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write a store's tables as CSV files."""
     from sim.figures.report import export_csv
 
-    if not args.csv:
-        raise UsageError(f"export {args.store}: choose an output format (--csv)")
     written = export_csv(args.store, args.out)
     folder = written[0].parent if written else args.out
     print(f"wrote {', '.join(p.name for p in written)} to {folder}")
@@ -49,8 +47,13 @@ def add_commands(subparsers: Any) -> None:
     report = subparsers.add_parser(
         "report",
         help="write a results store's figures, their data and report.md",
-        description="Read a results store and write DIR/figures/ (each figure in each "
-        "format), DIR/figures/data/ (the numbers behind them, as CSV) and DIR/report.md.",
+        **command_help(
+            "Read a results store and write DIR/figures/ (each figure in each format), "
+            "DIR/figures/data/ (the numbers behind them, as CSV) and DIR/report.md, with the "
+            "store's provenance (experiment, commit, invocations).",
+            "alliance-sim report results/quickstart",
+            "alliance-sim report results/quickstart --format png --by leadership.relationships",
+        ),
     )
     report.add_argument("store", metavar="DIR", help="the results store (results/NAME)")
     report.add_argument(
@@ -68,10 +71,15 @@ def add_commands(subparsers: Any) -> None:
     export = subparsers.add_parser(
         "export",
         help="write a results store's tables as CSV",
-        description="Write design, runs, sample, crises and time series of a results store "
-        "as CSV files (default folder DIR/csv).",
+        **command_help(
+            "Write the design, runs, sample, crises and time series of a results store as CSV "
+            "files (default folder DIR/csv), for tools that do not read Parquet; the phase "
+            "is written by name. CSV is the only format.",
+            "alliance-sim export results/quickstart",
+            "alliance-sim export results/quickstart --out /tmp/quickstart-csv",
+        ),
     )
     export.add_argument("store", metavar="DIR", help="the results store (results/NAME)")
-    export.add_argument("--csv", action="store_true", help="write CSV files")
+    export.add_argument("--csv", action="store_true", help="CSV (the default and only format)")
     export.add_argument("--out", metavar="FOLDER", help="folder for the files (default DIR/csv)")
     export.set_defaults(handler=cmd_export)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from sim.cli.common import EXIT_FAILED, EXIT_OK, command_line, warn
+from sim.cli.common import EXIT_FAILED, EXIT_OK, command_help, command_line, warn
 from sim.store import merge_stores, store_status
 from sim.sweeps.executors import EXECUTORS, NO_WORKER_SECONDS
 
@@ -85,9 +85,13 @@ def _add_sweep(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "sweep",
         help="run an experiment's design into a results store",
-        description=(
+        **command_help(
             "Run the runs of an experiment file (experiments/NAME.toml) that its results "
-            "store does not hold yet. Killed and started again, it completes the missing runs."
+            "store does not hold yet. Killed and started again, it completes the missing "
+            "runs; every invocation is recorded in the store's manifest.json.",
+            "alliance-sim sweep experiments/quickstart.toml",
+            "alliance-sim sweep experiments/leadership-sobol.toml --dry-run",
+            "alliance-sim sweep experiments/leadership-sobol.toml --workers 8 --shard 1/16",
         ),
     )
     parser.add_argument(
@@ -135,19 +139,41 @@ def add_commands(subparsers: Any) -> None:
     """Register ``sweep``, ``status``, ``replay`` and ``merge`` on ``subparsers``."""
     _add_sweep(subparsers)
     parser = subparsers.add_parser(
-        "status", help="count done, failed and pending runs of a results store"
+        "status",
+        help="count done, failed and pending runs of a results store",
+        **command_help(
+            "Count the runs of a results store that are done, failed (their errors are in "
+            "the runs table) and pending, against the store's design. Reads only.",
+            "alliance-sim status results/quickstart",
+        ),
     )
     parser.add_argument("store", help="the results store folder")
     parser.set_defaults(handler=cmd_status)
 
     parser = subparsers.add_parser(
-        "replay", help="rerun one stored run and check that it reproduces"
+        "replay",
+        help="rerun one stored run and check that it reproduces",
+        **command_help(
+            "Run one stored run again with its stored parameters and seed, and compare its "
+            "outcomes with the stored ones. Exit code 1 when they differ (the first "
+            "differences are printed).",
+            "alliance-sim replay results/quickstart RUN_ID   (RUN_ID from the runs table)",
+        ),
     )
     parser.add_argument("store", help="the results store folder")
     parser.add_argument("run_id", help="the run's id (the run_id column)")
     parser.set_defaults(handler=cmd_replay)
 
-    parser = subparsers.add_parser("merge", help="combine shard stores into one store")
+    parser = subparsers.add_parser(
+        "merge",
+        help="combine shard stores into one store",
+        **command_help(
+            "Combine the stores that the shards of one experiment wrote into separate folders "
+            "(sweep --shard K/N --out ...) into one store. Runs already in the target are "
+            "skipped, so merging again adds nothing twice.",
+            "alliance-sim merge results/shard-1 results/shard-2 --out results/leadership-sobol",
+        ),
+    )
     parser.add_argument("sources", nargs="+", help="the shard store folders")
     parser.add_argument("--out", help="the combined store (default: results/NAME)")
     parser.set_defaults(handler=cmd_merge)

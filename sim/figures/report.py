@@ -24,7 +24,8 @@ from sim import analysis
 from sim.analysis import Results, SensitivityError, SensitivityWarning
 from sim.errors import InputError
 from sim.figures import plots, style
-from sim.names import DESIGN_COLUMNS, OUTCOMES
+from sim.names import DESIGN_COLUMNS, OUTCOMES, phase_name
+from sim.store.manifest import invocations
 
 SENSITIVITY_OUTCOMES: tuple[str, ...] = ("survived", "lifetime", "final_performance")
 TRAJECTORY_SERIES: tuple[str, ...] = ("performance", "mean_trust")
@@ -118,6 +119,23 @@ def _order_by_sensitivity(res: Results, params: list[str]) -> tuple[list[str], s
     return ranked + rest, key
 
 
+def _commit(manifest: dict[str, Any]) -> str:
+    """The git commit the store was written from, and whether the checkout was changed."""
+    commit = manifest.get("git_commit")
+    if not commit:
+        return "not from a git checkout"
+    dirty = manifest.get("git_dirty")
+    if dirty is None:
+        return f"commit `{commit}` (uncommitted changes not recorded)"
+    return f"commit `{commit}`" + (", with uncommitted changes" if dirty else "")
+
+
+def _times(manifest: dict[str, Any]) -> str:
+    """First start, last end and the number of invocations that wrote the store."""
+    count = len(invocations(manifest))
+    return f"{manifest.get('started') or '?'}, {manifest.get('finished') or '?'}, {count}"
+
+
 def _provenance(w: _Writer) -> None:
     res = w.res
     m = res.manifest
@@ -133,7 +151,7 @@ def _provenance(w: _Writer) -> None:
     rows = [
         ("store", f"`{res.path.as_posix()}`"),
         ("experiment file", f"`{experiment.get('source', '?')}`"),
-        ("experiment sha256", f"`{str(experiment.get('sha256', '?'))[:16]}`"),
+        ("experiment sha256", f"`{experiment.get('sha256', '?')}`"),
         (
             "design",
             f"{res.method}, {points} points x {design.get('replications', '?')} replicates"
@@ -153,16 +171,13 @@ def _provenance(w: _Writer) -> None:
             f"{status['planned']} planned, {status['done']} done, "
             f"{status['failed']} failed, {status['pending']} pending",
         ),
-        (
-            "alliance-sim",
-            f"{m.get('alliance_sim_version') or 'n/a'}, commit {m.get('git_commit') or 'n/a'}",
-        ),
+        ("alliance-sim", f"{m.get('alliance_sim_version') or 'n/a'}, {_commit(m)}"),
         (
             "packages",
             ", ".join(f"{p} {packages[p]}" for p in PROVENANCE_PACKAGES if packages.get(p)),
         ),
         ("python, platform", f"{m.get('python', '?')}, {m.get('platform', '?')}"),
-        ("sweep started, finished", f"{m.get('started', '?')}, {m.get('finished') or '?'}"),
+        ("first start, last end, invocations", _times(m)),
     ]
     w.add("## Provenance", "", "| | |", "|---|---|")
     w.add(*(f"| {k} | {v} |" for k, v in rows))
@@ -571,6 +586,8 @@ def export_csv(
 ) -> list[Path]:
     """Write the store's tables as CSV files (for people who don't use Python).
 
+    An alliance store's ``phase`` series is written by name (``sim.names.PHASES``).
+
     Args:
         path: the store folder.
         out: the folder for the CSV files (default ``DIR/csv``).
@@ -587,6 +604,8 @@ def export_csv(
         tables["sample"] = res.sample
     tables["crises"] = res.crises
     tables["timeseries"] = res.timeseries
+    if res.manifest.get("model", "alliance") == "alliance" and "phase" in res.timeseries:
+        tables["timeseries"] = res.timeseries.assign(phase=res.timeseries["phase"].map(phase_name))
     written = []
     for name, frame in tables.items():
         if frame.empty and name in ("crises", "timeseries"):

@@ -11,7 +11,9 @@ back at ``recovery_share Q_pre`` (None if never); ``loss`` = resilience-triangle
 loss, the sum of ``(Q_pre - Q)+`` over the episode; ``recovery_ratio =
 (Q_w - Q_min) / (Q_pre - Q_min)`` with ``Q_w`` the performance
 ``recovery_window`` months after the start (or at the run's end if sooner);
-above 1 means the alliance bounced forward.
+above 1 means the alliance bounced forward, below 0 that the episode had recovered
+before that month and performance then fell below its low (docs/model.md 3.3.19;
+reported as computed, not bounded).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Layout of a store folder (``results/NAME/``)::
 
-    manifest.json      schema version, experiment, resolved scenario, seed, versions, times
+    manifest.json      schema version, experiment, resolved scenario, seed, versions, git
+                       commit, and every invocation that wrote the store (start, end, runs)
     design.parquet     one row per planned run
     sample.parquet     sampling designs: the sampler's rows, in its order (for SALib analysis)
     runs/              one row per finished run (ok or failed)

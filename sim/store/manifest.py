@@ -1,8 +1,11 @@
 """A results store's manifest: what made the store, read and written in one place.
 
-``manifest.json`` records the experiment (its file, hash and content), the resolved
-scenario, the root seed, the design, the versions of the packages, the git commit and
-the times of the sweep. :class:`StoreError` is the store's bad-input error.
+``manifest.json`` records the experiment (its file, whole sha256 and content), the
+resolved scenario, the root seed, the design, the versions of the packages, the git
+commit (and whether the checkout had uncommitted changes), and every invocation that
+wrote the store: its start, end, command, host, process and runs. ``started`` is the
+first invocation's start and ``finished`` the last end. :class:`StoreError` is the
+store's bad-input error.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import os
 import platform
 import secrets
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -67,23 +71,92 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
-def git_commit() -> str | None:
-    """The commit of the checkout the code runs from, or None outside a git checkout."""
-    root = Path(__file__).resolve().parent.parent.parent
-    if not (root / ".git").exists():
-        return None
+def _git(root: Path, *args: str) -> str | None:
+    """The output of ``git ARGS`` in ``root``, or None when git is missing or refuses.
+
+    git's variables of a calling process (``GIT_DIR`` in a hook) are dropped, and the
+    checkout is marked safe for this call: git refuses by default a checkout owned by
+    another user ("dubious ownership"), which is where the code being run comes from.
+    """
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+    command = ["git", "-c", f"safe.directory={root}", "--no-optional-locks", "-C", str(root)]
     try:
         result = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
+            [*command, *args], capture_output=True, text=True, timeout=10, check=False, env=env
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    commit = result.stdout.strip()
-    return commit if result.returncode == 0 and commit else None
+    return result.stdout if result.returncode == 0 else None
+
+
+def git_state(root: Path | None = None) -> dict[str, Any]:
+    """``commit`` and ``dirty`` (tracked files changed) of the checkout the code runs from.
+
+    Both are None when the code does not run from a git checkout (an installed package).
+    """
+    root = root if root is not None else Path(__file__).resolve().parent.parent.parent
+    if not (root / ".git").exists():
+        return {"commit": None, "dirty": None}
+    commit = (_git(root, "rev-parse", "HEAD") or "").strip() or None
+    changes = _git(root, "status", "--porcelain", "--untracked-files=no") if commit else None
+    return {"commit": commit, "dirty": None if changes is None else bool(changes.strip())}
+
+
+def new_invocation(action: str, command: str | None = None) -> dict[str, Any]:
+    """The record of one command that writes a store, started now (``finished`` unset)."""
+    return {
+        "id": secrets.token_hex(6),
+        "action": action,
+        "command": command if command is not None else " ".join(sys.argv),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started": now_iso(),
+        "finished": None,
+        "runs": 0,
+    }
+
+
+def invocations(manifest: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """A manifest's invocations; a manifest written before they were recorded gives one."""
+    if not manifest:
+        return []
+    if isinstance(manifest.get("invocations"), list):
+        return [dict(entry) for entry in manifest["invocations"]]
+    last = manifest.get("last_session") or {}
+    return [
+        {
+            "action": "merge" if manifest.get("merged_from") else "sweep",
+            "command": manifest.get("command"),
+            "started": manifest.get("started"),
+            "finished": manifest.get("finished"),
+            "runs": last.get("ran"),
+        }
+    ]
+
+
+def _identity(entry: dict[str, Any]) -> tuple[Any, ...]:
+    """What tells invocations apart (an id; older records have none)."""
+    return tuple(entry.get(key) for key in ("id", "host", "pid", "started", "command"))
+
+
+def with_invocation(
+    manifest: dict[str, Any], others: list[dict[str, Any]], invocation: dict[str, Any]
+) -> dict[str, Any]:
+    """``manifest`` with ``invocation`` added to (or updated in) ``others`` (each once).
+
+    ``started`` becomes the first invocation's start and ``finished`` the last end
+    (None while no invocation has ended).
+    """
+    unique = {_identity(entry): entry for entry in [*others, dict(invocation)]}
+    entries = sorted(unique.values(), key=lambda entry: str(entry.get("started")))
+    ends = [str(entry["finished"]) for entry in entries if entry.get("finished")]
+    starts = [str(entry["started"]) for entry in entries if entry.get("started")]
+    return {
+        **manifest,
+        "invocations": entries,
+        "started": min(starts) if starts else None,
+        "finished": max(ends) if ends else None,
+    }
 
 
 def first_difference(old: Any, new: Any, prefix: str = "") -> str | None:
@@ -148,7 +221,8 @@ def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
 def new_manifest(
     experiment: Experiment, design: Design, history: list[str], command: str | None
 ) -> dict[str, Any]:
-    """The manifest of a store that ``experiment`` starts or extends."""
+    """The manifest of a store that ``experiment`` starts or extends (no invocations yet)."""
+    git = git_state()
     return {
         "store_schema_version": STORE_SCHEMA_VERSION,
         "alliance_sim_version": package_versions().get("alliance-sim"),
@@ -177,10 +251,9 @@ def new_manifest(
         },
         "timeseries_every": experiment.timeseries_every,
         "packages": package_versions(),
-        "git_commit": git_commit(),
+        "git_commit": git["commit"],
+        "git_dirty": git["dirty"],
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "command": command if command is not None else " ".join(sys.argv),
-        "started": now_iso(),
-        "finished": None,
     }

@@ -16,8 +16,11 @@ from sim.store.lock import StoreLock
 from sim.store.manifest import (
     StoreError,
     first_difference,
+    invocations,
+    new_invocation,
     now_iso,
     read_manifest,
+    with_invocation,
     write_manifest,
 )
 from sim.store.parts import (
@@ -146,6 +149,9 @@ def merge_stores(
     manifest = dict(existing or first)
     manifest["design"] = dict(manifest.get("design", {}), planned_runs=len(design))
     manifest["merged_from"] = [os.fspath(s) for s in sources]
+    history = [entry for m in (existing, *manifests) for entry in invocations(m)]
+    invocation = new_invocation("merge")
+    manifest = with_invocation(manifest, history, invocation)
     sample = Path(sources[largest]) / SAMPLE
     create_store(target, lambda temp: _write_start(temp, manifest, design, dtypes, sample))
     with StoreLock(target, "merge", shared=False) as lock:
@@ -159,6 +165,6 @@ def merge_stores(
             for part in part_files(Path(source) / "runs"):
                 more, fewer = _copy_part(store, Path(source), part, seen)
                 added, skipped = added + more, skipped + fewer
-        manifest["finished"] = now_iso()
-        write_manifest(target, manifest)
+        invocation.update(finished=now_iso(), runs=added)
+        write_manifest(target, with_invocation(manifest, history, invocation))
     return MergeResult(os.fspath(target), added, skipped, store_status(target))

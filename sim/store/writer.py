@@ -32,10 +32,13 @@ from sim.store.manifest import (
     STORE_SCHEMA_VERSION,
     StoreError,
     first_difference,
+    invocations,
     jsonable,
+    new_invocation,
     new_manifest,
     now_iso,
     read_manifest,
+    with_invocation,
     write_manifest,
 )
 from sim.store.output import RunOutput
@@ -120,6 +123,7 @@ class Store:
         self._sequence = 0
         self._position = {rid: i for i, rid in enumerate(design["run_id"].tolist())}
         self.manifest: dict[str, Any] = {}
+        self.invocation: dict[str, Any] = new_invocation("sweep")
         self.lock: StoreLock | None = None
         param_fields = [pa.field(n, ARROW_TYPES[k]) for n, k in self.dtypes.items()]
         self.tables = {
@@ -188,9 +192,11 @@ class Store:
         folder = Path(path)
         cls.check(folder, experiment, design, force)
 
+        invocation = new_invocation("sweep", command)
+
         def fill(temp: Path) -> None:
             new = cls(temp, design.runs, design.dtypes, label)
-            new.begin(experiment, design, None, command)
+            new.begin(experiment, design, None, invocation)
 
         created = create_store(folder, fill)
         lock = writer_lock(folder, label, force)
@@ -204,7 +210,7 @@ class Store:
             store = cls(folder, design.runs, design.dtypes, label)
             store.lock = lock
             store.cleanup()
-            store.begin(experiment, design, previous, command)
+            store.begin(experiment, design, previous, invocation)
         except BaseException:
             lock.release()
             raise
@@ -215,15 +221,16 @@ class Store:
         experiment: Experiment,
         design: Design,
         previous: dict[str, Any] | None,
-        command: str | None,
+        invocation: dict[str, Any],
     ) -> None:
-        """Write the design (and sample), then the manifest: the store's start."""
+        """Write the design (and sample), then the manifest with ``invocation``: its start."""
         for table in TABLES:
             (self.path / table).mkdir(exist_ok=True)
         history = list(previous.get("experiment_history", [])) if previous else []
         if experiment.sha256 not in history:
             history.append(experiment.sha256)
-        self.manifest = new_manifest(experiment, design, history, command)
+        self.manifest = new_manifest(experiment, design, history, invocation["command"])
+        self.invocation = invocation
         write_parquet_atomic(design_table(design.runs, design.dtypes), self.path / DESIGN)
         fault("create-design", self.path / DESIGN)
         if design.sample is not None:
@@ -240,12 +247,21 @@ class Store:
             self.lock = None
 
     def write_manifest(self) -> None:
-        """Write the manifest atomically."""
-        write_manifest(self.path, self.manifest)
+        """Write the manifest atomically, with this invocation among those on disk.
 
-    def finish(self, summary: Mapping[str, Any]) -> None:
-        """Record the end of a session in the manifest."""
-        self.manifest["finished"] = now_iso()
+        Shards write one store side by side: each keeps the others' invocations.
+        """
+        with rewriting(self.path):
+            try:
+                others = invocations(read_manifest(self.path))
+            except StoreError:  # none yet (a new store), or unreadable: keep what we know
+                others = list(self.manifest.get("invocations", []))
+            self.manifest = with_invocation(self.manifest, others, self.invocation)
+            write_manifest(self.path, self.manifest)
+
+    def finish(self, summary: Mapping[str, Any], runs: int) -> None:
+        """Record the end of this invocation (``runs`` it ran) in the manifest."""
+        self.invocation.update(finished=now_iso(), runs=runs)
         self.manifest["last_session"] = dict(summary)
         self.manifest["schemas"] = {
             name: [[f.name, str(f.type)] for f in table.schema] if table.schema else None

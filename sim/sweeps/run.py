@@ -317,7 +317,8 @@ class _Session:
         with contextlib.suppress(OSError):
             self.buffer.flush()
         with contextlib.suppress(OSError):
-            self.store.finish({"interrupted": True, **self.counts})
+            ran = self.counts["ok"] + self.counts["failed"]
+            self.store.finish({"interrupted": True, **self.counts}, ran)
 
 
 def _rows_to_run(
@@ -481,6 +482,7 @@ def _finish(
             "done": done,
             "failed": failed,
             "pending": result.pending,
-        }
+        },
+        result.ran,
     )
     return result
