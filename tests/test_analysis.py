@@ -611,7 +611,7 @@ def test_bands_of_quantities_in_the_unit_interval_stay_inside_it() -> None:
         }
     )
     sobol = pd.DataFrame(
-        {"parameter": ["a", "b"], "S1": [0.05, 0.9], "S1_conf": [0.3, 0.3]}
+        {"parameter": ["a", "b"], "S1": [-0.05, 0.9], "S1_conf": [0.3, 0.3]}
         | {"ST": [0.1, 0.97], "ST_conf": [0.4, 0.2]}
     )
     fig, axes = style.new_figure("two", ncols=2)

@@ -123,11 +123,12 @@ def survival_curves(
     return ax
 
 
-def _sobol_errors(values: np.ndarray, conf: np.ndarray) -> np.ndarray:
-    """Error bar lengths of ``values +- conf`` with the interval clipped to [0, 1]."""
+def _sobol_intervals(ax: Axes, y: np.ndarray, values: np.ndarray, conf: np.ndarray) -> None:
+    """The intervals ``values +- conf`` clipped to [0, 1], as capped lines at ``y``."""
     low = np.clip(values - conf, 0.0, 1.0)
     high = np.clip(values + conf, 0.0, 1.0)
-    return np.vstack([np.maximum(values - low, 0.0), np.maximum(high - values, 0.0)])
+    ax.hlines(y, low, high, color="black", lw=0.6)
+    ax.plot(np.concatenate([low, high]), np.concatenate([y, y]), "|", color="black", ms=3)
 
 
 def sensitivity_bars(
@@ -151,11 +152,10 @@ def sensitivity_bars(
                 y + offset,
                 values,
                 height=height,
-                xerr=_sobol_errors(values, frame[f"{key}_conf"].to_numpy(dtype=float)),
                 color=style.OKABE_ITO[colour],
-                error_kw={"elinewidth": 0.6, "capsize": 1.5},
                 label={"ST": "total (ST)", "S1": "first order (S1)"}[key],
             )
+            _sobol_intervals(ax, y + offset, values, frame[f"{key}_conf"].to_numpy(dtype=float))
         ax.axvline(0, color="black", lw=0.5)
         ax.set_xlabel(f"Sobol index ({SOBOL_UNIT})")
     else:
