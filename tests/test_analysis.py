@@ -582,6 +582,7 @@ def test_figures_show_labels_and_units_not_keys(tmp_path: Path) -> None:
     assert "## By Eye for relationships (`leadership.relationships`)" in text
     assert "| Eye for relationships | 2 |" in text  # the ranking table
     assert "| Recovery time (months) |" in text and "| Collapse |" in text
+    assert "| level | n | events | survived share | median | lower | upper |" in text
 
 
 def test_box_plots_give_the_number_of_crises_per_box(grid_store: Path) -> None:

@@ -70,10 +70,11 @@ def _outcome_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _table(frame: pd.DataFrame) -> str:
-    """A DataFrame as a Markdown table (values formatted, no index)."""
+    """A DataFrame as a Markdown table (values formatted, no index; column names in
+    words: ``chi_square`` -> ``chi square``)."""
     if frame.empty:
         return "_(no rows)_\n"
-    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    header = "| " + " | ".join(str(c).replace("_", " ") for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     body = ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([header, rule, *body]) + "\n"
