@@ -39,6 +39,15 @@ def phase_name(code: float) -> str:
 OUTCOMES: tuple[str, ...] = ("collapse", "fragmentation", "degraded", "transformation", "recovery")
 """The five outcome classes, from worst to best (also their order of precedence)."""
 
+OUTCOME_LABELS: dict[str, str] = dict(
+    zip(
+        OUTCOMES,
+        ("Collapse", "Fragmentation", "Degraded", "Transformation", "Recovery"),
+        strict=True,
+    )
+)
+"""The display name of each outcome class (figures, the report and the demo)."""
+
 SUCCESS: tuple[str, ...] = ("transformation", "recovery")
 """Outcome classes that count as success."""
 

@@ -90,18 +90,18 @@ SCENARIO_PARAMETERS: tuple[Parameter, ...] = (
     Parameter("horizon", 180, 1, MAX_HORIZON, "Months to simulate.", integer=True,
               label="Horizon", unit="months", keyword="horizon"),
     Parameter("alliance.members", 12, 3, MAX_MEMBERS, "Founding members.", integer=True,
-              label="Members", keyword="members"),
+              label="Members", unit="organisations", keyword="members"),
     Parameter("alliance.factions", 3, 1, MAX_MEMBERS,
               "Founding factions (members are dealt to factions in turn); at most the members.",
-              integer=True, label="Factions", keyword="factions"),
+              integer=True, label="Factions", unit="count", keyword="factions"),
     Parameter("alliance.value_distance", 0.3, 0.0, 1.0,
               "How far apart the factions' core values start.", label="Value distance",
               keyword="value_distance"),
     Parameter("alliance.mean_degree", 8.0, 1.0, float(MAX_MEMBERS),
               "Expected ties per member (capped at members - 1).", label="Mean degree",
-              keyword="mean_degree"),
+              unit="ties per member", keyword="mean_degree"),
     Parameter("alliance.cross_faction_share", 0.25, 0.0, 1.0, "Share of ties across factions.",
-              label="Cross-faction share", keyword="cross_faction_share"),
+              label="Cross-faction share", unit="share of ties", keyword="cross_faction_share"),
     _quality("sense_making", "Giving meaning to events",
              "Crisis stress is read collectively; values anchor to the shared ambition."),
     _quality("questioning_patterns", "Daring to question patterns",
@@ -150,11 +150,14 @@ def _constant(
     role: str = "mechanism",
     integer: bool = False,
     set_by: str = "",
+    label: str = "",
+    unit: str = "",
 ) -> Parameter:
     how = set_by or (BY_HAND if role == "mechanism" else FIXED_FIRST)
     return Parameter(
-        f"constants.{name}", default, low, high, doc, role=role, integer=integer, set_by=how
-    )
+        f"constants.{name}", default, low, high, doc, integer=integer, label=label, unit=unit,
+        role=role, set_by=how,
+    )  # fmt: skip
 
 
 MECHANISM_SWITCHES: tuple[tuple[str, str, str], ...] = (
@@ -219,8 +222,8 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("capacity_initial", 0.9, 0.05, 1.0, "Members' operating capacity at founding."),
     _constant("awareness_initial", 0.3, 0.0, 1.0, "Members' change awareness at founding."),
     # --- environment and shocks ----------------------------------------------------------
-    _constant("severity_beta_a", 2.0, 0.1, 50.0, "Shape a of the Beta(a, b) severity of drawn shocks."),
-    _constant("severity_beta_b", 4.0, 0.1, 50.0, "Shape b of the Beta(a, b) severity of drawn shocks."),
+    _constant("severity_beta_a", 2.0, 0.1, 50.0, "Shape a of the Beta(a, b) severity of drawn shocks.", label="Severity Beta shape a"),
+    _constant("severity_beta_b", 4.0, 0.1, 50.0, "Shape b of the Beta(a, b) severity of drawn shocks.", label="Severity Beta shape b"),
     _constant("local_focus_factor", 1.5, 0.0, 5.0, "Capacity loss of the member hit by a local shock, per unit severity."),
     _constant("local_neighbour_factor", 0.5, 0.0, 5.0, "Capacity loss of its partners, per unit severity."),
     _constant("regime_jump_min", 0.15, 0.0, 1.0, "Smallest jump of the environment demand in a regime shift."),
@@ -263,7 +266,7 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("trust_loss", 0.35, 0.0, 1.0, "Share of trust lost on a violation (fast loss: Slovic 1993)."),
     _constant("reflection_loss_reduction", 0.5, 0.0, 1.0,
              "Share of a violation's trust loss that reflection prevents in a familiar situation."),
-    _constant("familiarity_crises", 3.0, 1.0, 50.0, "Shocks met after which situations feel fully familiar."),
+    _constant("familiarity_crises", 3.0, 1.0, 50.0, "Shocks met after which situations feel fully familiar.", label="Familiarity", unit="crises"),
     _constant("damage_increment", 0.2, 0.0, 1.0, "Damage memory added by a violation: D += k (1 - D)."),
     _constant("scar_increment", 0.03, 0.0, 1.0,
              "Permanent scar added by a violation: damage never decays below it (two-layer trust)."),
@@ -294,7 +297,7 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("misfit_scale", 0.15, 0.01, 1.0, "Misfit between ambition and perceived demand at which noticing saturates."),
     _constant("awareness_rate", 0.1, 0.0, 1.0, "Monthly speed of awareness toward the misfit noticed."),
     _constant("inertia_rate", 0.03, 0.0, 1.0, "Monthly erosion of awareness by inertia, times (1 - change awareness)."),
-    _constant("inertia_age", 60.0, 1.0, 1000.0, "Alliance age (months) at which inertia reaches half strength."),
+    _constant("inertia_age", 60.0, 1.0, 1000.0, "Alliance age (months) at which inertia reaches half strength.", unit="months"),
     _constant("transform_weight", 0.3, 0.0, 5.0,
              "Demand for transforming per unit of noticed misfit, against the demand for stabilising."),
     _constant("split_rate", 0.3, 0.0, 1.0, "Monthly adjustment of the effort split toward its target."),
@@ -316,7 +319,7 @@ CONSTANTS: tuple[Parameter, ...] = (
              "Founding commitment: dissatisfaction tolerated on top of exit_tolerance at founding, wearing off "
              "(a honeymoon: Fichman & Levinthal 1991).", set_by="design choice (three quarters of the first version's tolerance); not fitted"),
     _constant("commitment_months", 60.0, 1.0, 1000.0, "Months over which the founding commitment wears off (linearly).",
-             set_by="design choice (five years: the honeymoon ends well before Bleeke & Ernst's typical lifetime of about seven); not fitted", integer=True),
+             set_by="design choice (five years: the honeymoon ends well before Bleeke & Ernst's typical lifetime of about seven); not fitted", integer=True, unit="months"),
     _constant("performance_need", 0.45, 0.0, 1.0, "Member performance below which the alliance stops serving it."),
     _constant("trust_need", 0.4, 0.01, 1.0, "Mean trust in partners below which missing trust adds to dissatisfaction."),
     _constant("exit_weight_performance", 1.0, 0.0, 5.0, "Weight of the performance shortfall in dissatisfaction."),
@@ -327,26 +330,26 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("buffer_gain", 0.2, 0.0, 1.0, "Growth of the robustness buffer after each shock met, times reflection."),
     _constant("buffer_max", 0.5, 0.0, 0.95, "Largest robustness buffer (share of severity absorbed)."),
     # --- survival and outcomes -----------------------------------------------------------
-    _constant("q_min", 0.3, 0.0, 1.0, "Alliance performance below which the alliance is failing."),
-    _constant("q_min_months", 12.0, 1.0, 1000.0, "Consecutive failing months that terminate the alliance.", integer=True),
+    _constant("q_min", 0.3, 0.0, 1.0, "Alliance performance below which the alliance is failing.", label="Failing performance (Q_min)"),
+    _constant("q_min_months", 12.0, 1.0, 1000.0, "Consecutive failing months that terminate the alliance.", integer=True, label="Failing months to end", unit="months"),
     _constant("min_members_share", 0.5, 0.0, 1.0, "Share of founding members needed to go on (with at least 3)."),
     # --- outcome classes and crisis metrics (measure only: never read by the step) -------
     _constant("fragmentation_share", 0.6, 0.0, 1.0,
              "Classification: largest mutual-trust component below this share of active members is a split.", role="classification"),
     _constant("fragmentation_months", 12.0, 1.0, 1000.0,
-             "Classification: months a split must last, up to the reading month, to count as fragmentation.", role="classification", integer=True),
+             "Classification: months a split must last, up to the reading month, to count as fragmentation.", role="classification", integer=True, unit="months"),
     _constant("degraded_share", 0.8, 0.0, 1.0,
              "Classification: median performance over the later-life window below this share of the founding level: degraded.", role="classification"),
     _constant("degraded_window", 60.0, 1.0, 1000.0,
-             "Classification: months of later life whose median performance is compared with the founding level.", role="classification", integer=True),
-    _constant("founding_months", 12.0, 1.0, 1000.0, "Classification: months 1..k whose mean performance is the founding level.", role="classification", integer=True),
+             "Classification: months of later life whose median performance is compared with the founding level.", role="classification", integer=True, unit="months"),
+    _constant("founding_months", 12.0, 1.0, 1000.0, "Classification: months 1..k whose mean performance is the founding level.", role="classification", integer=True, unit="months"),
     _constant("settle_months", 24.0, 1.0, 1000.0,
-             "Classification: months after a crisis starts in which the alliance's response is read; younger crises are still open.", role="classification", integer=True),
+             "Classification: months after a crisis starts in which the alliance's response is read; younger crises are still open.", role="classification", integer=True, unit="months"),
     _constant("delta_h", 0.1, 0.0, 2.0,
-             "Classification: net revision of the ambition's strategy within a crisis's settle window that counts as renewal.", role="classification"),
+             "Classification: net revision of the ambition's strategy within a crisis's settle window that counts as renewal.", role="classification", label="Renewal threshold (delta_h)"),
     _constant("recovery_share", 0.95, 0.0, 1.0,
              "Metric and classification: performance (3-month mean) back at this share of its pre-crisis level counts as recovered.", role="classification"),
-    _constant("recovery_window", 12.0, 1.0, 1000.0, "Metric: months after a crisis starts at which the recovery ratio is measured.", role="metric", integer=True),
+    _constant("recovery_window", 12.0, 1.0, 1000.0, "Metric: months after a crisis starts at which the recovery ratio is measured.", role="metric", integer=True, unit="months"),
     # --- mechanism switches (1: on; 0: the mechanism no longer reads its quality) --------
     *(_switch(name, quality, doc) for name, quality, doc in MECHANISM_SWITCHES),
 )

@@ -25,6 +25,7 @@ from sim import analysis
 from sim.analysis import SensitivityError, SensitivityWarning
 from sim.figures import plots, style
 from sim.figures.report import export_csv, write_report
+from sim.names import OUTCOME_LABELS
 
 matplotlib.use("Agg")
 
@@ -523,6 +524,141 @@ def test_figures_are_valid_and_byte_identical(grid_store: Path, tmp_path: Path) 
     assert b"<dc:date>" not in first[1].read_bytes()
     assert first[2].read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert matplotlib.image.imread(first[2]).shape[2] == 4
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_texts(path: Path) -> list[str]:
+    """Every text of an SVG figure (the style keeps text as text)."""
+    root = ET.parse(path).getroot()
+    return ["".join(e.itertext()) for e in root.iter(f"{SVG}text")]
+
+
+def small_store(folder: Path, single: str | None = None) -> Path:
+    """A 2 x 2 grid store of 24 runs with crises and time series; with ``single``, exactly
+    one run ends in that outcome class."""
+    design = grid_design(
+        {"leadership.relationships": [0.1, 0.9], "leadership.concentration": [0.0, 1.0]}, 6
+    )
+    runs = alliance_runs(design)
+    if single is not None:
+        runs["outcome"] = runs["outcome"].replace(single, "collapse")
+        runs.loc[runs.index[0], ["outcome", "survived"]] = (single, False)
+    crises, series = alliance_extras(runs)
+    return write_store(folder, design, runs, crises=crises, timeseries=series)
+
+
+def test_report_files_do_not_depend_on_the_other_formats(tmp_path: Path, capsys) -> None:
+    from sim.cli import main
+
+    calls = {"svg": "svg", "all": "pdf,png,svg", "again": "pdf,png,svg", "pdf-last": "svg,png,pdf"}
+    stores = {name: small_store(tmp_path / name) for name in calls}
+    for name, formats in calls.items():
+        by = ["--by", "leadership.relationships"]  # five figures are enough, and faster
+        assert main(["report", str(stores[name]), "--format", formats, *by]) == 0
+    assert "report.md" in capsys.readouterr().out
+    for fmt, names in (("svg", list(calls)), ("pdf", ["all", "again", "pdf-last"])):
+        files = {n: sorted((stores[n] / "figures").glob(f"*.{fmt}")) for n in names}
+        first = files[names[0]]
+        assert len(first) == 5
+        for name in names[1:]:
+            assert [f.name for f in files[name]] == [f.name for f in first]
+            for a, b in zip(first, files[name], strict=True):
+                assert a.read_bytes() == b.read_bytes(), f"{name}: {b.name}"
+
+
+def test_figures_show_labels_and_units_not_keys(tmp_path: Path) -> None:
+    store = small_store(tmp_path / "store")
+    text = write_report(store, formats=("svg",)).read_text()
+    figures = {p.stem: svg_texts(p) for p in (store / "figures").glob("*.svg")}
+    every = [t for texts in figures.values() for t in texts]
+    assert not [t for t in every if "leadership." in t or "_" in t]
+    survival = figures["survival_leadership-relationships"]
+    assert {"Eye for relationships (0-1)", "alliance age (months)"} <= set(survival)
+    assert "still running (share of runs)" in survival
+    assert {"Collapse", "Recovery"} <= set(figures["outcomes_leadership-relationships"])
+    assert "Recovery time (months)" in figures["resilience_by_outcome"]
+    assert "## By Eye for relationships (`leadership.relationships`)" in text
+    assert "| Eye for relationships | 2 |" in text  # the ranking table
+    assert "| Recovery time (months) |" in text and "| Collapse |" in text
+    assert "| level | n | events | survived share | median | lower | upper |" in text
+
+
+def test_box_plots_give_the_number_of_crises_per_box(grid_store: Path) -> None:
+    res = analysis.load(grid_store)
+    crises = analysis.crisis_metrics(res, "outcome")
+    fig, ax = style.new_figure()
+    plots.resilience_distributions(crises, ax, "recovery_time")
+    texts = [t.get_text() for t in ax.texts]
+    matplotlib.pyplot.close(fig)
+    counts = crises.groupby("level", sort=False)["recovery_time"].count()
+    assert texts == [f"n = {counts[level]}" for level in counts.index]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        OUTCOME_LABELS[level] for level in counts.index
+    ]
+
+
+def test_bands_of_quantities_in_the_unit_interval_stay_inside_it() -> None:
+    bands = pd.DataFrame(
+        {
+            "series": "mean_trust",
+            "parameter": "outcome",
+            "level": "recovery",
+            "step": [0, 1, 2],
+            "n": 10,
+            "median": [0.9, 0.95, 1.0],
+            "q05": [-0.2, 0.5, 0.6],
+            "q25": [0.8, 0.9, 0.95],
+            "q75": [0.95, 1.0, 1.05],
+            "q95": [1.1, 1.2, 1.3],
+        }
+    )
+    sobol = pd.DataFrame(
+        {"parameter": ["a", "b"], "S1": [-0.05, 0.9], "S1_conf": [0.3, 0.3]}
+        | {"ST": [0.1, 0.97], "ST_conf": [0.4, 0.2]}
+    )
+    fig, axes = style.new_figure("two", ncols=2)
+    plots.trajectory_fan(bands, axes[0])
+    plots.sensitivity_bars(sobol, axes[1])
+    fig.draw_without_rendering()
+    filled = [c for c in axes[0].collections if len(c.get_paths())]
+    band = np.concatenate([path.vertices[:, 1] for c in filled for path in c.get_paths()])
+    ends = np.concatenate([seg[:, 0] for c in axes[1].collections for seg in c.get_segments()])
+    matplotlib.pyplot.close(fig)
+    assert band.min() == 0.0 and band.max() == 1.0
+    assert ends.min() == 0.0 and ends.max() == 1.0
+
+
+def test_survival_grid_cells_give_their_wilson_interval(grid_store: Path) -> None:
+    grid = analysis.survival_grid(
+        analysis.load(grid_store), "leadership.relationships", "leadership.concentration"
+    )
+    fig, ax = style.new_figure()
+    plots.survival_heatmap(grid, ax)
+    cells = [t.get_text().split("\n") for t in ax.texts]
+    matplotlib.pyplot.close(fig)
+    shown = sorted((share, *interval.split("–")) for share, interval in cells)
+    expected = sorted(
+        tuple(f"{v:.2f}" for v in row)
+        for row in grid[["share", "lower", "upper"]].itertuples(index=False)
+    )
+    assert shown == expected
+    assert all(0 <= float(low) <= float(high) <= 1 for _, low, high in shown)
+
+
+def test_a_class_with_one_run_says_so_instead_of_an_empty_panel(tmp_path: Path) -> None:
+    store = small_store(tmp_path / "store", single="fragmentation")
+    write_report(store, formats=("svg",))
+    texts = svg_texts(store / "figures" / "trajectories_by_outcome.svg")
+    assert "Fragmentation (n = 1)" in texts
+    counts = analysis.load(store).ok["outcome"].value_counts()
+    few = [f"n = {k}, not drawn" for k in counts if k < plots.MIN_RUNS]
+    assert sorted(t for t in texts if t.endswith("not drawn")) == sorted(few * 2)  # 2 series
+    fig, ax = style.new_figure()
+    plots.resilience_distributions(analysis.crisis_metrics(analysis.load(store)).iloc[:0], ax)
+    assert [t.get_text() for t in ax.texts] == ["n = 0, not drawn"]
+    matplotlib.pyplot.close(fig)
 
 
 def test_p_values_are_written_with_three_decimals_or_a_bound() -> None:

@@ -27,6 +27,7 @@ from sim.kernel import layout as L
 from sim.names import (
     FAILURE,
     LEADERSHIP_KEYS,
+    OUTCOME_LABELS,
     OUTCOMES,
     PHASES,
     QUALITIES,
@@ -217,6 +218,20 @@ def test_figure_and_demo_tables_are_keyed_by_the_names():
     assert list(QUALITY_TEXT) == list(LEADERSHIP_KEYS)
     for key, (label, _) in QUALITY_TEXT.items():
         assert label == BY_KEY[f"leadership.{key}"].display
+    assert list(OUTCOME_LABELS) == list(OUTCOMES)
+
+
+def test_every_measure_the_report_shows_has_a_label_and_a_unit():
+    from sim.analysis import CRISIS_METRICS, TRANSFORMATION_METRICS
+    from sim.figures.labels import MEASURES
+    from sim.figures.report import SENSITIVITY_OUTCOMES, TRAJECTORY_SERIES
+    from sim.model.summary import METRICS
+
+    shown = {*CRISIS_METRICS, *TRANSFORMATION_METRICS, *SENSITIVITY_OUTCOMES, *TRAJECTORY_SERIES}
+    assert shown <= set(MEASURES)
+    assert all(MEASURES[name].unit for name in shown)
+    run_columns = {"outcome", "survived", "lifetime", *METRICS, *SERIES, *CRISIS_METRICS}
+    assert set(MEASURES) <= run_columns  # keyed by the names the store's columns have
 
 
 # ----------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from sim.app.theme import (
     QUALITY_TEXT,
     SLIDER_STEP,
 )
-from sim.names import LEADERSHIP_KEYS, QUALITIES
+from sim.names import LEADERSHIP_KEYS, OUTCOME_LABELS, QUALITIES
 
 
 @solara.component
@@ -188,9 +188,10 @@ def RunBar(state: DemoState):
             continue
         summary = _summary(model)
         outcome = str(summary.get("outcome", "ended"))
+        shown = OUTCOME_LABELS.get(outcome, outcome).upper()
         prefix = f"Alliance {ALLIANCE_STYLE[i][0]}: " if len(models) > 1 else ""
         solara.Text(
-            f"{prefix}run ended at month {_month(model)}. Outcome: {outcome.upper()} "
+            f"{prefix}run ended at month {_month(model)}. Outcome: {shown} "
             f"({OUTCOME_TEXT.get(outcome, 'see the charts')})",
             classes=["alliance-outcome"],
         )

@@ -1,6 +1,7 @@
 """Words, colours and settings of the teaching demo, drawn for a projector.
 
-Plain-word labels for the leadership qualities, crisis kinds and outcomes; the Okabe-Ito
+Plain-word labels for the leadership qualities, crisis kinds and outcomes (the outcome
+classes' display names are :data:`sim.names.OUTCOME_LABELS`); the Okabe-Ito
 colour-blind safe palette, with every colour doubled by a shape, a line style, a hatch or a
 label; the page's starting values and its CSS.
 """

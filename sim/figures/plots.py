@@ -2,7 +2,10 @@
 
 Every function takes a tidy frame from :mod:`sim.analysis` and an ``ax`` and
 returns the ``ax``; figures, sizes and files are the caller's (see
-:mod:`sim.style`). Example::
+:mod:`sim.style`). Axes and legends show labels and units (:mod:`sim.figures.labels`),
+never raw keys; a band of a quantity that lies in [0, 1] is clipped to [0, 1]; a panel
+with too few runs to draw says so (``n = 1, not drawn``) instead of staying empty.
+Example::
 
     fig, ax = style.new_figure("one")
     plots.survival_curves(km, ax, p=logrank(res, by)["p"])
@@ -19,12 +22,33 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from sim.figures import style
-from sim.names import OUTCOMES
-from sim.parameters import label
+from sim.figures.labels import SHARE_OF_RUNS, axis_label, in_unit_interval, name_label
+from sim.names import OUTCOME_LABELS, OUTCOMES
+
+SOBOL_UNIT = "share of variance"
+AGE = "alliance age (months)"
+MIN_RUNS = 5
+"""A trajectory band is drawn at the steps where at least this many runs go on."""
 
 
 def _levels(frame: pd.DataFrame, column: str = "level") -> list[str]:
     return list(dict.fromkeys(frame[column].astype(str)))
+
+
+def _shown(names: Sequence[str]) -> list[str]:
+    """Levels as shown: outcome classes by their display names, other levels as they are."""
+    return [OUTCOME_LABELS.get(n, n) for n in names]
+
+
+def _clip(values: np.ndarray | pd.Series, unit_interval: bool) -> np.ndarray:
+    array = np.asarray(values, dtype=float)
+    return np.clip(array, 0.0, 1.0) if unit_interval else array
+
+
+def not_drawn(ax: Axes, text: str) -> Axes:
+    """Say in the panel why it holds nothing (``n = 1, not drawn``)."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="0.35")
+    return ax
 
 
 def _level_colours(names: Sequence[str], parameter: str | None) -> list[str]:
@@ -69,25 +93,29 @@ def survival_curves(
         title: the axes title (default: the parameter).
     """
     parameter = _parameter(km)
-    names = _levels(km)
-    for name, colour in zip(names, _level_colours(names, parameter), strict=True):
+    names = _levels(km) if len(km) else []
+    for name, shown, colour in zip(
+        names, _shown(names), _level_colours(names, parameter), strict=True
+    ):
         table = km[km["level"].astype(str) == name]
         times = table["time"].to_numpy(dtype=float)
         survival = table["survival"].to_numpy(dtype=float)
-        lower = table["lower"].to_numpy(dtype=float)
-        upper = table["upper"].to_numpy(dtype=float)
+        lower = _clip(table["lower"], True)
+        upper = _clip(table["upper"], True)
         if horizon is not None and times.size and times[-1] < horizon:
             times = np.append(times, horizon)
             survival, lower, upper = (np.append(a, a[-1]) for a in (survival, lower, upper))
-        ax.step(times, survival, where="post", color=colour, label=name)
+        ax.step(times, survival, where="post", color=colour, label=shown)
         if bands:
             ax.fill_between(times, lower, upper, step="post", color=colour, alpha=0.18, lw=0)
+    if not names:
+        not_drawn(ax, "n = 0, not drawn")
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
-    ax.set_xlabel("alliance age (months)")
-    ax.set_ylabel("share still running")
+    ax.set_xlabel(AGE)
+    ax.set_ylabel(f"still running ({SHARE_OF_RUNS})")
     if parameter and parameter != "all":
-        ax.legend(title=label(parameter), loc="lower left")
+        ax.legend(title=axis_label(parameter), loc="lower left")
     if p is not None:
         ax.text(0.98, 0.98, f"log-rank {format_p(p)}", transform=ax.transAxes, ha="right", va="top")
     if title is not None:
@@ -95,11 +123,23 @@ def survival_curves(
     return ax
 
 
-def sensitivity_bars(indices: pd.DataFrame, ax: Axes, title: str | None = None) -> Axes:
+def _sobol_intervals(ax: Axes, y: np.ndarray, values: np.ndarray, conf: np.ndarray) -> None:
+    """The intervals ``values +- conf`` clipped to [0, 1], as capped lines at ``y``."""
+    low = np.clip(values - conf, 0.0, 1.0)
+    high = np.clip(values + conf, 0.0, 1.0)
+    ax.hlines(y, low, high, color="black", lw=0.6)
+    ax.plot(np.concatenate([low, high]), np.concatenate([y, y]), "|", color="black", ms=3)
+
+
+def sensitivity_bars(
+    indices: pd.DataFrame, ax: Axes, title: str | None = None, outcome: str | None = None
+) -> Axes:
     """Sensitivity indices with their confidence intervals as horizontal bars.
 
-    Sobol frames (``S1``, ``ST``) give paired bars; Morris frames (``mu_star``) one
-    bar per parameter with ``sigma`` as a marker.
+    Sobol frames (``S1``, ``ST``) give paired bars, their intervals (SALib's bootstrap,
+    index +- z standard errors) clipped to [0, 1], the range of a Sobol index; Morris
+    frames (``mu_star``) one bar per parameter with ``sigma`` as a marker, in the units
+    of ``outcome``.
     """
     names = indices["parameter"].astype(str).tolist()[::-1]
     y = np.arange(len(names), dtype=float)
@@ -107,17 +147,17 @@ def sensitivity_bars(indices: pd.DataFrame, ax: Axes, title: str | None = None) 
     if "ST" in indices.columns:
         height = 0.38
         for offset, key, colour in ((height / 2, "ST", 0), (-height / 2, "S1", 5)):
+            values = frame[key].to_numpy(dtype=float)
             ax.barh(
                 y + offset,
-                frame[key].to_numpy(dtype=float),
+                values,
                 height=height,
-                xerr=frame[f"{key}_conf"].to_numpy(dtype=float),
                 color=style.OKABE_ITO[colour],
-                error_kw={"elinewidth": 0.6, "capsize": 1.5},
                 label={"ST": "total (ST)", "S1": "first order (S1)"}[key],
             )
+            _sobol_intervals(ax, y + offset, values, frame[f"{key}_conf"].to_numpy(dtype=float))
         ax.axvline(0, color="black", lw=0.5)
-        ax.set_xlabel("Sobol index")
+        ax.set_xlabel(f"Sobol index ({SOBOL_UNIT})")
     else:
         ax.barh(
             y,
@@ -136,8 +176,9 @@ def sensitivity_bars(indices: pd.DataFrame, ax: Axes, title: str | None = None) 
             ms=3,
             label="σ (spread)",
         )
-        ax.set_xlabel("Morris elementary effects")
-    ax.set_yticks(y, [label(n) for n in names])
+        on = f"on {axis_label(outcome)}" if outcome else "(outcome units)"
+        ax.set_xlabel(f"Morris elementary effect {on}")
+    ax.set_yticks(y, [name_label(n) for n in names])
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, borderaxespad=0.2)
     if title is not None:
         ax.set_title(title)
@@ -160,16 +201,16 @@ def outcome_bars(profile: pd.DataFrame, ax: Axes, title: str | None = None) -> A
             bottom=bottom,
             color=colour,
             width=0.7,
-            label=outcome,
+            label=OUTCOME_LABELS.get(outcome, outcome),
             edgecolor="white",
             lw=0.3,
         )
         bottom += share
     ax.set_xticks(x, names)
     ax.set_ylim(0, 1)
-    ax.set_ylabel("share of runs")
+    ax.set_ylabel(SHARE_OF_RUNS)
     if parameter and parameter != "all":
-        ax.set_xlabel(label(parameter))
+        ax.set_xlabel(axis_label(parameter))
     ax.legend(
         loc="upper left", bbox_to_anchor=(1.0, 1.0), reverse=True, handlelength=1, borderaxespad=0
     )
@@ -178,22 +219,24 @@ def outcome_bars(profile: pd.DataFrame, ax: Axes, title: str | None = None) -> A
     return ax
 
 
+def _cells(grid: pd.DataFrame, column: str, xs: list[str], ys: list[str]) -> np.ndarray:
+    return (
+        grid.pivot_table(index="y_level", columns="x_level", values=column, sort=False)
+        .reindex(index=ys, columns=xs)
+        .to_numpy(dtype=float)
+    )
+
+
 def survival_heatmap(
     grid: pd.DataFrame, ax: Axes, annotate: bool = True, colorbar: bool = True
 ) -> Axes:
-    """The share surviving over a 2-D grid, each cell annotated with share and interval width."""
+    """The share surviving over a 2-D grid, each cell annotated with the share and its
+    95% Wilson interval (which stays inside [0, 1], unlike a +- half-width)."""
     xs = _levels(grid, "x_level")
     ys = _levels(grid, "y_level")
-    share = (
-        grid.pivot_table(index="y_level", columns="x_level", values="share", sort=False)
-        .reindex(index=ys, columns=xs)
-        .to_numpy(dtype=float)
-    )
-    width = (
-        grid.pivot_table(index="y_level", columns="x_level", values="width", sort=False)
-        .reindex(index=ys, columns=xs)
-        .to_numpy(dtype=float)
-    )
+    share = _cells(grid, "share", xs, ys)
+    lower = _clip(_cells(grid, "lower", xs, ys), True)
+    upper = _clip(_cells(grid, "upper", xs, ys), True)
     image = ax.imshow(
         share, origin="lower", cmap="cividis", vmin=0, vmax=1, aspect="auto", interpolation="none"
     )
@@ -206,7 +249,7 @@ def survival_heatmap(
                 ax.text(
                     j,
                     i,
-                    f"{share[i, j]:.2f}\n±{width[i, j] / 2:.2f}",
+                    f"{share[i, j]:.2f}\n{lower[i, j]:.2f}–{upper[i, j]:.2f}",
                     ha="center",
                     va="center",
                     color=colour,
@@ -214,11 +257,11 @@ def survival_heatmap(
                 )
     ax.set_xticks(range(len(xs)), xs)
     ax.set_yticks(range(len(ys)), ys)
-    ax.set_xlabel(label(str(grid["x"].iloc[0])))
-    ax.set_ylabel(label(str(grid["y"].iloc[0])))
+    ax.set_xlabel(axis_label(str(grid["x"].iloc[0])))
+    ax.set_ylabel(axis_label(str(grid["y"].iloc[0])))
     ax.spines[:].set_visible(False)
     if colorbar:
-        ax.figure.colorbar(image, ax=ax, label="share surviving", shrink=0.9)
+        ax.figure.colorbar(image, ax=ax, label=axis_label("survived"), shrink=0.9)
     return ax
 
 
@@ -228,7 +271,7 @@ def trajectory_fan(
     levels: Sequence[str] | None = None,
     legend: bool = True,
     title: str | None = None,
-    min_runs: int = 5,
+    min_runs: int = MIN_RUNS,
 ) -> Axes:
     """Median trajectories with 50% and 90% bands per group (outcome class by default).
 
@@ -238,23 +281,32 @@ def trajectory_fan(
         levels: the groups to draw (default all, in order).
         legend: draw a legend.
         title: the axes title.
-        min_runs: steps with fewer runs still going are left out (too noisy).
+        min_runs: steps with fewer runs still going are left out (too noisy); a panel
+            left with nothing says ``n = N, not drawn``.
     """
     parameter = _parameter(bands)
     names = list(levels) if levels is not None else _levels(bands)
+    series = str(bands["series"].iloc[0]) if len(bands) else ""
+    bounded = in_unit_interval(series)
+    drawn = []
     for name, colour in zip(names, _level_colours(names, parameter), strict=True):
-        table = bands[(bands["level"].astype(str) == name) & (bands["n"] >= min_runs)]
+        level = bands[bands["level"].astype(str) == name]
+        table = level[level["n"] >= min_runs]
         if table.empty:
             continue
+        drawn.append(name)
         step = table["step"].to_numpy(dtype=float)
-        ax.fill_between(step, table["q05"], table["q95"], color=colour, alpha=0.15, lw=0)
-        ax.fill_between(step, table["q25"], table["q75"], color=colour, alpha=0.28, lw=0)
-        ax.plot(step, table["median"], color=colour, label=name, lw=1.1)
-    series = str(bands["series"].iloc[0]) if len(bands) else ""
-    ax.set_xlabel("alliance age (months)")
-    ax.set_ylabel(series.replace("_", " "))
+        q = {k: _clip(table[k], bounded) for k in ("q05", "q25", "median", "q75", "q95")}
+        ax.fill_between(step, q["q05"], q["q95"], color=colour, alpha=0.15, lw=0)
+        ax.fill_between(step, q["q25"], q["q75"], color=colour, alpha=0.28, lw=0)
+        ax.plot(step, q["median"], color=colour, label=OUTCOME_LABELS.get(name, name), lw=1.1)
+    if not drawn:
+        runs = int(bands["n"].max()) if len(bands) else 0
+        not_drawn(ax, f"n = {runs}, not drawn")
+    ax.set_xlabel(AGE)
+    ax.set_ylabel(axis_label(series).replace(" (", "\n(", 1))
     ax.set_xlim(left=0)
-    if names and legend:
+    if drawn and legend:
         ax.legend(loc="best", handlelength=1)
     if title is not None:
         ax.set_title(title)
@@ -264,7 +316,8 @@ def trajectory_fan(
 def resilience_distributions(
     crises: pd.DataFrame, ax: Axes, metric: str = "robustness", title: str | None = None
 ) -> Axes:
-    """Box plots of one per-crisis resilience metric per level (from ``crisis_metrics``)."""
+    """Box plots of one per-crisis resilience metric per level (from ``crisis_metrics``),
+    each box's number of crises above it."""
     parameter = _parameter(crises)
     names = _levels(crises) if len(crises) else []
     data = [
@@ -277,7 +330,7 @@ def resilience_distributions(
     if data:
         boxes = ax.boxplot(
             data,
-            tick_labels=names,
+            tick_labels=_shown(names),
             patch_artist=True,
             showfliers=False,
             widths=0.6,
@@ -288,13 +341,23 @@ def resilience_distributions(
         for patch, colour in zip(boxes["boxes"], _level_colours(names, parameter), strict=True):
             patch.set_facecolor(colour)
             patch.set_linewidth(0.6)
-    ax.set_ylabel(metric.replace("_", " "))
+        _counts(ax, [d.size for d in data])
+    else:
+        not_drawn(ax, "n = 0, not drawn")
+    ax.set_ylabel(axis_label(metric))
     if parameter and parameter != "all":
-        ax.set_xlabel(label(parameter))
+        ax.set_xlabel(axis_label(parameter))
     ax.tick_params(axis="x", labelrotation=30 if len(names) > 3 else 0)
     if title is not None:
         ax.set_title(title)
     return ax
+
+
+def _counts(ax: Axes, counts: Sequence[int]) -> None:
+    """``n = N`` above each box (boxes at x = 1, 2, ...)."""
+    top = ax.get_xaxis_transform()
+    for x, count in enumerate(counts, start=1):
+        ax.text(x, 1.0, f"n = {count}", transform=top, ha="center", va="bottom", fontsize=6)
 
 
 def hazard_steps(hz: pd.DataFrame, ax: Axes, title: str | None = None) -> Axes:
@@ -318,13 +381,13 @@ def hazard_steps(hz: pd.DataFrame, ax: Axes, title: str | None = None) -> Axes:
         )
         ax.errorbar(
             centre + shift, rate, yerr=error, fmt="o-", ms=2.5, lw=0.9, elinewidth=0.5,
-            color=colour, label=name,
+            color=colour, label=OUTCOME_LABELS.get(name, name),
         )  # fmt: skip
-    ax.set_xlabel("alliance age (months)")
-    ax.set_ylabel("ends per alliance-year")
+    ax.set_xlabel(AGE)
+    ax.set_ylabel("hazard (ends per alliance-year)")
     ax.set_ylim(bottom=0)
     if parameter and parameter != "all":
-        ax.legend(title=parameter, loc="upper left")
+        ax.legend(title=axis_label(parameter), loc="upper left")
     if title is not None:
         ax.set_title(title)
     return ax

@@ -24,7 +24,8 @@ from sim import analysis
 from sim.analysis import Results, SensitivityError, SensitivityWarning
 from sim.errors import InputError
 from sim.figures import plots, style
-from sim.names import DESIGN_COLUMNS, OUTCOMES, phase_name
+from sim.figures.labels import axis_label, name_label
+from sim.names import DESIGN_COLUMNS, OUTCOME_LABELS, OUTCOMES, phase_name
 from sim.store.manifest import invocations
 
 SENSITIVITY_OUTCOMES: tuple[str, ...] = ("survived", "lifetime", "final_performance")
@@ -50,11 +51,31 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+def _named(name: str) -> str:
+    """A parameter or outcome for headings: its label and its key (``Eye for relationships
+    (`leadership.relationships`)``), or the key alone when it has no label."""
+    shown = name_label(name)
+    return f"{shown} (`{name}`)" if shown != name else f"`{name}`"
+
+
+def _labelled(frame: pd.DataFrame, column: str, unit: bool = False) -> pd.DataFrame:
+    """``frame`` with the names in ``column`` (parameters, measures, outcome classes)
+    replaced by their labels, with their units when ``unit``."""
+    show = axis_label if unit else name_label
+    return frame.assign(**{column: [show(str(v)) for v in frame[column]]})
+
+
+def _outcome_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Outcome classes as column headers by their display names."""
+    return frame.rename(columns=OUTCOME_LABELS)
+
+
 def _table(frame: pd.DataFrame) -> str:
-    """A DataFrame as a Markdown table (values formatted, no index)."""
+    """A DataFrame as a Markdown table (values formatted, no index; column names in
+    words: ``chi_square`` -> ``chi square``)."""
     if frame.empty:
         return "_(no rows)_\n"
-    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    header = "| " + " | ".join(str(c).replace("_", " ") for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     body = ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([header, rule, *body]) + "\n"
@@ -207,8 +228,12 @@ def _overview(w: _Writer, ok: pd.DataFrame) -> None:
     if "outcome" in ok.columns:
         profile = analysis.outcome_profile(ok)
         data = w.csv(profile, "outcomes_all")
-        shown = profile[["outcome", "count", "share", "lower", "upper"]]
-        w.add("Outcome classes over all finished runs:", "", _table(shown))
+        shown = _labelled(profile[["outcome", "count", "share", "lower", "upper"]], "outcome")
+        w.add(
+            "Outcome classes over all finished runs (share of runs, with its 95% Wilson interval):",
+            "",
+            _table(shown),
+        )
         w.add(f"Data: [{Path(data).name}]({data})", "")
 
 
@@ -242,7 +267,7 @@ def _ranking(w: _Writer, ok: pd.DataFrame, params: list[str]) -> None:
         "Parameters ranked by the log-rank test of equal survival across their levels "
         "(survived: the lowest and highest share surviving over the levels):",
         "",
-        _table(table),
+        _table(_labelled(table, "parameter")),
         f"Data: [{Path(data).name}]({data})",
         "",
     )
@@ -263,24 +288,34 @@ def _sensitivity(w: _Writer, ok: pd.DataFrame) -> None:
                 warnings.simplefilter("always", SensitivityWarning)
                 indices = analysis.sensitivity(res, outcome)
         except SensitivityError as err:
-            w.add(f"Sensitivity of `{outcome}` not computed: {err}", "")
+            w.add(f"Sensitivity of {_named(outcome)} not computed: {err}", "")
             continue
         name = f"sensitivity_{slug(outcome)}"
         data = w.csv(indices, name)
-        w.add(f"### {outcome}", "", _table(indices))
+        w.add(f"### {axis_label(outcome)}", "", _table(_labelled(indices, "parameter")))
         for warning in caught:
             if issubclass(warning.category, SensitivityWarning):
                 w.add(f"> Warning: {warning.message}", "")
         fig, ax = style.new_figure(w.width, aspect=0.25 + 0.07 * len(indices))
-        plots.sensitivity_bars(indices, ax)
-        w.figure(fig, name, f"Sensitivity of {outcome}", data)
+        plots.sensitivity_bars(indices, ax, outcome=outcome)
+        w.figure(fig, name, _sensitivity_caption(res.method, outcome), data)
         if res.method == "sobol" and (res.manifest.get("design") or {}).get("second_order"):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", SensitivityWarning)
                 pairs = analysis.sensitivity_pairs(res, outcome)
             data = w.csv(pairs, f"sensitivity_pairs_{slug(outcome)}")
             top = pairs.sort_values("S2", ascending=False, kind="stable").head(10)
+            top = _labelled(_labelled(top, "parameter_a"), "parameter_b")
             w.add("Second-order indices (largest first):", "", _table(top))
+
+
+def _sensitivity_caption(method: str | None, outcome: str) -> str:
+    if method == "sobol":
+        return (
+            f"Sensitivity of {name_label(outcome)}: Sobol indices with their 95% "
+            "bootstrap intervals, clipped to [0, 1]"
+        )
+    return f"Sensitivity of {name_label(outcome)}: Morris elementary effects"
 
 
 BOOKKEEPING = frozenset({*DESIGN_COLUMNS, "status", "duration_s", "error"})
@@ -313,12 +348,12 @@ def _means(w: _Writer, ok: pd.DataFrame, by: str, outcomes: list[str]) -> None:
 
 def _by_section(w: _Writer, ok: pd.DataFrame, by: str) -> None:
     s = slug(by)
-    w.add(f"## By `{by}`", "")
+    w.add(f"## By {_named(by)}", "")
     lev = analysis.levels(ok, by)
     counts = lev.value_counts(sort=False)
     if ok[by].nunique() > analysis.MAX_LEVELS:
         w.add(
-            f"`{by}` is continuous here: binned into {len(counts)} quantile levels "
+            f"{_named(by)} is continuous here: binned into {len(counts)} quantile levels "
             f"({', '.join(map(str, counts.index))}).",
             "",
         )
@@ -328,9 +363,7 @@ def _by_section(w: _Writer, ok: pd.DataFrame, by: str) -> None:
         test = analysis.logrank(ok, by) if len(counts) > 1 else None
         fig, ax = style.new_figure(w.width)
         plots.survival_curves(km, ax, p=test["p"] if test else None, horizon=w.res.horizon)
-        w.figure(
-            fig, f"survival_{s}", f"Kaplan-Meier survival by {by} (95% log-log bands)", km_data
-        )
+        w.figure(fig, f"survival_{s}", _survival_caption(by), km_data)
         median = analysis.median_lifetime(ok, by)
         grid_share = ok.assign(_l=lev.to_numpy()).groupby("_l", observed=True)["survived"]
         median["survived_share"] = grid_share.mean().reindex(median["level"]).to_numpy()
@@ -365,29 +398,36 @@ def _by_section(w: _Writer, ok: pd.DataFrame, by: str) -> None:
         data = w.csv(profile, f"outcomes_{s}")
         fig, ax = style.new_figure(w.width, aspect=0.6)
         plots.outcome_bars(profile, ax)
-        w.figure(fig, f"outcomes_{s}", f"Outcome classes by {by}", data)
+        w.figure(fig, f"outcomes_{s}", f"Outcome classes by {name_label(by)}", data)
         wide = profile.pivot_table(index="level", columns="outcome", values="share", sort=False)
         wide = wide[[c for c in OUTCOMES if c in wide.columns]].reset_index()
-        w.add("Shares of the outcome classes:", "", _table(wide))
+        w.add("Shares of the outcome classes:", "", _table(_outcome_columns(wide)))
+
+
+def _survival_caption(by: str) -> str:
+    return (
+        f"Kaplan-Meier survival by {name_label(by)}, with pointwise 95% log-log bands "
+        "(they stay inside [0, 1])"
+    )
 
 
 def _grid(w: _Writer, ok: pd.DataFrame, x: str, y: str) -> None:
     grid = analysis.survival_grid(ok, x, y)
     name = f"grid_{slug(x)}_{slug(y)}"
     data = w.csv(grid, name)
-    w.add(f"## Survival over `{x}` and `{y}`", "")
+    w.add(f"## Survival over {_named(x)} and {_named(y)}", "")
     w.add(
-        "Share of alliances surviving to the horizon in each cell, with the half-width of "
-        "its 95% Wilson interval.",
+        "Share of alliances surviving to the horizon in each cell, with its 95% Wilson "
+        "interval (lower to upper bound).",
         "",
     )
     fig, ax = style.new_figure(w.width, aspect=0.85)
     plots.survival_heatmap(grid, ax)
-    w.figure(fig, name, f"Survival over {x} and {y}", data)
+    caption = f"Survival over {name_label(x)} and {name_label(y)}"
+    w.figure(fig, name, caption, data)
 
 
 def _transformation(w: _Writer, ok: pd.DataFrame) -> None:
-    res = w.res
     if "outcome" not in ok.columns:
         return
     summary = analysis.transformation_summary(ok, "outcome")
@@ -407,10 +447,16 @@ def _transformation(w: _Writer, ok: pd.DataFrame) -> None:
     w.add(
         "How alliances changed, by outcome class: median (interquartile range).",
         "",
-        _table(wide.reset_index()),
+        _table(_labelled(_outcome_columns(wide).reset_index(), "metric", unit=True)),
         f"Data: [{Path(data).name}]({data})",
         "",
     )
+    _trajectories(w, ok)
+
+
+def _trajectories(w: _Writer, ok: pd.DataFrame) -> None:
+    """Median trajectories with their bands, one panel per series and outcome class."""
+    res = w.res
     series = [s for s in TRAJECTORY_SERIES if s in res.columns("timeseries")]
     if not series:
         return
@@ -419,7 +465,7 @@ def _transformation(w: _Writer, ok: pd.DataFrame) -> None:
     classes = [c for c in OUTCOMES if (bands["level"] == c).any()]
     fig, axes = style.new_figure(
         "two",
-        aspect=0.2 * len(series),
+        aspect=0.24 * len(series),
         nrows=len(series),
         ncols=len(classes),
         sharex=True,
@@ -433,7 +479,7 @@ def _transformation(w: _Writer, ok: pd.DataFrame) -> None:
             plots.trajectory_fan(part, ax, legend=False)
             if row == 0:
                 runs = int((ok["outcome"] == outcome).sum())
-                ax.set_title(f"{outcome} ({runs})")
+                ax.set_title(f"{OUTCOME_LABELS.get(outcome, outcome)} (n = {runs})")
             if row < len(series) - 1:
                 ax.set_xlabel("")
             if col > 0:
@@ -441,7 +487,9 @@ def _transformation(w: _Writer, ok: pd.DataFrame) -> None:
     w.figure(
         fig,
         "trajectories_by_outcome",
-        "Trajectories by outcome class (runs in brackets): median, 50% and 90% bands",
+        "Trajectories by outcome class (n: runs): median, and the bands holding the middle "
+        "50% and 90% of the runs still going (quantiles of the runs, drawn where at least "
+        f"{plots.MIN_RUNS} runs go on)",
         data,
     )
 
@@ -457,17 +505,19 @@ def _crises(w: _Writer) -> None:
     summary = analysis.resilience_summary(w.res, "outcome")
     w.csv(summary, "resilience_by_outcome")
     data = w.csv(crises, "crises_by_outcome")
+    shown = _labelled(summary[["level", "metric", "n", "median", "q25", "q75"]], "level")
     w.add(
         f"{len(crises)} crisis episodes. Robustness is the lowest performance over the "
         "performance before the crisis; recovery time is in months.",
         "",
-        _table(summary[["level", "metric", "n", "median", "q25", "q75"]]),
+        _table(_labelled(shown, "metric", unit=True)),
     )
-    fig, axes = style.new_figure("two", aspect=0.32, ncols=len(metrics))
+    fig, axes = style.new_figure("two", aspect=0.42, ncols=len(metrics))
     axes = list(axes) if len(metrics) > 1 else [axes]
     for ax, metric in zip(axes, metrics, strict=True):
         plots.resilience_distributions(crises, ax, metric)
-    w.figure(fig, "resilience_by_outcome", "Per-crisis resilience by outcome class", data)
+    caption = "Per-crisis resilience by outcome class (n: crises per class; whiskers to 1.5 IQR)"
+    w.figure(fig, "resilience_by_outcome", caption, data)
 
 
 def _report_parameters(res: Results, by: str | Sequence[str] | None) -> list[str]:

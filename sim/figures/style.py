@@ -5,8 +5,11 @@ take steps of viridis; both stay distinguishable with the common colour-vision
 deficiencies.
 Figures are sized for one column (89 mm) or two columns (183 mm) and legible at
 8 pt. PDF files embed TrueType fonts (``pdf.fonttype`` 42), SVG files keep text as
-text (``svg.fonttype`` ``'none'``), and the same data always gives the same bytes:
-a fixed SVG hash salt and metadata without dates.
+text (``svg.fonttype`` ``'none'``), and the same data always gives the same bytes,
+whatever other formats are saved in the same call: a fixed SVG hash salt, metadata
+without dates, and the layout computed once before the first file is written (each
+format's renderer would otherwise place the axes differently in the last digits,
+which changes the SVG's clip-path ids).
 """
 
 from __future__ import annotations
@@ -144,12 +147,21 @@ def outcome_colours(classes: Sequence[str]) -> list[str]:
     return [OUTCOME_COLOURS.get(str(c), "#999999") for c in classes]
 
 
+def freeze_layout(fig: Figure) -> None:
+    """Compute the figure's layout once and keep it: no renderer moves the axes after."""
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+
+
 def save(
     fig: Figure,
     path: str | os.PathLike[str],
     formats: Sequence[str] = FORMATS,
 ) -> list[Path]:
     """Save ``fig`` as ``path`` with each suffix in ``formats``, byte-deterministically.
+
+    The figure's layout is computed once, then frozen (its layout engine is set to
+    ``"none"``), so that every format gets the same positions.
 
     Args:
         fig: the figure.
@@ -161,11 +173,13 @@ def save(
     """
     base = Path(path)
     base.parent.mkdir(parents=True, exist_ok=True)
+    for fmt in formats:
+        if fmt not in METADATA:
+            raise ValueError(f"unknown figure format {fmt!r} (one of {', '.join(FORMATS)})")
     written = []
     with matplotlib.rc_context(cast(Any, RC)):
+        freeze_layout(fig)
         for fmt in formats:
-            if fmt not in METADATA:
-                raise ValueError(f"unknown figure format {fmt!r} (one of {', '.join(FORMATS)})")
             target = base.with_suffix(f".{fmt}")
             fig.savefig(target, format=fmt, metadata=METADATA[fmt], dpi=DPI)
             written.append(target)
