@@ -38,3 +38,23 @@ def test_the_first_run_of_a_process_loads_every_entry_point():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_typed_state_has_a_founded_states_numba_type():
+    import numba
+
+    from sim.kernel.founding import typed_state
+    from sim.model.prepare import prepare
+    from sim.scenario import ScenarioSpec
+
+    founded = prepare(ScenarioSpec().with_parameters(members=5, horizon=3), 1).state
+    assert numba.typeof(typed_state()) == numba.typeof(founded)
+
+
+def test_no_second_process_once_the_step_has_loaded():
+    from sim.model.compiled import _Elsewhere
+
+    elsewhere = _Elsewhere()
+    elsewhere.wait()  # the step loaded before the timer fired
+    elsewhere.start()
+    assert elsewhere.process is None
