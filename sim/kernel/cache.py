@@ -49,8 +49,16 @@ def _writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK)
 
 
+CACHE_ENV = "ALLIANCE_SIM_KERNEL_CACHE"
+"""Environment variable naming the cache folder (a shared one on a cluster, an empty
+one to measure a cold compile)."""
+
+
 def cache_dir() -> Path:
-    """The cache folder: the kernel's ``__pycache__``, else the user's cache folder."""
+    """The cache folder: ``$ALLIANCE_SIM_KERNEL_CACHE`` when set, else the kernel's
+    ``__pycache__``, else the user's cache folder."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
     local = KERNEL_DIR / "__pycache__"
     if _writable(local):
         return local

@@ -233,6 +233,47 @@ def _counters(horizon: int, members: int, lead: int) -> np.ndarray:
     return counters
 
 
+def typed_state() -> L.State:
+    """A state of no members, ties or months whose arrays have a founded state's types:
+    the step's signature, known before any alliance is founded."""
+    f8, i8, u1 = np.float64, np.int64, np.uint8
+    members = dict.fromkeys(
+        (
+            "capacity",
+            "awareness",
+            "pole",
+            "share",
+            "joined_gap",
+            "reach",
+            "stress",
+            "collaboration",
+            "performance",
+        ),
+        f8,
+    ) | {"faction": i8, "active": u1, "exit_step": i8, "degree": i8}
+    ties = {
+        "first": i8,
+        "src": i8,
+        "dst": i8,
+        "rev": i8,
+        "broker": i8,
+        "live": u1,
+        "cooperated": u1,
+        "residual": f8,
+        "violated": u1,
+        "trust": f8,
+        "damage": f8,
+        "scar": f8,
+        "alliance": f8,
+        "counters": i8,
+        "drift": f8,
+    }
+    tables = {"values": f8, "triads": i8, "shocks": f8, "episodes": f8, "series": f8}
+    arrays = {name: np.zeros(0, dtype) for name, dtype in (members | ties).items()}
+    arrays |= {name: np.zeros((0, 1), dtype) for name, dtype in tables.items()}
+    return L.State(**arrays)
+
+
 def new_state(
     founding: L.Founding,
     qualities: np.ndarray,

@@ -14,6 +14,7 @@ import numpy as np
 
 from sim import kernel
 from sim.kernel import layout as L
+from sim.model.compiled import ensure_kernel
 from sim.names import SERIES, SHOCK_KINDS
 from sim.parameters import CONSTANT_DEFAULTS, CONSTANT_NAMES
 from sim.scenario import ScenarioError, ScenarioSpec, load_preset
@@ -168,6 +169,7 @@ def prepare(
     ``np.random.default_rng(seed)``; the Mesa model passes its own ``model.rng``,
     which Mesa builds the same way from an int seed.
     """
+    ensure_kernel()
     if generator is None:
         generator = np.random.default_rng(seed)
     qualities = leadership_vector(spec)

@@ -1,0 +1,60 @@
+"""Loading the compiled kernel: a slow first load says so on stderr, a cached one is silent."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from sim.model.compiled import COMPILING, compile_notice
+
+
+def test_a_slow_load_says_it_is_compiling_and_how_long_it_took(capsys: pytest.CaptureFixture[str]):
+    with compile_notice(after=0.01):
+        time.sleep(0.3)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == COMPILING
+    assert lines[1].startswith("alliance-sim: kernel compiled in ")
+    assert len(lines) == 2
+
+
+def test_a_quick_load_is_silent(capsys: pytest.CaptureFixture[str]):
+    with compile_notice(after=5.0):
+        pass
+    assert capsys.readouterr().err == ""
+
+
+def test_the_first_run_of_a_process_loads_every_entry_point():
+    import subprocess
+    import sys
+
+    code = (
+        "import sim.model.compiled as c, sim.kernel as k\n"
+        "from sim.model.simulation import simulate\n"
+        "simulate('baseline', rng=1, horizon=3)\n"
+        "from sim.kernel.outcomes import classify\n"
+        "assert c._loaded\n"
+        "assert k.step.signatures and k.run.signatures and classify.signatures\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_typed_state_has_a_founded_states_numba_type():
+    import numba
+
+    from sim.kernel.founding import typed_state
+    from sim.model.prepare import prepare
+    from sim.scenario import ScenarioSpec
+
+    founded = prepare(ScenarioSpec().with_parameters(members=5, horizon=3), 1).state
+    assert numba.typeof(typed_state()) == numba.typeof(founded)
+
+
+def test_no_second_process_once_the_step_has_loaded():
+    from sim.model.compiled import _Elsewhere
+
+    elsewhere = _Elsewhere()
+    elsewhere.wait()  # the step loaded before the timer fired
+    elsewhere.start()
+    assert elsewhere.process is None
