@@ -7,6 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8765
+# Load the compiled kernel, or compile it once (saying so), before tests time or read stderr.
+WARM = $(PY) -c 'from sim.model.compiled import ensure_kernel; ensure_kernel()'
 
 # First Python >= 3.12 on PATH, else in pyenv's versions folder.
 FIND_PYTHON = for cand in python3.13 python3.12 python3 python; do \
@@ -51,10 +53,12 @@ test: setup browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(WARM)
 	$(PY) -m pytest -q -m "not slow"
 
 # The long statistical checks (marked slow); CI runs them after `make test`.
 test-slow: setup
+	$(WARM)
 	$(PY) -m pytest -q -m slow
 
 demo: setup
