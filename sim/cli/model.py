@@ -301,6 +301,11 @@ def add_commands(commands: Any) -> None:
     effects.add_argument("--json", action="store_true", help="print the effects as JSON rows")
     effects.set_defaults(handler=cmd_effects)
 
+    _add_demo(commands)
+
+
+def _add_demo(commands: Any) -> None:
+    """Register ``demo``."""
     demo = commands.add_parser(
         "demo",
         help="start the teaching demo in the browser",
