@@ -9,10 +9,8 @@ Elsewhere they skip with a note on how to install it.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,25 +19,20 @@ from urllib.parse import urlsplit
 import pytest
 
 from sim.app.server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
     HOST,
+    free_port,
     missing_assets,
     server_command,
     server_env,
     stop_server,
+    wait_ready,
     warm_up,
 )
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ON_CI = os.environ.get("CI", "").lower() == "true"
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -75,18 +68,12 @@ def sync_api():
     return sync_api
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(sync_api) -> Iterator[str]:
     """The demo served on a free loopback port; yields its URL."""
     ARTIFACTS.mkdir(exist_ok=True)
     warm_up()  # compile the model here, so the server loads it from the disk cache
-    port = _free_port()
+    port = free_port()
     url = f"http://{HOST}:{port}/"
     log_path = ARTIFACTS / "demo-server.log"
     with log_path.open("w") as log:
@@ -98,17 +85,10 @@ def server(sync_api) -> Iterator[str]:
             cwd=ROOT,
         )
         try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"demo server exited ({process.returncode}); see {log_path}")
-                try:
-                    with urllib.request.urlopen(url + "readyz", timeout=2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"demo server not ready after {SERVER_START_TIMEOUT}s")
-                    time.sleep(0.25)
+            try:
+                wait_ready(process, url, SERVER_START_TIMEOUT)
+            except RuntimeError as err:
+                pytest.fail(f"{err}; see {log_path}")
             yield url
         finally:
             stop_server(process, timeout=15)
@@ -130,7 +110,7 @@ def session(sync_api, server) -> Iterator[Session]:
     """Chromium with the demo open and loaded, recording requests and console output."""
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS), headless=True
         )
         try:
             page = browser.new_page(viewport={"width": 1920, "height": 1080})

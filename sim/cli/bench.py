@@ -10,6 +10,11 @@ from sim.cli.common import EXIT_FAILED, EXIT_OK
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run the benchmark (or with ``--mesa``, the Mesa comparison) and print its report."""
+    if args.demo:
+        from sim.bench.demo import run_demo_bench
+
+        ok = run_demo_bench(json_output=args.json, quick=args.quick)["all_met"]
+        return EXIT_OK if ok else EXIT_FAILED
     if args.mesa:
         from sim.bench.mesa import run_mesa_bench
 
@@ -42,5 +47,11 @@ def add_commands(subparsers: Any) -> None:
         action="store_true",
         help="instead: a Mesa example swept by alliance-sim and by mesa.batch_run "
         "(1 and 2 processes): time, runs/s and the process tree's peak memory",
+    )
+    bench.add_argument(
+        "--demo",
+        action="store_true",
+        help="instead: the teaching demo in headless Chromium: page ready time, Step latency "
+        "and months per second under Play, against their targets",
     )
     bench.set_defaults(handler=cmd_bench)
