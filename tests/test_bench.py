@@ -326,6 +326,20 @@ def test_demo_format_report_mentions_each_figure() -> None:
     assert slow.rstrip().endswith("targets missed: ready_s, step_s, play_months_per_s")
 
 
+def test_bench_demo_without_chromium_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    from sim.app import server
+    from sim.cli.main import main
+
+    monkeypatch.setattr(server, "CHROMIUM", Path("/nonexistent/chromium"))
+    assert main(["bench", "--demo"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Chromium not found at /nonexistent/chromium" in err
+
+
 def test_bench_demo_option_is_registered() -> None:
     from sim.cli.bench import add_commands
 
@@ -339,11 +353,9 @@ def test_bench_demo_option_is_registered() -> None:
 @pytest.mark.browser
 def test_demo_bench_quick_drives_the_page(capsys: pytest.CaptureFixture[str]) -> None:
     """The demo bench on two steps and two seconds of Play, in headless Chromium."""
-    from sim.app.server import CHROMIUM, missing_assets
-
-    pytest.importorskip("playwright")
-    if not CHROMIUM.exists() or missing_assets():
-        pytest.skip("Chromium or Solara's front-end assets are missing")
+    reason = demo.unavailable()
+    if reason:
+        pytest.skip(reason)
     results = demo.run_demo_bench(json_output=True, quick=True)
     assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(results))
     browser = results["browser"]

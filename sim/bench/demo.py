@@ -120,6 +120,25 @@ _PLAY_JS = (
 )
 
 
+def unavailable() -> str | None:
+    """Why the demo bench cannot run here (no Chromium, Playwright or front-end files), or None."""
+    import importlib.util
+
+    from sim.app.server import CHROMIUM, missing_assets
+
+    if not CHROMIUM.exists():
+        return f"Chromium not found at {CHROMIUM} (install it with: sudo apt-get install chromium)"
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright package is missing (install with: pip install -e '.[test]')"
+    missing = missing_assets()
+    if missing:
+        return (
+            f"Solara's front-end assets are missing ({', '.join(missing)}); "
+            "run 'python scripts/fetch_solara_assets.py' once while online"
+        )
+    return None
+
+
 def _median(values: list[float]) -> float:
     return float(statistics.median(values))
 
