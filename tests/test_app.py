@@ -297,3 +297,11 @@ def test_a_step_redraws_the_page_once(rendered):
     count = rc.render_count
     _click(rc, "step")
     assert rc.render_count == count + 1
+
+
+def test_a_crisis_and_a_reset_redraw_the_page_once(rendered):
+    _, rc = rendered
+    for ref in ("crisis-global", "reset"):
+        count = rc.render_count
+        _click(rc, ref)
+        assert rc.render_count == count + 1, ref

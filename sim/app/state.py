@@ -138,6 +138,10 @@ class DemoState:
     # -- actions -------------------------------------------------------------------------
     def reset(self) -> None:
         """Rebuild the alliance(s) from the chosen scenario, seed and slider values."""
+        with self.batch():
+            self._rebuild()
+
+    def _rebuild(self) -> None:
         self.playing.set(False)
         with self.lock:
             names = ("A", "B") if self.compare.value else ("A",)
@@ -176,6 +180,10 @@ class DemoState:
         The model lets a fired crisis arrive in the next month. When Play is off, the
         alliances move on that month at once, so the class sees the crisis hit.
         """
+        with self.batch():
+            self._fire(kind)
+
+    def _fire(self, kind: str) -> None:
         member = self.member.value if kind == "local" else None
         severity = float(self.severity.value)
         problems = []
