@@ -126,6 +126,12 @@ _NODE_COLOURS = colormaps[NODE_CMAP]
 LOW_TRUST = 0.35
 #: Trust levels the legend shows a tie for: (label, mean trust of the tie).
 TIE_LEGEND = (("high trust", 1.0), ("low trust", 0.2))
+#: Up to this many founding members, each shape shows its member's value inside.
+VALUES_UP_TO = 20
+
+
+def _shows_values(positions: dict[int, tuple[float, float]]) -> bool:
+    return len(positions) <= VALUES_UP_TO
 
 
 def tie_style(level: float) -> tuple[Any, float, Any]:
@@ -252,17 +258,17 @@ def _shapes(
 def _member_labels(
     ax: Any, model: Any, positions: dict[int, tuple[float, float]], colour_by: str, lead: Any
 ) -> list[Artist]:
-    """Each active member's value inside its shape (up to 20 members) and its name beside it.
+    """Each active member's value inside its shape (see :data:`VALUES_UP_TO`), its name beside it.
 
     The lead member's name reads "LEAD" too, boxed, beside the ring that marks it.
     """
     sizes = _node_sizes(model)
-    many = len(positions) > 20
+    values_inside = _shows_values(positions)
     artists: list[Artist] = []
     for member in _active_members(model):
         xy = positions[member.index]
         value = float(np.clip(getattr(member, colour_by), 0.0, 1.0))
-        if not many:
+        if values_inside:
             artists.append(
                 ax.text(
                     *xy,
@@ -295,11 +301,12 @@ def _member_labels(
     return artists
 
 
-def _network_legend(fig: Figure, factions: list[int], colour_by: str, many: bool) -> None:
+def _network_legend(fig: Figure, factions: list[int], colour_by: str, values_inside: bool) -> None:
     """The colour bar of ``colour_by`` and the legend of shapes, marks and ties."""
     scalar = ScalarMappable(norm=Normalize(0.0, 1.0), cmap=_NODE_COLOURS)
     bar = fig.colorbar(scalar, cax=fig.add_axes((0.12, 0.17, 0.76, 0.03)), orientation="horizontal")
-    bar.set_label(f"member {colour_by}" + ("" if many else " (number in each shape)"), fontsize=16)
+    inside = " (number in each shape)" if values_inside else ""
+    bar.set_label(f"member {colour_by}{inside}", fontsize=16)
     bar.ax.tick_params(labelsize=16)
     handles = [
         Line2D(
@@ -365,8 +372,8 @@ class NetworkDrawing(Drawing):
     ) -> None:
         roster = _register(model)
         factions = sorted(set(roster.factions.values()))
-        many = len(roster.positions) > 20
-        super().__init__((6.6, 6.8), (title, colour_by, tuple(factions), many), live)
+        values_inside = _shows_values(roster.positions)
+        super().__init__((6.6, 6.8), (title, colour_by, tuple(factions), values_inside), live)
         self.model, self.colour_by, self.roster = model, colour_by, roster
         self.fig.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.36)
         self.ax = self.fig.add_subplot()
@@ -376,7 +383,7 @@ class NetworkDrawing(Drawing):
         self.ax.set_xlim(-1.55, 1.55)
         self.ax.set_ylim(-1.55, 1.55)
         self.ax.set_aspect("equal")
-        _network_legend(self.fig, factions, colour_by, many)
+        _network_legend(self.fig, factions, colour_by, values_inside)
 
     def draw_changing(self, **data: Any) -> list[Artist]:
         """Ties, members that left, members, and their labels, as they are this month."""
