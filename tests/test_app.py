@@ -8,6 +8,7 @@ import pytest
 import solara
 
 from sim import app
+from sim.app import figures
 from sim.app.lessons import LESSONS, lesson_for
 from sim.names import LEADERSHIP_KEYS, QUALITIES
 from sim.scenario import shipped_scenarios
@@ -197,3 +198,110 @@ def test_figures_draw_a_run_to_its_end():
     outcome = str(app._summary(model).get("outcome"))
     assert outcome in app.OUTCOME_TEXT
     assert np.isfinite(app._series(model, "performance")).all()
+
+
+def _ended_alliance():
+    """A baseline alliance a few months on, one member gone, with a lead member."""
+    state = app.new_state("leader-exit", seed=3)
+    for _ in range(30):
+        state.step()
+    return state, state.models.value[0]
+
+
+def test_tie_colours_in_the_legend_are_the_ties_colours():
+    _, model = _ended_alliance()
+    fig = app.network_figure(model, "capacity", "")
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import to_rgba
+
+    ties = [c for c in fig.axes[0].collections if isinstance(c, LineCollection)]
+    assert len(ties) == 1 and len(ties[0].get_segments()) > 0
+    legend = {text.get_text(): handle for text, handle in _legend_entries(fig.legends[0])}
+    for label, level in figures.TIE_LEGEND:
+        colour, width, _ = figures.tie_style(level)
+        handle = legend[label]
+        assert to_rgba(handle.get_color()) == pytest.approx(to_rgba(colour))
+        assert handle.get_linewidth() == pytest.approx(width)
+    # every tie is drawn in a colour tie_style gives: the legend and the ties share it
+    styled = np.array([to_rgba(figures.tie_style(x)[0], 0.9) for x in np.linspace(0, 1, 1001)])
+    for colour in ties[0].get_colors():
+        assert np.abs(styled - colour).max(axis=1).min() < 1e-3
+
+
+def _legend_entries(legend):
+    return list(zip(legend.get_texts(), legend.legend_handles, strict=True))
+
+
+def test_member_names_stand_beside_their_shapes():
+    _, model = _ended_alliance()
+    fig = app.network_figure(model, "capacity", "")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    positions = app.state._register(model).positions
+    names = {app.member_label(m.index): m for m in model.founding_members}
+    largest: dict[tuple, float] = {}  # marker area (points squared) of each member's shapes
+    for shapes in ax.collections:
+        if not hasattr(shapes, "get_sizes"):
+            continue  # the ties
+        sizes = np.broadcast_to(shapes.get_sizes(), len(shapes.get_offsets()))
+        for xy, size in zip(map(tuple, np.round(shapes.get_offsets(), 9)), sizes, strict=True):
+            largest[xy] = max(largest.get(xy, 0.0), float(size))
+    found = 0
+    for text in ax.texts:
+        name = text.get_text().split()[0]
+        if name not in names:
+            continue
+        found += 1
+        box = text.get_window_extent(renderer)
+        x, y = ax.transData.transform(positions[names[name].index])
+        # the nearest point of the name's box to the member's centre lies outside its shape
+        nearest = np.clip([x, y], [box.x0, box.y0], [box.x1, box.y1])
+        size = largest[tuple(np.round(positions[names[name].index], 9))]
+        radius = np.sqrt(size) / 2 * fig.dpi / 72
+        assert np.hypot(*(nearest - [x, y])) > radius, name
+    assert found == len(model.founding_members)
+
+
+def test_performance_legends_stand_outside_the_charts():
+    state, model = _ended_alliance()
+    for models in ([model], list(app.new_state("baseline", 1).models.value) * 2):
+        labels = ["alliance"] if len(models) == 1 else ["A", "B"]
+        fig = app.performance_figure(models, state.crises.value, labels)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        assert not any(ax.get_legend() for ax in fig.axes)
+        assert len(fig.legends) == 2
+        for legend in fig.legends:
+            box = legend.get_window_extent(renderer)
+            for ax in fig.axes:
+                assert not box.overlaps(ax.get_window_extent(renderer))
+
+
+def test_a_drawing_redraws_only_what_changed_and_shows_the_same_as_afresh():
+    state = app.new_state("baseline", seed=2)
+    model = state.models.value[0]
+    figures._FIXED.clear()
+    first = app.TrendsDrawing([model], ["alliance"])
+    before = first.png()
+    state.step()
+    after = first.png()
+    assert after != before
+    again = app.TrendsDrawing([model], ["alliance"])  # its fixed parts come from the first
+    assert again.png() == after
+    assert len(figures._FIXED) == 1
+
+
+def test_a_step_redraws_the_page_once(rendered):
+    _, rc = rendered
+    count = rc.render_count
+    _click(rc, "step")
+    assert rc.render_count == count + 1
+
+
+def test_a_crisis_and_a_reset_redraw_the_page_once(rendered):
+    _, rc = rendered
+    for ref in ("crisis-global", "reset"):
+        count = rc.render_count
+        _click(rc, ref)
+        assert rc.render_count == count + 1, ref

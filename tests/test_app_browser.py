@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,25 +20,19 @@ import pytest
 
 from sim.app.assets import missing_assets
 from sim.app.server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
     HOST,
     free_port,
     server_command,
     server_env,
     stop_server,
+    wait_ready,
     warm_up,
 )
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ON_CI = os.environ.get("CI", "").lower() == "true"
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -65,12 +58,12 @@ def sync_api():
     try:
         from playwright import sync_api
     except ImportError:
-        _unavailable("the playwright package is missing; install with: pip install -e '.[test]'")
+        _unavailable("the playwright package is missing; install it with: pip install playwright")
     missing = missing_assets()
     if missing:
         _unavailable(
-            f"Solara assets missing ({', '.join(missing)}); run: "
-            "python scripts/fetch_solara_assets.py"
+            f"Solara assets missing ({', '.join(missing)}); start 'alliance-sim demo' once "
+            "while online, or run: python scripts/fetch_solara_assets.py"
         )
     return sync_api
 
@@ -92,17 +85,10 @@ def server(sync_api) -> Iterator[str]:
             cwd=ROOT,
         )
         try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"demo server exited ({process.returncode}); see {log_path}")
-                try:
-                    with urllib.request.urlopen(url + "readyz", timeout=2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"demo server not ready after {SERVER_START_TIMEOUT}s")
-                    time.sleep(0.25)
+            try:
+                wait_ready(process, url, SERVER_START_TIMEOUT)
+            except RuntimeError as err:
+                pytest.fail(f"{err}; see {log_path}")
             yield url
         finally:
             stop_server(process, timeout=15)
@@ -124,7 +110,7 @@ def session(sync_api, server) -> Iterator[Session]:
     """Chromium with the demo open and loaded, recording requests and console output."""
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS), headless=True
         )
         try:
             page = browser.new_page(viewport={"width": 1920, "height": 1080})

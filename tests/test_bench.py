@@ -14,6 +14,7 @@ import sys
 import numpy as np
 import pytest
 
+from sim.bench import demo
 from sim.bench import run as bench
 from sim.model.prepare import prepare, resolve_spec
 from sim.model.simulation import simulate
@@ -276,3 +277,107 @@ def test_bench_compile_fills_an_empty_cache_then_loads_from_it() -> None:
     result = bench.bench_compile()
     assert result["compile_s"] > 5 * result["load_s"]
     assert result["compile_cpu_s"] > 1.0 and result["peak_mb"] > 0
+
+
+def _demo_results(ready: float, step: float, play: float) -> dict:
+    """Made-up demo bench results with a distinct value for every figure the report shows."""
+    results = {
+        "cores": 2,
+        "load_before": 0.31,
+        "inprocess": {"repeats": 20, "model_step_s": 0.000321, "page_step_s": 0.0987},
+        "browser": {
+            "ready_first_s": ready,
+            "figure_first_s": ready + 0.011,
+            "ready_again_s": 1.234,
+            "figure_again_s": 1.345,
+            "steps": 10,
+            "step_median_s": step,
+            "step_max_s": 0.456,
+            "step_figures_median_s": 0.222,
+            "step_figures_max_s": 0.567,
+            "play_months": 61,
+            "play_seconds": 10.02,
+            "play_months_per_s": play,
+        },
+        "step_over_page": step / 0.0987,
+        "frame_over_page": 1 / play / 0.0987,
+    }
+    results["targets"] = demo.check_targets(results)
+    return results
+
+
+def test_demo_check_targets_at_the_boundary() -> None:
+    limits = {key: limit for key, (_, _, limit) in demo.TARGETS.items()}
+    at = _demo_results(limits["ready_s"], limits["step_s"], limits["play_months_per_s"])
+    assert all(check["met"] for check in at["targets"])
+    missed = _demo_results(
+        limits["ready_s"] * 1.001, limits["step_s"] * 1.001, limits["play_months_per_s"] * 0.999
+    )
+    assert not any(check["met"] for check in missed["targets"])
+    for check in missed["targets"]:
+        what, op, limit = demo.TARGETS[check["target"]]
+        assert (check["what"], check["op"], check["limit"]) == (what, op, limit)
+
+
+def test_demo_format_report_mentions_each_figure() -> None:
+    text = demo.format_report(_demo_results(2.5, 0.189, 6.1))
+    for shown in (
+        "2 cores",
+        "load average 0.31",
+        "Step usable 2.50 s after navigation, network shown 2.51 s",
+        "reload 1.23 s and 1.34 s",
+        "median 0.189 s, max 0.456 s",
+        "to every figure: median 0.222 s, max 0.567 s (10 steps)",
+        "6.1 months/s (61 months in 10.0 s)",
+        "one month of the model 0.32 ms",
+        "without a browser 99 ms (medians of 20)",
+        "browser Step / page Step in this process 1.9",
+        "Play frame time / page Step in this process 1.7",
+    ):
+        assert shown in text, shown
+    assert text.rstrip().endswith("all targets met")
+    slow = demo.format_report(_demo_results(3.5, 0.4, 4.0))
+    assert slow.rstrip().endswith("targets missed: ready_s, step_s, play_months_per_s")
+
+
+def test_bench_demo_without_chromium_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    from sim.app import server
+    from sim.cli.main import main
+
+    monkeypatch.setattr(server, "CHROMIUM", Path("/nonexistent/chromium"))
+    assert main(["bench", "--demo"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Chromium not found at /nonexistent/chromium" in err
+
+
+def test_bench_demo_option_is_registered() -> None:
+    from sim.cli.bench import add_commands
+
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers())
+    args = parser.parse_args(["bench", "--demo", "--quick"])
+    assert args.demo is True and args.quick is True and args.mesa is False
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_demo_bench_quick_drives_the_page(capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo bench on two steps and two seconds of Play, in headless Chromium."""
+    reason = demo.unavailable()
+    if reason:
+        pytest.skip(reason)
+    results = demo.run_demo_bench(json_output=True, quick=True)
+    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(results))
+    browser = results["browser"]
+    assert browser["steps"] == demo.QUICK["steps"]
+    assert 0 < browser["step_median_s"] <= browser["step_max_s"]
+    assert browser["step_median_s"] <= browser["step_figures_max_s"]
+    assert browser["play_months"] > 0
+    assert browser["play_months_per_s"] == pytest.approx(
+        browser["play_months"] / browser["play_seconds"], rel=1e-12
+    )
+    assert results["targets"] == demo.check_targets(results)

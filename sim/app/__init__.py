@@ -24,11 +24,14 @@ so no submodule defines them.
 
 from __future__ import annotations
 
+import os
+
 import matplotlib
 
 # set before any submodule (or Solara and Mesa) is imported: figures render off-screen
 matplotlib.use("Agg")
 
+import reacton.core
 import solara
 
 from sim.app.components import (
@@ -42,8 +45,17 @@ from sim.app.components import (
     QualitySlider,
     RunBar,
 )
+from sim.app.figures import (
+    Drawing,
+    NetworkDrawing,
+    PerformanceDrawing,
+    TrendsDrawing,
+    network_figure,
+    performance_figure,
+    trends_figure,
+)
 from sim.app.figures import _png as _png
-from sim.app.figures import network_figure, performance_figure, trends_figure
+from sim.app.server import WARM_UP_VARIABLE
 from sim.app.state import (
     Crisis,
     DemoState,
@@ -100,13 +112,17 @@ __all__ = [
     "Crisis",
     "CrisisBar",
     "DemoState",
+    "Drawing",
     "FigureView",
     "LessonPanel",
+    "NetworkDrawing",
     "NetworkPanel",
     "Page",
+    "PerformanceDrawing",
     "PlayLoop",
     "QualitySlider",
     "RunBar",
+    "TrendsDrawing",
     "member_label",
     "network_figure",
     "new_state",
@@ -116,6 +132,7 @@ __all__ = [
     "scenario_leadership",
     "scenario_names",
     "trends_figure",
+    "warm_up_page",
 ]
 
 
@@ -127,6 +144,7 @@ def Page(state: DemoState | None = None):
         state: the session's state; a fresh one (baseline, :data:`DEFAULT_SEED`) when None.
     """
     demo = solara.use_memo(lambda: state if state is not None else new_state(), [])
+    demo.render_context = reacton.core.get_render_context(required=False)
     solara.Style(CSS)
     solara.Title("Alliance under pressure")
     PlayLoop(demo)
@@ -165,3 +183,20 @@ def Page(state: DemoState | None = None):
 
 
 page = Page
+
+
+def warm_up_page() -> None:
+    """Build the page's starting alliance and draw its figures once, offscreen.
+
+    The first time a process does this it loads the compiled model and Matplotlib's fonts;
+    the demo's server does it as it starts, so that its first visitor does not wait for it.
+    """
+    state = new_state()
+    models = state.models.value
+    NetworkDrawing(models[0]).png()
+    PerformanceDrawing(models, ["alliance"]).png(crises=())
+    TrendsDrawing(models, ["alliance"]).png()
+
+
+if os.environ.get(WARM_UP_VARIABLE) == "1":
+    warm_up_page()

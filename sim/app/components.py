@@ -14,10 +14,9 @@ import numpy as np
 import reacton.ipywidgets as rw
 import solara
 import solara.lab
-from matplotlib.figure import Figure
 from mesa.visualization.utils import update_counter
 
-from sim.app.figures import _png, network_figure, performance_figure, trends_figure
+from sim.app.figures import Drawing, NetworkDrawing, PerformanceDrawing, TrendsDrawing
 from sim.app.lessons import lesson_for
 from sim.app.state import (
     DemoState,
@@ -44,18 +43,22 @@ from sim.names import LEADERSHIP_KEYS, OUTCOME_LABELS, QUALITIES
 
 
 @solara.component
-def FigureView(make: Callable[[], Figure], dependencies: list[Any], css_class: str):
-    """A Matplotlib figure as a PNG that scales to its column."""
+def FigureView(
+    make: Callable[[], Drawing],
+    build: list[Any],
+    changes: list[Any],
+    css_class: str,
+    data: dict[str, Any] | None = None,
+):
+    """A :class:`Drawing` as a PNG that scales to its column.
 
-    def render() -> bytes:
-        fig = make()
-        data = _png(fig)
-        fig.clear()
-        return data
-
-    data = solara.use_memo(render, dependencies)
+    The drawing is built once per value of ``build`` (its fixed parts drawn once); each
+    new value of ``changes`` draws its changing parts again, from ``data``.
+    """
+    drawing = solara.use_memo(make, build)
+    image = solara.use_memo(lambda: drawing.png(**(data or {})), [drawing, *changes])
     with solara.Div(classes=["alliance-figure", css_class]):
-        rw.Image(value=data, format="png")
+        rw.Image(value=image, format="png")
 
 
 @solara.component
@@ -133,11 +136,11 @@ def PlayLoop(state: DemoState):
 
     def loop() -> None:
         while state.playing.value:
-            time.sleep(PLAY_INTERVAL)
-            if not state.playing.value:
-                break
+            started = time.perf_counter()
             if not state.step(state.speed.value):
                 state.playing.set(False)
+                break
+            time.sleep(max(0.0, PLAY_INTERVAL - (time.perf_counter() - started)))
 
     solara.lab.use_task(loop, dependencies=[state.playing.value], prefer_threaded=True)
 
@@ -258,8 +261,9 @@ def NetworkPanel(state: DemoState):
         for i, model in enumerate(models):
             title = f"Alliance {ALLIANCE_STYLE[i][0]}" if len(models) > 1 else "The alliance"
             FigureView(
-                lambda model=model, title=title: network_figure(model, colour_by, title),
-                [id(model), counter, colour_by, title],
+                lambda model=model, title=title: NetworkDrawing(model, colour_by, title),
+                [id(model), colour_by, title],
+                [counter],
                 f"alliance-network alliance-network-{i}",
             )
 
@@ -288,14 +292,17 @@ def ChartsPanel(state: DemoState, part: str):
         return
     if part == "performance":
         FigureView(
-            lambda: performance_figure(models, crises, labels),
-            [tuple(map(id, models)), counter, crises, tuple(labels)],
+            lambda: PerformanceDrawing(models, labels),
+            [tuple(map(id, models)), tuple(labels)],
+            [counter, crises],
             "alliance-performance",
+            {"crises": crises},
         )
     else:
         FigureView(
-            lambda: trends_figure(models, labels),
-            [tuple(map(id, models)), counter, tuple(labels)],
+            lambda: TrendsDrawing(models, labels),
+            [tuple(map(id, models)), tuple(labels)],
+            [counter],
             "alliance-trends",
         )
 

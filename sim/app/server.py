@@ -16,8 +16,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
-from urllib.parse import urljoin
+from pathlib import Path
+from typing import Any
 
 from sim.app.assets import (
     CACHE_ENV,
@@ -34,9 +36,24 @@ DEFAULT_PORT = 8765
 #: Where Solara's CDN proxy would fetch an asset missing from the local cache: a closed
 #: loopback port, so a missing asset fails visibly instead of reaching the internet.
 OFFLINE_CDN = "http://127.0.0.1:9/npm/"
-SERVER_START_TIMEOUT = 120.0
-"""Seconds ``--check`` waits for the server to answer."""
+#: Set (to "1") in the server's environment: importing :mod:`sim.app` then draws one page
+#: offscreen, so the first visitor does not wait for the one-time costs.
+WARM_UP_VARIABLE = "ALLIANCE_SIM_DEMO_WARM_UP"
+#: Debian's Chromium, which the browser tests and ``alliance-sim bench --demo`` drive headless.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+_ASSET_REF = re.compile(r"""(?:src|href)=["']([^"'#?]+\.(?:js|css)(?:\?[^"']*)?)["']""")
+#: Seconds the demo's server may take to start answering.
+READY_TIMEOUT = 120.0
 _PAGE_REF = re.compile(r"""(?:src|href)=["']([^"']+)["']""")
+_CDN_REF = re.compile(r"\{\{\s*cdn\s*\}\}/(@widgetti/solara-vuetify3?-app)@(\d+\.\d+\.\d+)/")
 
 
 def server_env(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -48,6 +65,7 @@ def server_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env.setdefault("SOLARA_THEME_TITLE", "Alliance under pressure")
     env.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
     env["PYTHONUNBUFFERED"] = "1"
+    env[WARM_UP_VARIABLE] = "1"
     # plain http on 127.0.0.1 is intended: keep Solara's https cookie advice off the terminal
     warning = "ignore:Cookies with samesite=none require https:UserWarning"
     env["PYTHONWARNINGS"] = ",".join(filter(None, (env.get("PYTHONWARNINGS"), warning)))
@@ -70,6 +88,52 @@ def server_command(port: int, app: str = APP, host: str = HOST) -> list[str]:
         "--no-open",
         "--no-check-version",
     ]
+
+
+def free_port(host: str = HOST) -> int:
+    """A TCP port on ``host`` that is free now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(process: subprocess.Popen[bytes], url: str, timeout: float) -> None:
+    """Wait until the server at ``url`` answers its ``readyz`` check.
+
+    Raises:
+        RuntimeError: the server exited, or was not ready within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"demo server exited ({process.returncode})")
+        try:
+            with urllib.request.urlopen(url + "readyz", timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"demo server not ready after {timeout:g} s") from None
+            time.sleep(0.25)
+
+
+def fetch_page(url: str) -> None:
+    """Fetch the page at ``url`` and the files it names, as a browser's first visit does.
+
+    The server compresses each front-end file the first time it is asked for it (a few
+    megabytes of JavaScript and CSS); asking once before the first visitor does spares
+    them that wait.
+    """
+    with urllib.request.urlopen(url, timeout=30) as response:
+        html = response.read().decode("utf-8", errors="replace")
+    for ref in sorted(set(_ASSET_REF.findall(html))):
+        request = urllib.request.Request(
+            urllib.parse.urljoin(url, ref), headers={"Accept-Encoding": "gzip"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                response.read()
+        except OSError:
+            continue  # a file the page does not need at once; the browser reports it
 
 
 def warm_up() -> float:
@@ -129,12 +193,13 @@ def run_demo(port: int = DEFAULT_PORT) -> int:
         return 1
     print("alliance-sim demo: preparing the model (the first run compiles it)...", flush=True)
     warm_up()
-    if port:
-        print(f"alliance-sim demo: open http://{HOST}:{port}/ in a browser (Ctrl-C stops it)")
-    else:
-        print("alliance-sim demo: starting on a free port; the server prints its URL")
-    sys.stdout.flush()
-    process = subprocess.Popen(server_command(port), env=server_env())
+    port = port or free_port()
+    try:
+        process = start_server(port)
+    except RuntimeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"alliance-sim demo: open {_url(port)} in a browser (Ctrl-C stops it)", flush=True)
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -149,13 +214,6 @@ def run_demo(port: int = DEFAULT_PORT) -> int:
         stop_server(process)
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def check_demo(port: int | None = None) -> int:
     """Start the server, fetch the page and its local assets once over HTTP, stop it.
 
@@ -168,16 +226,16 @@ def check_demo(port: int | None = None) -> int:
     if not prepare_assets():
         return 1
     port = port or free_port()
-    url = f"http://{HOST}:{port}/"
+    url = _url(port)
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(server_command(port), env=server_env(), stdout=log, stderr=log)
         try:
-            _wait_ready(process, url)
-            served = _fetch_page(url)
-        except _NotServed as err:
+            wait_ready(process, url, READY_TIMEOUT)
+            served = _fetch_assets(url)
+        except (RuntimeError, _NotServed) as err:
             log.seek(0)
             last = (log.read().decode(errors="replace").strip().splitlines() or [""])[-1]
-            print(f"error: alliance-sim demo --check: {err} {last}".rstrip(), file=sys.stderr)
+            print(f"error: alliance-sim demo --check: {err}: {last}".rstrip(": "), file=sys.stderr)
             return 1
         finally:
             stop_server(process)
@@ -194,27 +252,12 @@ def _get(url: str) -> bytes:
         return response.read()
 
 
-def _wait_ready(process: subprocess.Popen[bytes], url: str) -> None:
-    """Wait until the server at ``url`` answers; raises :class:`_NotServed`."""
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while True:
-        if process.poll() is not None:
-            raise _NotServed(f"the server exited with code {process.returncode}:")
-        try:
-            _get(url + "readyz")
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise _NotServed(f"no answer at {url} after {SERVER_START_TIMEOUT:g} s:") from None
-            time.sleep(0.25)
-
-
-def _fetch_page(url: str) -> int:
+def _fetch_assets(url: str) -> int:
     """Fetch the page and every front-end asset it loads from the server (its CDN proxy);
     returns the number of assets. Raises :class:`_NotServed`."""
     try:
         page = _get(url).decode("utf-8", errors="replace")
-        local = {urljoin(url, ref) for ref in _PAGE_REF.findall(page)}
+        local = {urllib.parse.urljoin(url, ref) for ref in _PAGE_REF.findall(page)}
         assets = sorted(ref for ref in local if ref.startswith(url) and "/cdn/" in ref)
         for asset in assets:
             _get(asset)
@@ -223,6 +266,40 @@ def _fetch_page(url: str) -> int:
     if not assets:
         raise _NotServed(f"{url}: the page loads no front-end asset from the server")
     return len(assets)
+
+
+def _url(port: int) -> str:
+    return f"http://{HOST}:{port}/"
+
+
+def start_server(
+    port: int, env: dict[str, str] | None = None, cwd: Path | None = None, log: Any = None
+) -> subprocess.Popen[bytes]:
+    """Start the demo's server on ``port`` and return it once it serves its page.
+
+    Args:
+        port: TCP port on 127.0.0.1.
+        env: the server's environment (:func:`server_env` when None).
+        cwd: its working folder (this one when None).
+        log: a file for its output (the terminal when None).
+
+    Raises:
+        RuntimeError: the server exited, or did not answer within :data:`READY_TIMEOUT`.
+    """
+    process = subprocess.Popen(
+        server_command(port),
+        env=server_env() if env is None else env,
+        cwd=cwd,
+        stdout=log,
+        stderr=None if log is None else subprocess.STDOUT,
+    )
+    try:
+        wait_ready(process, _url(port), READY_TIMEOUT)
+        fetch_page(_url(port))
+    except BaseException:
+        stop_server(process)
+        raise
+    return process
 
 
 def stop_server(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +85,8 @@ class DemoState:
         member: the member a local crisis hits (None: the model picks).
         severity: severity of crises fired from the page.
         message: the last error or notice to show.
+        render_context: the page's render context (set by the page): changes made inside
+            it redraw the page once, not once per component that reads them.
     """
 
     scenario: solara.Reactive[str]
@@ -101,6 +104,11 @@ class DemoState:
     severity: solara.Reactive[float]
     message: solara.Reactive[str]
     lock: threading.RLock = field(default_factory=threading.RLock)
+    render_context: AbstractContextManager[Any] | None = None
+
+    def batch(self) -> AbstractContextManager[Any]:
+        """A context in which every change redraws the page once, when it ends."""
+        return self.render_context if self.render_context is not None else nullcontext()
 
     # -- parameters ----------------------------------------------------------------------
     def profile_values(self, name: str) -> dict[str, float]:
@@ -130,6 +138,10 @@ class DemoState:
     # -- actions -------------------------------------------------------------------------
     def reset(self) -> None:
         """Rebuild the alliance(s) from the chosen scenario, seed and slider values."""
+        with self.batch():
+            self._rebuild()
+
+    def _rebuild(self) -> None:
         self.playing.set(False)
         with self.lock:
             names = ("A", "B") if self.compare.value else ("A",)
@@ -151,14 +163,15 @@ class DemoState:
 
     def step(self, months: int = 1) -> bool:
         """Advance every running alliance by ``months``; returns whether any still runs."""
-        with self.lock:
-            any_running = False
-            for model in self.models.value:
-                for _ in range(months):
-                    if model.running:
-                        model.step()
-                any_running = any_running or bool(model.running)
-        force_update()
+        with self.batch():
+            with self.lock:
+                any_running = False
+                for model in self.models.value:
+                    for _ in range(months):
+                        if model.running:
+                            model.step()
+                    any_running = any_running or bool(model.running)
+            force_update()
         return any_running
 
     def trigger(self, kind: str) -> None:
@@ -167,6 +180,10 @@ class DemoState:
         The model lets a fired crisis arrive in the next month. When Play is off, the
         alliances move on that month at once, so the class sees the crisis hit.
         """
+        with self.batch():
+            self._fire(kind)
+
+    def _fire(self, kind: str) -> None:
         member = self.member.value if kind == "local" else None
         severity = float(self.severity.value)
         problems = []

@@ -104,7 +104,8 @@ FACTION_MARKERS = ("o", "s", "^", "D", "v", "P", "h", "X")
 COLOUR_BY = ("capacity", "awareness")
 NODE_CMAP = "cividis"
 TIE_CMAP = "cividis"
-PLAY_INTERVAL = 0.25
+#: Least seconds from one frame to the next under Play (at most about 6 frames a second).
+PLAY_INTERVAL = 0.15
 SLIDER_STEP = 0.05
 SEVERITY_DEFAULT = 0.4
 #: The page's starting seed: a baseline alliance that bends under one crisis but recovers.

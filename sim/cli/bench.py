@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from sim.cli.common import EXIT_FAILED, EXIT_OK, command_help
@@ -10,6 +11,15 @@ from sim.cli.common import EXIT_FAILED, EXIT_OK, command_help
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run the benchmark (or with ``--mesa``, the Mesa comparison) and print its report."""
+    if args.demo:
+        from sim.bench.demo import run_demo_bench, unavailable
+
+        reason = unavailable()
+        if reason:
+            print(f"error: alliance-sim bench --demo: {reason}", file=sys.stderr)
+            return EXIT_FAILED
+        ok = run_demo_bench(json_output=args.json, quick=args.quick)["all_met"]
+        return EXIT_OK if ok else EXIT_FAILED
     if args.mesa:
         from sim.bench.mesa import run_mesa_bench
 
@@ -40,10 +50,17 @@ def add_commands(subparsers: Any) -> None:
     bench.add_argument(
         "--quick", action="store_true", help="tiny sizes: checks that the bench runs, no figures"
     )
-    bench.add_argument(
+    instead = bench.add_mutually_exclusive_group()
+    instead.add_argument(
         "--mesa",
         action="store_true",
         help="instead: a Mesa example swept by alliance-sim and by mesa.batch_run "
         "(1 and 2 processes): time, runs/s and the process tree's peak memory",
+    )
+    instead.add_argument(
+        "--demo",
+        action="store_true",
+        help="instead: the teaching demo in headless Chromium: page ready time, Step latency "
+        "and months per second under Play, against their targets",
     )
     bench.set_defaults(handler=cmd_bench)
