@@ -526,17 +526,18 @@ class PerformanceDrawing(Drawing):
 
     def __init__(self, models: Sequence[Any], labels: Sequence[str], live: bool = True) -> None:
         horizon = max(_horizon(m) for m in models)
-        super().__init__((7.4, 7.2), (horizon, len(models), tuple(labels)), live)
+        ceiling = max(1.0, *(_best_performance(m) for m in models))
+        super().__init__((7.4, 7.2), (horizon, len(models), tuple(labels), ceiling), live)
         self.models = list(models)
         bottom = 0.24 if len(models) == 1 else 0.28
         self.fig.subplots_adjust(left=0.13, right=0.97, top=0.94, bottom=bottom, hspace=0.14)
         grid = self.fig.add_gridspec(1 + len(models), 1, height_ratios=[6] + [0.7] * len(models))
         self.ax = self.fig.add_subplot(grid[0])
         _style_axis(self.ax, "Performance", horizon)
-        self.ax.set_ylim(-0.02, 1.02)
+        self.ax.set_ylim(-0.02, ceiling + 0.02)
         self.ax.set_xlabel("")
         self.ax.tick_params(labelbottom=False)
-        self.ax.set_ylabel("performance (0-1)", fontsize=16)
+        self.ax.set_ylabel("performance", fontsize=16)
         self.strips = []
         for i in range(len(models)):
             strip = self.fig.add_subplot(grid[1 + i], sharex=self.ax)
@@ -597,6 +598,14 @@ _TRENDS = (
     ("mean_awareness", "Mean change awareness", True),
     ("effort_split", "Effort: stabilising | transforming", True),
 )
+
+
+def _best_performance(model: Any) -> float:
+    """The highest performance the model's alliance can reach: its domain's munificence
+    (a member's performance before it is at most 1)."""
+    from sim.kernel import layout as L
+
+    return float(model.kernel_state.alliance[L.MUNIFICENCE])
 
 
 class TrendsDrawing(Drawing):
