@@ -274,14 +274,9 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         "step_s": browser["step_median_s"],
         "play_months_per_s": browser["play_months_per_s"],
     }
-    checks = []
-    for key, (what, op, limit) in TARGETS.items():
-        value = values[key]
-        met = value <= limit if op == "<=" else value >= limit
-        checks.append(
-            {"target": key, "what": what, "value": value, "limit": limit, "op": op, "met": met}
-        )
-    return checks
+    from sim.bench.run import compare
+
+    return compare(values, TARGETS)
 
 
 def format_report(results: dict[str, Any]) -> str:
