@@ -58,3 +58,33 @@ def test_no_second_process_once_the_step_has_loaded():
     elsewhere.wait()  # the step loaded before the timer fired
     elsewhere.start()
     assert elsewhere.process is None
+
+
+def test_an_interrupted_compile_leaves_no_second_process(monkeypatch: pytest.MonkeyPatch):
+    import sim.model.compiled as compiled
+
+    started: list[compiled._Elsewhere] = []
+    original_start = compiled._Elsewhere.start
+
+    def start(self: compiled._Elsewhere) -> None:
+        original_start(self)
+        started.append(self)
+
+    def interrupted_compile() -> None:
+        deadline = time.monotonic() + 30
+        while not started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(compiled, "_loaded", False)
+    monkeypatch.setattr(compiled, "ELSEWHERE_AFTER_S", 0.0)
+    monkeypatch.setattr(compiled, "NOTICE_AFTER_S", 60.0)
+    monkeypatch.setattr(compiled._Elsewhere, "CODE", "import time; time.sleep(60)")
+    monkeypatch.setattr(compiled._Elsewhere, "start", start)
+    monkeypatch.setattr("sim.sweeps.executors.default_workers", lambda: 2)
+    monkeypatch.setattr(compiled, "_step_signature", interrupted_compile)
+    with pytest.raises(KeyboardInterrupt):
+        compiled.ensure_kernel()
+    process = started[0].process
+    assert process is not None and process.poll() is not None
+    assert not compiled._loaded  # the next call tries again

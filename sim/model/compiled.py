@@ -91,10 +91,15 @@ def ensure_kernel() -> None:
             signature = _step_signature()
             kernel.step.compile(signature)
             kernel.run.compile(signature)
-        finally:
             timer.cancel()
+            elsewhere.wait()
+        except BaseException:  # Ctrl-C or a failed compile: no second process left running
+            _loaded = False
+            timer.cancel()
+            elsewhere.stop()
+            raise
+        finally:
             timer.join()
-        elsewhere.wait()
         tiny = prepare(_tiny(), 0)
         kernel.step(tiny.state, tiny.qualities, tiny.consts, tiny.generator)
         kernel.run(tiny.state, tiny.qualities, tiny.consts, tiny.generator)
@@ -133,6 +138,9 @@ class _Elsewhere:
     """A second process compiling the founding and the summary, started by
     :meth:`start` when the machine has a second core."""
 
+    CODE = "import sim.model.compiled as c; c.compile_founding()"
+    """What the second process runs."""
+
     def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
         self.lock = threading.Lock()
@@ -140,7 +148,9 @@ class _Elsewhere:
 
     def start(self) -> None:
         with self.lock:
-            if self.cancelled or len(os.sched_getaffinity(0)) < 2:
+            from sim.sweeps.executors import default_workers
+
+            if self.cancelled or default_workers() < 2:
                 return
             import sim
 
@@ -149,9 +159,8 @@ class _Elsewhere:
                 **os.environ,
                 "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
             }
-            code = "import sim.model.compiled as c; c.compile_founding()"
             self.process = subprocess.Popen(
-                [sys.executable, "-c", code],
+                [sys.executable, "-c", self.CODE],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -163,4 +172,13 @@ class _Elsewhere:
             self.cancelled = True
             process = self.process
         if process is not None:
+            process.wait()
+
+    def stop(self) -> None:
+        """End the process, if one started, and wait for it (no compile left running)."""
+        with self.lock:
+            self.cancelled = True
+            process = self.process
+        if process is not None and process.poll() is None:
+            process.terminate()
             process.wait()
