@@ -88,3 +88,26 @@ def test_an_interrupted_compile_leaves_no_second_process(monkeypatch: pytest.Mon
     process = started[0].process
     assert process is not None and process.poll() is not None
     assert not compiled._loaded  # the next call tries again
+
+
+def test_a_kernel_cache_that_cannot_be_a_folder_is_one_line_and_exit_2(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from sim.kernel.cache import CACHE_ENV
+
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    env = {**os.environ, CACHE_ENV: str(not_a_folder)}
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "run", "baseline", "--set", "horizon=3"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"error: {CACHE_ENV}: {not_a_folder}: not a folder that can be written"
+    ]

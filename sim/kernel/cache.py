@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 from numba.core import caching
 
+from sim.errors import InputError
 from sim.locations import user_cache_dir
 
 KERNEL_DIR = Path(__file__).resolve().parent
@@ -42,11 +44,13 @@ def sources_hash() -> str:
 
 
 def _writable(folder: Path) -> bool:
+    """Whether ``folder`` exists or can be made, and takes a file (numba's own test)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
     except OSError:
         return False
-    return os.access(folder, os.W_OK)
+    return True
 
 
 CACHE_ENV = "ALLIANCE_SIM_KERNEL_CACHE"
@@ -56,9 +60,16 @@ one to measure a cold compile)."""
 
 def cache_dir() -> Path:
     """The cache folder: ``$ALLIANCE_SIM_KERNEL_CACHE`` when set, else the kernel's
-    ``__pycache__``, else the user's cache folder."""
+    ``__pycache__``, else the user's cache folder.
+
+    Raises:
+        InputError: ``$ALLIANCE_SIM_KERNEL_CACHE`` names a folder that cannot be written.
+    """
     if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
+        chosen = Path(os.environ[CACHE_ENV])
+        if not _writable(chosen):  # else numba would quietly cache elsewhere, stamped by mtime
+            raise InputError(CACHE_ENV, None, f"{chosen}: not a folder that can be written")
+        return chosen
     local = KERNEL_DIR / "__pycache__"
     if _writable(local):
         return local
