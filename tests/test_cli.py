@@ -109,6 +109,8 @@ BAD_INPUTS = [
     (["frobnicate"], "invalid choice"),
     (["effects", "--scenario", "atlantis"], "--scenario"),
     (["effects", "--pairs", "1"], "--pairs"),
+    (["demo", "--port", "99999"], "--port"),
+    (["demo", "--check", "--port", "-1"], "--port"),
 ]
 
 
@@ -120,6 +122,23 @@ def test_bad_input_exits_2_with_one_line(argv, needle, capsys):
     assert len(lines) == 1, captured.err
     assert needle in lines[0]
     assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("check", [[], ["--check"]])
+def test_demo_on_a_port_in_use_exits_2_with_one_line(check, capsys):
+    import socket
+
+    pytest.importorskip("solara")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert cli.main(["demo", *check, "--port", str(port)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"error: --port {port}: in use on 127.0.0.1 (give another, or 0 for a free one)"
+    ]
+    assert captured.out == ""
 
 
 def test_bad_scenario_file_in_a_subprocess_has_no_traceback(tmp_path):

@@ -97,6 +97,17 @@ def free_port(host: str = HOST) -> int:
         return int(sock.getsockname()[1])
 
 
+def port_in_use(port: int, host: str = HOST) -> bool:
+    """Whether another process listens on ``host:port`` (the server's own bind test)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def wait_ready(process: subprocess.Popen[bytes], url: str, timeout: float) -> None:
     """Wait until the server at ``url`` answers its ``readyz`` check.
 

@@ -22,6 +22,9 @@ from sim.cli.common import (
     warn,
 )
 
+MAX_PORT = 65535
+"""The largest TCP port number."""
+
 
 def _format_summary(summary: dict[str, Any], spec_name: str, seconds: float) -> str:
     metrics = summary["metrics"]
@@ -208,10 +211,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from sim.errors import needs_extra
 
     with needs_extra("alliance-sim demo", "demo"):
-        from sim.app.server import DEFAULT_PORT, check_demo, run_demo
-    if args.check:
-        return check_demo(args.port)
-    return run_demo(DEFAULT_PORT if args.port is None else args.port)
+        from sim.app.server import DEFAULT_PORT, HOST, check_demo, port_in_use, run_demo
+    port = args.port if args.port is not None or args.check else DEFAULT_PORT
+    if port and port_in_use(port):
+        raise UsageError(f"--port {port}: in use on {HOST} (give another, or 0 for a free one)")
+    return check_demo(port) if args.check else run_demo(port)
+
+
+def _tcp_port(text: str) -> int:
+    """A ``--port`` value: a TCP port number, 0 for a free one."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to {MAX_PORT})")
+    return port
 
 
 def validate_description() -> str:
@@ -319,7 +334,9 @@ def _add_demo(commands: Any) -> None:
             "alliance-sim demo --check",
         ),
     )
-    demo.add_argument("--port", type=int, help="port on 127.0.0.1 (default 8765)")
+    demo.add_argument(
+        "--port", type=_tcp_port, help="port on 127.0.0.1 (default 8765; 0: a free one)"
+    )
     demo.add_argument(
         "--check",
         action="store_true",
