@@ -8,6 +8,7 @@ carries copies inside the package (``sim/shipped/KIND/``), put there by the buil
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -38,3 +39,12 @@ def shipped_tomls(folder: Path) -> dict[str, Path]:
 def user_cache_dir() -> Path:
     """The user's cache folder for alliance-sim (``$XDG_CACHE_HOME/alliance-sim``)."""
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "alliance-sim"
+
+
+def child_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default: this process's environment) with the folder holding this copy of
+    ``sim`` first on ``PYTHONPATH``, so that a child Python process imports the same code."""
+    env = dict(os.environ if base is None else base)
+    root = str(PACKAGE_DIR.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    return env

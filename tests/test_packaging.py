@@ -213,3 +213,21 @@ def test_a_missing_module_of_the_package_itself_is_not_an_extra() -> None:
     with pytest.raises(ModuleNotFoundError):
         with needs_extra("feature", "demo"):
             raise ModuleNotFoundError("No module named 'sim.nothing'", name="sim.nothing")
+
+
+def test_a_child_process_imports_this_copy_of_sim(tmp_path):
+    from sim.locations import child_environment
+
+    elsewhere = str(tmp_path)
+    env = child_environment({"PYTHONPATH": elsewhere, "KEEP": "1"})
+    assert env["PYTHONPATH"].split(os.pathsep) == [str(ROOT), elsewhere]
+    assert env["KEEP"] == "1"
+    done = subprocess.run(
+        [sys.executable, "-c", "import sim; print(sim.__file__)"],
+        cwd=tmp_path,
+        env={**os.environ, **child_environment()},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert Path(done.stdout.strip()) == ROOT / "sim" / "__init__.py"

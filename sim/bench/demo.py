@@ -24,7 +24,6 @@ import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 TARGETS: dict[str, tuple[str, str, float]] = {
@@ -242,15 +241,14 @@ def drive(url: str, steps: int, play_seconds: float) -> dict[str, Any]:
 def serve_and_drive(steps: int, play_seconds: float) -> dict[str, Any]:
     """Start the demo's server as ``alliance-sim demo`` does, drive it, and stop it."""
     from sim.app.server import HOST, free_port, server_env, start_server, stop_server, warm_up
+    from sim.locations import PACKAGE_DIR, child_environment
 
     warm_up()
-    root = Path(__file__).resolve().parent.parent.parent
-    env = server_env()
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    env = child_environment(server_env())
     port = free_port()
     with tempfile.TemporaryFile() as log:
         try:
-            process = start_server(port, env, root, log)
+            process = start_server(port, env, PACKAGE_DIR.parent, log)
         except RuntimeError as err:
             log.seek(0)
             tail = log.read().decode(errors="replace").strip().splitlines()[-5:]

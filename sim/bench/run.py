@@ -32,7 +32,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -291,18 +290,13 @@ print(json.dumps({
 def _python(code: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``code`` in a fresh Python process importing this copy of ``sim``; its last
     line of output, as JSON."""
-    import sim
+    from sim.locations import child_environment
 
-    root = Path(sim.__file__).resolve().parent.parent
-    environment = {**os.environ, **(env or {})}
-    environment["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(root), environment.get("PYTHONPATH")])
-    )
     done = subprocess.run(
         [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
-        env=environment,
+        env=child_environment({**os.environ, **(env or {})}),
         check=False,
     )
     if done.returncode != 0:

@@ -10,14 +10,12 @@ one line on stderr says what is happening when it takes more than a moment.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -152,16 +150,11 @@ class _Elsewhere:
 
             if self.cancelled or default_workers() < 2:
                 return
-            import sim
+            from sim.locations import child_environment
 
-            root = str(Path(sim.__file__).resolve().parent.parent)
-            env = {
-                **os.environ,
-                "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
-            }
             self.process = subprocess.Popen(
                 [sys.executable, "-c", self.CODE],
-                env=env,
+                env=child_environment(),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
