@@ -22,6 +22,7 @@ import re
 import shutil
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -33,6 +34,8 @@ from sim.locations import user_cache_dir
 
 MARKER = ".complete"
 TIMEOUT = 60
+STALE_AFTER_S = 3600
+"""Age in seconds after which a staging folder is taken as left by an interrupted fetch."""
 CACHE_ENV = "SOLARA_ASSETS_PROXY_CACHE_DIR"
 """Solara's setting for its proxy's folder; set, it is the demo's folder too."""
 # ``{{cdn}}/NAME@X.Y.Z/`` in Solara's page template, NAME optionally scoped.
@@ -148,6 +151,18 @@ def _unpack(data: bytes, dest: Path) -> int:
     return count
 
 
+def _remove_stale_staging(folder: Path) -> None:
+    """Remove the staging folders an interrupted fetch left in ``folder``: those older
+    than :data:`STALE_AFTER_S`, not the one a fetch running now (another demo) fills."""
+    for staging in folder.glob(".fetch-*"):
+        try:
+            age = time.time() - staging.stat().st_mtime
+        except OSError:
+            continue  # removed meanwhile
+        if age > STALE_AFTER_S:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
 def fetch_package(root: Path, name: str, version: str) -> int:
     """Download, verify and unpack one package into ``root``; returns the file count."""
     label = f"{name}@{version}"
@@ -161,8 +176,7 @@ def fetch_package(root: Path, name: str, version: str) -> int:
     _check_integrity(data, dist, label)
     final = root / label
     final.parent.mkdir(parents=True, exist_ok=True)
-    for stale in final.parent.glob(".fetch-*"):  # left by an interrupted run
-        shutil.rmtree(stale, ignore_errors=True)
+    _remove_stale_staging(final.parent)
     staging = Path(tempfile.mkdtemp(prefix=".fetch-", dir=final.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; the server may run as another user
     try:
