@@ -354,6 +354,21 @@ def test_bench_demo_without_chromium_says_so_in_one_line(
     assert err.count("\n") == 1 and "Chromium not found at /nonexistent/chromium" in err
 
 
+def test_bench_demo_without_the_demo_extra_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from sim.cli.main import main
+
+    for name in ("solara", "solara.server", "solara.server.settings"):
+        monkeypatch.setitem(sys.modules, name, None)
+    assert main(["bench", "--demo"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: alliance-sim bench --demo: needs the 'demo' extra (solara")
+    assert line.endswith("is not installed): pip install 'alliance-sim[demo]'")
+
+
 def test_bench_demo_option_is_registered() -> None:
     from sim.cli.bench import add_commands
 

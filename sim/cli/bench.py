@@ -13,8 +13,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """Run the benchmark (or with ``--mesa``, the Mesa comparison) and print its report."""
     if args.demo:
         from sim.bench.demo import run_demo_bench, unavailable
+        from sim.errors import needs_extra
 
-        reason = unavailable()
+        with needs_extra("alliance-sim bench --demo", "demo"):
+            reason = unavailable()
         if reason:
             print(f"error: alliance-sim bench --demo: {reason}", file=sys.stderr)
             return EXIT_FAILED
