@@ -111,3 +111,25 @@ def test_a_kernel_cache_that_cannot_be_a_folder_is_one_line_and_exit_2(tmp_path)
     assert done.stderr.splitlines() == [
         f"error: {CACHE_ENV}: {not_a_folder}: not a folder that can be written"
     ]
+
+
+def test_a_slow_load_that_compiled_nothing_says_so(capsys: pytest.CaptureFixture[str]):
+    with compile_notice(after=0.01, compiled=lambda: False):
+        time.sleep(0.3)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[1].startswith("alliance-sim: nothing to compile: the kernel loaded from its cache")
+
+
+def test_a_process_that_loaded_the_kernel_compiled_nothing():
+    import subprocess
+    import sys
+
+    code = (
+        "from sim.model.compiled import _compiled_here, ensure_kernel\n"
+        "ensure_kernel()\n"
+        "print(_compiled_here())\n"
+    )
+    run = [sys.executable, "-c", code]
+    subprocess.run(run, capture_output=True, check=True)  # compiles once if the cache is cold
+    done = subprocess.run(run, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

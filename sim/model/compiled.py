@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -35,9 +35,12 @@ _loaded = False
 
 
 @contextmanager
-def compile_notice(after: float = NOTICE_AFTER_S) -> Iterator[None]:
+def compile_notice(
+    after: float = NOTICE_AFTER_S, compiled: Callable[[], bool] = lambda: True
+) -> Iterator[None]:
     """Print :data:`COMPILING` on stderr if the block still runs after ``after`` seconds,
-    and then, when it ends, how long it took."""
+    and then, when it ends, how long it took, and whether it compiled (``compiled()``) or
+    only loaded the kernel slowly (a busy machine)."""
     started = time.perf_counter()
     said = threading.Event()
 
@@ -55,12 +58,12 @@ def compile_notice(after: float = NOTICE_AFTER_S) -> Iterator[None]:
         timer.join()
         if said.is_set():
             seconds = time.perf_counter() - started
-            print(
-                f"alliance-sim: kernel compiled in {seconds:.0f} s; later runs load it from "
-                "the cache",
-                file=sys.stderr,
-                flush=True,
+            done = (
+                f"kernel compiled in {seconds:.0f} s; later runs load it from the cache"
+                if compiled()
+                else f"nothing to compile: the kernel loaded from its cache in {seconds:.0f} s"
             )
+            print(f"alliance-sim: {done}", file=sys.stderr, flush=True)
 
 
 def ensure_kernel() -> None:
@@ -80,8 +83,8 @@ def ensure_kernel() -> None:
     from sim.model.prepare import prepare
     from sim.model.summary import summarize
 
-    with compile_notice():
-        elsewhere = _Elsewhere()
+    elsewhere = _Elsewhere()
+    with compile_notice(compiled=_compiled_here):
         timer = threading.Timer(ELSEWHERE_AFTER_S, elsewhere.start)
         timer.daemon = True
         timer.start()
@@ -102,6 +105,15 @@ def ensure_kernel() -> None:
         kernel.step(tiny.state, tiny.qualities, tiny.consts, tiny.generator)
         kernel.run(tiny.state, tiny.qualities, tiny.consts, tiny.generator)
         summarize(tiny.state, tiny.consts, tiny.seed)
+
+
+def _compiled_here() -> bool:
+    """Whether this process compiled (rather than loaded) an entry point of the kernel."""
+    from sim import kernel
+    from sim.kernel.founding import draw_founding
+    from sim.kernel.outcomes import classify
+
+    return any(f.stats.cache_misses for f in (kernel.step, kernel.run, draw_founding, classify))
 
 
 def compile_founding() -> None:
