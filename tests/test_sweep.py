@@ -235,6 +235,8 @@ def test_cli_errors_are_one_line_and_write_nothing(tmp_path, capsys, write_toml)
     for args in (
         ["--shard", "3/2"],
         ["--workers", "0"],
+        ["--worker-timeout", "-1"],
+        ["--worker-timeout", "nan"],
         ["--scheduler", "tcp://x:1"],
         ["--executor", "dask", "--scheduler", "tcp://127.0.0.1:1"],
     ):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
+import math
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -435,11 +436,23 @@ def check_executor(name: str) -> None:
         )
 
 
-def check_options(executor: str, workers: int | None, scheduler: str | None) -> None:
-    """Check a sweep's executor, workers and scheduler before anything is written."""
+def check_options(
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    worker_timeout: float = NO_WORKER_SECONDS,
+) -> None:
+    """Check a sweep's executor, workers, scheduler and worker timeout before anything is
+    written."""
     check_executor(executor)
     if workers is not None and (isinstance(workers, bool) or not 1 <= int(workers) <= 100_000):
         raise InputError("--workers", None, f"expected a positive number, got {workers!r}")
+    if not (math.isfinite(worker_timeout) and worker_timeout > 0):
+        raise InputError(
+            "--worker-timeout",
+            None,
+            f"expected a positive number of seconds, got {worker_timeout:g}",
+        )
     if scheduler and executor != "dask":
         raise InputError("--scheduler", None, "applies to --executor dask only")
     if executor == "dask":

@@ -404,7 +404,7 @@ def sweep(
         Stopped: SIGTERM or SIGHUP arrived (finished runs are stored first).
     """
     started = time.perf_counter()
-    check_options(executor, workers, scheduler)
+    check_options(executor, workers, scheduler, worker_timeout)
     experiment = as_experiment(experiment)
     shard_slice = parse_shard(shard)
     design = build_design(experiment)
