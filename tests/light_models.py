@@ -52,3 +52,8 @@ def gated(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
     while gate and os.path.exists(gate):
         time.sleep(0.02)
     return light(x, rng=rng)
+
+
+def coin(p: float, spread: float = 1.0, *, rng: np.random.Generator) -> dict[str, Any]:
+    """A boolean outcome true with probability ``p``, and a normal number of sd ``spread``."""
+    return {"heads": bool(rng.random() < p), "level": float(spread * rng.normal())}

@@ -58,8 +58,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """Print a store's done / failed / pending counts."""
-    print(store_status(args.store).line())
+    """Print a store's done / failed / pending counts (and an adaptive store's points)."""
+    status = store_status(args.store)
+    print(status.line())
+    for line in status.point_lines():
+        print(line)
     return EXIT_OK
 
 
@@ -143,8 +146,13 @@ def add_commands(subparsers: Any) -> None:
         help="count done, failed and pending runs of a results store",
         **command_help(
             "Count the runs of a results store that are done, failed (their errors are in "
-            "the runs table) and pending, against the store's design. Reads only.",
+            "the runs table) and pending, against the store's design. A store of an "
+            "experiment with a [precision] table counts the runs its rule asks for so far, "
+            "and lists each point: its replicates, the half-width of its interval and "
+            "whether it reached the half-width (target), stopped at the maximum, or is "
+            "pending. Reads only.",
             "alliance-sim status results/quickstart",
+            "alliance-sim status results/quickstart-precise",
         ),
     )
     parser.add_argument("store", help="the results store folder")
