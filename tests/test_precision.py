@@ -233,22 +233,39 @@ def test_an_adaptive_store_is_the_fixed_store_restricted_to_its_replicates(
 ):
     adaptive, fixed = read_tables(coin_store), read_tables(fixed_store)
     kept = set(adaptive["runs"]["run_id"])
-    for table in ("runs",):
+    for table in ("runs",):  # the coin model writes no crises nor series
         restricted = fixed[table][fixed[table]["run_id"].isin(kept)].reset_index(drop=True)
         pd.testing.assert_frame_equal(adaptive[table], restricted, check_exact=True)
 
 
-def test_an_adaptive_sweep_of_the_alliance_model(write_toml, tmp_path):
-    path = write_toml(
-        'scenario = "baseline"\nreplications = 12\nseed = 3\nhorizon = 24\n'
-        '[parameters]\n"leadership.relationships" = [0.1, 0.9]\n'
-        '[precision]\noutcome = "final_mean_trust"\nhalf_width = 0.02\nmin = 4\nstep = 4\n'
-    )
-    result = sweep(path, out=tmp_path / "store", executor="serial", progress=False)
-    assert result.complete and result.maximum == 24
-    points = store_status(tmp_path / "store").points
-    assert set(points["state"]) <= {"target", "maximum"}
-    assert result.planned == points["replicates"].sum() == result.done
+ALLIANCE = """
+name = "precise-alliance"
+scenario = "baseline"
+replications = 12
+seed = 3
+horizon = 24
+[parameters]
+"leadership.relationships" = [0.1, 0.9]
+[output]
+timeseries_every = 6
+"""
+
+
+def test_an_adaptive_sweep_of_the_alliance_model_is_its_fixed_sweep_restricted(
+    write_toml, tmp_path, read_tables
+):
+    table = '[precision]\noutcome = "final_mean_trust"\nhalf_width = 0.024\nmin = 4\nstep = 4\n'
+    path = write_toml(ALLIANCE + table)
+    result = sweep(path, out=tmp_path / "adaptive", executor="serial", progress=False)
+    assert result.complete and (result.planned, result.maximum, result.rounds) == (20, 24, 3)
+    points = store_status(tmp_path / "adaptive").points
+    assert points[["replicates", "state"]].values.tolist() == [[8, "target"], [12, "maximum"]]
+    assert sweep(write_toml(ALLIANCE, "fixed.toml"), out=tmp_path / "fixed", **QUICK).complete
+    adaptive, fixed = read_tables(tmp_path / "adaptive"), read_tables(tmp_path / "fixed")
+    kept = set(adaptive["runs"]["run_id"])
+    for name in ("runs", "crises", "timeseries"):
+        restricted = fixed[name][fixed[name]["run_id"].isin(kept)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(adaptive[name], restricted, check_exact=True, obj=name)
 
 
 # -- kills, shards, merge, failures ---------------------------------------------------------
