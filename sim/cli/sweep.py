@@ -91,8 +91,12 @@ def _add_sweep(subparsers: Any) -> None:
         **command_help(
             "Run the runs of an experiment file (experiments/NAME.toml) that its results "
             "store does not hold yet. Killed and started again, it completes the missing "
-            "runs; every invocation is recorded in the store's manifest.json.",
+            "runs; every invocation is recorded in the store's manifest.json. An experiment "
+            "with a [precision] table runs in rounds: each point gets replicates until the "
+            "interval of the outcome's mean is narrow enough, or it reaches replications "
+            "(the maximum).",
             "alliance-sim sweep experiments/quickstart.toml",
+            "alliance-sim sweep quickstart-precise",
             "alliance-sim sweep experiments/leadership-sobol.toml --dry-run",
             "alliance-sim sweep experiments/leadership-sobol.toml --workers 8 --shard 1/16",
         ),
@@ -108,7 +112,11 @@ def _add_sweep(subparsers: Any) -> None:
     parser.add_argument(
         "--scheduler", help="Dask scheduler address (default: a local cluster on 127.0.0.1)"
     )
-    parser.add_argument("--shard", metavar="K/N", help="run only the K-th of N slices")
+    parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="run only the K-th of N slices (of the runs; of the points with [precision])",
+    )
     parser.add_argument(
         "--worker-timeout",
         type=float,
@@ -127,7 +135,8 @@ def _add_sweep(subparsers: Any) -> None:
     parser.add_argument(
         "--dry-run",
         action="store_true",
-        help="print the planned runs and estimated time and disk; write nothing",
+        help="print the planned runs (with [precision]: the most and the fewest) and "
+        "estimated time and disk; write nothing",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(

@@ -27,6 +27,7 @@ from sim.kernel import layout as L
 from sim.kernel.episodes import LEVEL_MONTHS
 from sim.kernel.measures import ambition_shift, mean_live_trust, mean_performance, trust_density
 from sim.kernel.outcomes import classify, trust_components, value_clusters
+from sim.names import METRICS as METRICS  # the metrics summarize() returns
 from sim.names import OUTCOMES, SHOCK_KINDS
 
 
