@@ -83,6 +83,9 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+SHARD_HELP = "run only the K-th of N slices (of the runs; of the points with [precision])"
+
+
 def _add_sweep(subparsers: Any) -> None:
     """Register ``sweep`` and its options."""
     parser = subparsers.add_parser(
@@ -112,11 +115,7 @@ def _add_sweep(subparsers: Any) -> None:
     parser.add_argument(
         "--scheduler", help="Dask scheduler address (default: a local cluster on 127.0.0.1)"
     )
-    parser.add_argument(
-        "--shard",
-        metavar="K/N",
-        help="run only the K-th of N slices (of the runs; of the points with [precision])",
-    )
+    parser.add_argument("--shard", metavar="K/N", help=SHARD_HELP)
     parser.add_argument(
         "--worker-timeout",
         type=float,
