@@ -80,3 +80,37 @@ INTEGER_SERIES: frozenset[str] = frozenset({"active_members", "shocks"})
 
 DESIGN_COLUMNS: tuple[str, ...] = ("run_id", "point_id", "point_index", "replicate", "seed")
 """The key columns of a design, before its parameter columns."""
+
+METRICS: tuple[str, ...] = (
+    "crises",
+    "shocks",
+    "worst_robustness",
+    "mean_robustness",
+    "share_recovered",
+    "mean_recovery_time",
+    "triangle_loss",
+    "mean_recovery_ratio",
+    "ambition_shift",
+    "renewals",
+    "turnover",
+    "initial_performance",
+    "later_performance",
+    "final_performance",
+    "mean_performance",
+    "final_mean_trust",
+    "mean_trust",
+    "largest_component_share",
+    "trust_components",
+    "trust_density",
+    "value_clusters",
+    "final_awareness",
+    "buffer",
+    "closures",
+)
+"""The run summary's metrics (its ``metrics`` dict; columns of a store's runs)."""
+
+SUMMARY_VALUES: tuple[str, ...] = ("survived", "lifetime", "founding_members", "final_members")
+"""The run summary's boolean and whole-number keys besides its metrics (runs columns)."""
+
+RUN_NUMBERS: tuple[str, ...] = (*SUMMARY_VALUES, *METRICS)
+"""The alliance model's runs columns that hold booleans or numbers (means and intervals)."""

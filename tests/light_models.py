@@ -52,3 +52,21 @@ def gated(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
     while gate and os.path.exists(gate):
         time.sleep(0.02)
     return light(x, rng=rng)
+
+
+def coin(p: float, spread: float = 1.0, *, rng: np.random.Generator) -> dict[str, Any]:
+    """A boolean outcome true with probability ``p``, and a normal number of sd ``spread``."""
+    return {"heads": bool(rng.random() < p), "level": float(spread * rng.normal())}
+
+
+def slow_coin(p: float, spread: float = 1.0, *, rng: np.random.Generator) -> dict[str, Any]:
+    """``coin`` that takes ``SWEEP_TEST_SLEEP`` seconds (default 0.2)."""
+    time.sleep(float(os.environ.get("SWEEP_TEST_SLEEP", "0.2")))
+    return coin(p, spread, rng=rng)
+
+
+def flaky_coin(p: float, spread: float = 1.0, *, rng: np.random.Generator) -> dict[str, Any]:
+    """``coin`` that raises for ``p == 0`` unless ``SWEEP_TEST_FIXED`` is set."""
+    if p == 0 and not os.environ.get("SWEEP_TEST_FIXED"):
+        raise RuntimeError("no coin at p=0")
+    return coin(p, spread, rng=rng)

@@ -132,7 +132,7 @@ def _section(start: str, end: str) -> str:
 
 def test_every_summary_key_metric_and_crisis_field_is_defined_in_the_docs():
     from sim import simulate
-    from sim.model.summary import METRICS
+    from sim.names import METRICS
 
     section = _section("#### 3.3.19", "### 3.4")
     table_rows = [line for line in section.splitlines() if line.startswith("| `")]

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from sim import AllianceModel, Member
-from sim.model.summary import METRICS
-from sim.names import OUTCOMES, PHASES, SERIES, SHOCK_KINDS
+from sim.names import METRICS, OUTCOMES, PHASES, SERIES, SHOCK_KINDS, SUMMARY_VALUES
 from sim.scenario import ScenarioError, load_preset
 
 BASELINE_MEMBERS = load_preset("baseline").alliance.members
@@ -62,6 +61,8 @@ def test_summary_is_json_ready_with_exactly_one_outcome(run_model):
     assert json.loads(json.dumps(summary)) == summary  # JSON-ready
     assert summary["outcome"] in OUTCOMES
     assert set(summary["metrics"]) == set(METRICS)
+    numbers = {key for key, value in summary.items() if isinstance(value, bool | int)}
+    assert numbers - {"seed"} == set(SUMMARY_VALUES)  # what a [precision] table may average
     assert summary["seed"] == 11
     assert summary["founding_members"] == load_preset("repeated-crises").alliance.members
     assert summary["final_members"] == len(model.agents)

@@ -225,7 +225,7 @@ def test_every_measure_the_report_shows_has_a_label_and_a_unit():
     from sim.analysis import CRISIS_METRICS, TRANSFORMATION_METRICS
     from sim.figures.labels import MEASURES
     from sim.figures.report import SENSITIVITY_OUTCOMES, TRAJECTORY_SERIES
-    from sim.model.summary import METRICS
+    from sim.names import METRICS
 
     shown = {*CRISIS_METRICS, *TRANSFORMATION_METRICS, *SENSITIVITY_OUTCOMES, *TRAJECTORY_SERIES}
     assert shown <= set(MEASURES)

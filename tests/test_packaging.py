@@ -156,6 +156,9 @@ def test_a_shipped_experiment_loads_by_name() -> None:
     from sim.experiment.spec import ExperimentError
 
     assert Path(load_experiment("quickstart").source) == ROOT / "experiments" / "quickstart.toml"
+    precise = load_experiment("quickstart-precise")
+    assert Path(precise.source) == ROOT / "experiments" / "quickstart-precise.toml"
+    assert precise.precision is not None and precise.precision.outcome == "survived"
     with pytest.raises(ExperimentError, match=r"nowhere: file not found \(shipped: .*quickstart"):
         load_experiment("nowhere")
 

@@ -12,9 +12,11 @@ Typical use::
     km = kaplan_meier(res, by="leadership.relationships")
     tests = logrank(res, by="leadership.relationships")
     indices = sensitivity("results/leadership-sobol", outcome="survived")
+    paired_difference(res, "survived", point_a, point_b)  # on their common replicates
 """
 
 from sim.analysis.levels import ALL, MAX_LEVELS, QUANTILE_BINS, levels
+from sim.analysis.paired import paired_difference, paired_outcomes
 from sim.analysis.profiles import (
     CRISIS_METRICS,
     TRANSFORMATION_METRICS,
@@ -29,6 +31,7 @@ from sim.analysis.profiles import (
 from sim.analysis.sensitivity import (
     SensitivityError,
     SensitivityWarning,
+    outcome_matrix,
     sensitivity,
     sensitivity_pairs,
 )
@@ -64,7 +67,10 @@ __all__ = [
     "load",
     "logrank",
     "median_lifetime",
+    "outcome_matrix",
     "outcome_profile",
+    "paired_difference",
+    "paired_outcomes",
     "pairwise_logrank",
     "resilience_summary",
     "sensitivity",

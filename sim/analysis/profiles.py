@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.analysis.levels import (
     ALL,
@@ -18,6 +16,7 @@ from sim.analysis.levels import (
     _with_parameter,
     levels,
 )
+from sim.intervals import wilson
 from sim.names import OUTCOMES
 from sim.store.reader import Results
 
@@ -36,21 +35,6 @@ TRANSFORMATION_METRICS: tuple[str, ...] = (
     "value_clusters",
 )
 CRISIS_METRICS: tuple[str, ...] = ("robustness", "recovery_time", "loss", "recovery_ratio")
-
-
-def wilson(
-    successes: np.ndarray | float, n: np.ndarray | float, confidence: float = 0.95
-) -> tuple[Any, Any]:
-    """Wilson score interval of a binomial share (arrays welcome)."""
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    successes = np.asarray(successes, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = successes / n
-        denominator = 1 + z**2 / n
-        centre = (share + z**2 / (2 * n)) / denominator
-        half = z * np.sqrt(share * (1 - share) / n + z**2 / (4 * n**2)) / denominator
-    return centre - half, centre + half
 
 
 def outcome_profile(

@@ -54,16 +54,66 @@ def _point_outcomes(res: Results, outcome: str, drop_failed: bool) -> pd.Series:
             f"{res.path}: {len(failed)} failed runs ({shown}); rerun them "
             "(sweep --retry-failed) or pass drop_failed=True"
         )
+    frame = _outcome_frame(res, outcome)
+    return frame.groupby("point_id")["y"].mean()
+
+
+def _outcome_frame(res: Results, outcome: str) -> pd.DataFrame:
+    """The ok runs' ``point_id``, ``replicate`` and outcome ``y``."""
     ok = res.ok
     if ok.empty:
         raise SensitivityError(f"{res.path}: no finished runs")
     values = _outcome_values(ok, outcome)
-    point_ids = ok["point_id"] if "point_id" in ok.columns else None
-    if point_ids is None:
-        lookup = res.design.set_index("run_id")["point_id"]
-        point_ids = ok["run_id"].map(lookup)
-    frame = pd.DataFrame({"point_id": point_ids.astype(str).to_numpy(), "y": values.to_numpy()})
-    return frame.groupby("point_id")["y"].mean()
+    design = res.design.set_index("run_id")
+    keys = {}
+    for key in ("point_id", "replicate"):
+        column = ok[key] if key in ok.columns else ok["run_id"].map(design[key])
+        keys[key] = column.to_numpy()
+    frame = pd.DataFrame({**keys, "y": values.to_numpy()})
+    frame["point_id"] = frame["point_id"].astype(str)
+    return frame
+
+
+def outcome_matrix(res: Results, outcome: str) -> pd.DataFrame:
+    """The outcome of each ok run: one row per point id, one column per replicate (NaN
+    where a replicate is not stored, failed, or has no value)."""
+    frame = _outcome_frame(res, outcome)
+    return frame.pivot_table(index="point_id", columns="replicate", values="y", dropna=False)
+
+
+def _group_size(res: Results, parameters: int) -> int:
+    """Sample rows compared with each other: a Sobol base row's block, a Morris trajectory."""
+    if res.method == "sobol":
+        second = bool((res.manifest.get("design") or {}).get("second_order", False))
+        return sobol.count(1, parameters, second)
+    return morris.count(1, parameters)
+
+
+def _common_replicates(
+    res: Results, outcome: str, point_ids: pd.Series, y: np.ndarray, size: int
+) -> np.ndarray:
+    """``y`` with each group of ``size`` sample rows whose points hold different replicates
+    (an adaptive sweep, or failed runs dropped) averaged over the replicates they share.
+
+    With common random numbers, replicate r of every point meets the same crises; SALib
+    compares the points of a group with each other, so they must be paired on the same
+    replicates. Groups whose points hold the same replicates keep their plain means.
+    """
+    matrix = outcome_matrix(res, outcome)
+    if len(point_ids) % size or not matrix.isna().to_numpy().any():
+        return y
+    ids = point_ids.astype(str).to_numpy()
+    known = np.isin(ids, matrix.index)
+    if not known.all():
+        return y  # points without runs: refused by the caller
+    held = matrix.notna().loc[ids].to_numpy().reshape(len(ids) // size, size, -1)
+    values = matrix.loc[ids].to_numpy().reshape(held.shape)
+    y = y.copy()
+    for group in np.flatnonzero((held != held[:, :1, :]).any(axis=(1, 2))):
+        common = held[group].all(axis=0)
+        rows = slice(group * size, (group + 1) * size)
+        y[rows] = values[group][:, common].mean(axis=1) if common.any() else np.nan
+    return y
 
 
 def _problem(res: Results) -> dict[str, Any]:
@@ -94,6 +144,8 @@ def _sample_outputs(
         raise SensitivityError(f"{res.path}: sample.parquet lacks {', '.join(missing)}")
     means = _point_outcomes(res, outcome, drop_failed)
     y = sample["point_id"].astype(str).map(means).to_numpy(dtype=float)
+    size = _group_size(res, len(problem["names"]))
+    y = _common_replicates(res, outcome, sample["point_id"], y, size)
     if np.isnan(y).any():
         absent = sample.loc[np.isnan(y), "point_id"].astype(str).unique()
         raise SensitivityError(
@@ -138,7 +190,10 @@ def sensitivity(
 ) -> pd.DataFrame:
     """Sensitivity indices of ``outcome`` from a Sobol or Morris store (SALib).
 
-    The outcome at a design point is its mean over replicates. ``outcome`` is any
+    The outcome at a design point is its mean over replicates; points compared with
+    each other (a Sobol block, a Morris trajectory) that hold different replicates (an
+    adaptive sweep, failed runs dropped) are averaged over the replicates they all hold,
+    so that they stay paired under common random numbers. ``outcome`` is any
     numeric or boolean column of the runs (``survived``, ``lifetime``,
     ``final_performance``...) or an outcome class name (its share).
 

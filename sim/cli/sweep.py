@@ -58,8 +58,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """Print a store's done / failed / pending counts."""
-    print(store_status(args.store).line())
+    """Print a store's done / failed / pending counts (and an adaptive store's points)."""
+    status = store_status(args.store)
+    print(status.line())
+    for line in status.point_lines():
+        print(line)
     return EXIT_OK
 
 
@@ -80,6 +83,9 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+SHARD_HELP = "run only the K-th of N slices (of the runs; of the points with [precision])"
+
+
 def _add_sweep(subparsers: Any) -> None:
     """Register ``sweep`` and its options."""
     parser = subparsers.add_parser(
@@ -88,8 +94,12 @@ def _add_sweep(subparsers: Any) -> None:
         **command_help(
             "Run the runs of an experiment file (experiments/NAME.toml) that its results "
             "store does not hold yet. Killed and started again, it completes the missing "
-            "runs; every invocation is recorded in the store's manifest.json.",
+            "runs; every invocation is recorded in the store's manifest.json. An experiment "
+            "with a [precision] table runs in rounds: each point gets replicates until the "
+            "interval of the outcome's mean is narrow enough, or it reaches replications "
+            "(the maximum).",
             "alliance-sim sweep experiments/quickstart.toml",
+            "alliance-sim sweep quickstart-precise",
             "alliance-sim sweep experiments/leadership-sobol.toml --dry-run",
             "alliance-sim sweep experiments/leadership-sobol.toml --workers 8 --shard 1/16",
         ),
@@ -105,7 +115,7 @@ def _add_sweep(subparsers: Any) -> None:
     parser.add_argument(
         "--scheduler", help="Dask scheduler address (default: a local cluster on 127.0.0.1)"
     )
-    parser.add_argument("--shard", metavar="K/N", help="run only the K-th of N slices")
+    parser.add_argument("--shard", metavar="K/N", help=SHARD_HELP)
     parser.add_argument(
         "--worker-timeout",
         type=float,
@@ -124,7 +134,8 @@ def _add_sweep(subparsers: Any) -> None:
     parser.add_argument(
         "--dry-run",
         action="store_true",
-        help="print the planned runs and estimated time and disk; write nothing",
+        help="print the planned runs (with [precision]: the most and the fewest) and "
+        "estimated time and disk; write nothing",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -143,8 +154,13 @@ def add_commands(subparsers: Any) -> None:
         help="count done, failed and pending runs of a results store",
         **command_help(
             "Count the runs of a results store that are done, failed (their errors are in "
-            "the runs table) and pending, against the store's design. Reads only.",
+            "the runs table) and pending, against the store's design. A store of an "
+            "experiment with a [precision] table counts the runs its rule asks for so far, "
+            "and lists each point: its replicates, the half-width of its interval and "
+            "whether it reached the half-width (target), stopped at the maximum, or is "
+            "pending. Reads only.",
             "alliance-sim status results/quickstart",
+            "alliance-sim status results/quickstart-precise",
         ),
     )
     parser.add_argument("store", help="the results store folder")

@@ -9,7 +9,8 @@ and raises :class:`ExperimentError` with one line naming the file and the key;
 Modules: ``files`` (the file format), ``spec`` (swept parameters, limits, the error),
 ``designs`` (planned runs), one module per design method holding its sampling and,
 for the sensitivity designs, its analysis (``grid``, ``lhs``, ``sobol``, ``morris``),
-``seeds`` (ids and seeds) and ``models`` (finding a model named ``module:name``, and
+``seeds`` (ids and seeds), ``precision`` (adaptive replication: the ``[precision]``
+table and its stopping rule) and ``models`` (finding a model named ``module:name``, and
 how to call it). Names are imported on first use, so a sweep's worker that needs only
 ``models`` loads neither pandas nor the scenario table.
 """
@@ -26,6 +27,8 @@ _EXPORTS: dict[str, str] = {
     "load_experiment": "sim.experiment.files",
     "parse_experiment": "sim.experiment.files",
     "resolve_model": "sim.experiment.models",
+    "Precision": "sim.experiment.precision",
+    "point_progress": "sim.experiment.precision",
     "design_seed": "sim.experiment.seeds",
     "point_id": "sim.experiment.seeds",
     "run_id": "sim.experiment.seeds",

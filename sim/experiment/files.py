@@ -19,6 +19,7 @@ from typing import Any
 from sim.errors import check_keys, expect_bool, expect_number, expect_string, expect_table
 from sim.experiment.designs import planned_points
 from sim.experiment.models import ModelError, call_plan, resolve_model
+from sim.experiment.precision import Precision, parse_precision
 from sim.experiment.spec import (
     MAX_PLANNED_RUNS,
     MAX_ROOT_SEED,
@@ -66,6 +67,8 @@ class Experiment:
         parameters: the parameters in file order.
         timeseries_every: record the model's series every k steps (0: none).
         horizon: steps of a Mesa model class (or the scenario horizon override).
+        precision: adaptive replication (``[precision]``; ``replications`` is then the
+            maximum), or None.
         source: the file the experiment came from.
         text: the file's content.
     """
@@ -85,6 +88,7 @@ class Experiment:
     parameters: tuple[SweptParameter, ...] = ()
     timeseries_every: int = 0
     horizon: int | None = None
+    precision: Precision | None = None
     source: str = "<experiment>"
     text: str = ""
 
@@ -166,6 +170,7 @@ _TOP_KEYS = {
     "design",
     "parameters",
     "output",
+    "precision",
 }
 _DESIGN_KEYS = {"method", "samples", "common_random_numbers", "second_order", "num_levels"}
 _RANGE_KEYS = {"min", "max", "levels", "integer"}
@@ -281,6 +286,7 @@ def _parse(data: Mapping[str, Any], source: str, text: str) -> Experiment:
     experiment = Experiment(
         **top, **design, **_parse_output(source, data), scenario=scenario, spec=spec,
         parameters=parameters, source=source, text=text,
+        precision=parse_precision(source, data.get("precision"), top["replications"], not model),
     )  # fmt: skip
     _check_size(experiment)
     return experiment

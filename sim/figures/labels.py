@@ -45,7 +45,7 @@ MEASURES: dict[str, Measure] = {
     "outcome": Measure("Outcome class"),
     "survived": _bounded("Survived to the horizon", SHARE_OF_RUNS),
     "lifetime": Measure("Lifetime", MONTHS),
-    # run metrics (sim.model.summary.METRICS) and recorded series (sim.names.SERIES)
+    # run metrics (sim.names.METRICS) and recorded series (sim.names.SERIES)
     "performance": Measure("Performance", PERFORMANCE),
     "initial_performance": Measure("Founding performance", PERFORMANCE),
     "later_performance": Measure("Later-life performance", PERFORMANCE),

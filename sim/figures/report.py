@@ -27,12 +27,15 @@ from sim.figures import plots, style
 from sim.figures.labels import axis_label, name_label
 from sim.names import DESIGN_COLUMNS, OUTCOME_LABELS, OUTCOMES, phase_name
 from sim.store.manifest import invocations
+from sim.store.status import with_parameters
 
 SENSITIVITY_OUTCOMES: tuple[str, ...] = ("survived", "lifetime", "final_performance")
 TRAJECTORY_SERIES: tuple[str, ...] = ("performance", "mean_trust")
 PROVENANCE_PACKAGES: tuple[str, ...] = ("numpy", "scipy", "pandas", "pyarrow", "mesa", "SALib")
 MAX_BY = 12
 """At most this many parameters get their own section (the most influential first)."""
+MAX_POINT_ROWS = 60
+"""An adaptive store's points listed in ``report.md`` (all of them are in the CSV)."""
 
 
 def slug(name: str) -> str:
@@ -169,13 +172,15 @@ def _provenance(w: _Writer) -> None:
     fixed = [c for c in res.parameter_columns if c not in swept]
     fixed_text = ", ".join(f"{c} = {_fmt(res.design[c].iloc[0])}" for c in fixed) or "none"
     points = design.get("points", res.design["point_id"].nunique())
+    most = "at most " if res.precision is not None else ""
+    planned = "needed so far" if res.precision is not None else "planned"
     rows = [
         ("store", f"`{res.path.as_posix()}`"),
         ("experiment file", f"`{experiment.get('source', '?')}`"),
         ("experiment sha256", f"`{experiment.get('sha256', '?')}`"),
         (
             "design",
-            f"{res.method}, {points} points x {design.get('replications', '?')} replicates"
+            f"{res.method}, {points} points x {most}{design.get('replications', '?')} replicates"
             + (f", samples {design['samples']}" if design.get("samples") else ""),
         ),
         ("swept", ", ".join(f"`{p}`" for p in swept) or "none"),
@@ -189,7 +194,7 @@ def _provenance(w: _Writer) -> None:
         ("root seed", str(m.get("root_seed", "?"))),
         (
             "runs",
-            f"{status['planned']} planned, {status['done']} done, "
+            f"{status['planned']} {planned}, {status['done']} done, "
             f"{status['failed']} failed, {status['pending']} pending",
         ),
         ("alliance-sim", f"{m.get('alliance_sim_version') or 'n/a'}, {_commit(m)}"),
@@ -203,6 +208,44 @@ def _provenance(w: _Writer) -> None:
     w.add("## Provenance", "", "| | |", "|---|---|")
     w.add(*(f"| {k} | {v} |" for k, v in rows))
     w.add("")
+
+
+def _precision(w: _Writer) -> None:
+    """An adaptive store's rule, the points that stopped at the maximum, and the
+    replicates of every point (none for a fixed sweep's store)."""
+    res = w.res
+    if res.precision is None or res.progress is None:
+        return
+    points = with_parameters(res.progress, res.design)
+    maximum = int(res.design["replicate"].max()) + 1
+    states = points["state"].value_counts()
+    w.add(
+        "## Precision",
+        "",
+        f"Adaptive replication: {res.precision.describe()}, at most {maximum} per point. "
+        f"{states.get('target', 0)} of {len(points)} points reached the half-width, "
+        f"{states.get('maximum', 0)} stopped at the maximum ({maximum} replicates) before "
+        f"reaching it, {states.get('pending', 0)} are pending. Shares, means and tests over "
+        "several points below weight each point by its replicates.",
+        "",
+    )
+    table = points[["point_index", *res.parameters, "stored", "half_width", "state"]]
+    table = table.rename(columns={"point_index": "point", "stored": "replicates"})
+    data = w.csv(table, "precision")
+    at_maximum = table[table["state"] == "maximum"]
+    if len(at_maximum):
+        w.add(
+            "Points that stopped at the maximum:", "", _table(_worded(at_maximum, res.parameters))
+        )
+    shown = table.head(MAX_POINT_ROWS)
+    more = f" (the first {MAX_POINT_ROWS} of {len(table)})" if len(table) > len(shown) else ""
+    w.add(f"Replicates per point{more}:", "", _table(_worded(shown, res.parameters)))
+    w.add(f"Data: [{Path(data).name}]({data})", "")
+
+
+def _worded(frame: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
+    """``frame`` with its ``parameters`` columns headed by their labels, with units."""
+    return frame.rename(columns={name: axis_label(name) for name in parameters})
 
 
 def _overview(w: _Writer, ok: pd.DataFrame) -> None:
@@ -619,6 +662,7 @@ def write_report(
     params = _report_parameters(res, by)
     w = _Writer(res, formats, width)
     _header(w)
+    _precision(w)
     if res.ok.empty:
         w.add("No finished runs yet.", "")
     else:

@@ -27,34 +27,8 @@ from sim.kernel import layout as L
 from sim.kernel.episodes import LEVEL_MONTHS
 from sim.kernel.measures import ambition_shift, mean_live_trust, mean_performance, trust_density
 from sim.kernel.outcomes import classify, trust_components, value_clusters
+from sim.names import METRICS as METRICS  # the metrics summarize() returns
 from sim.names import OUTCOMES, SHOCK_KINDS
-
-METRICS: tuple[str, ...] = (
-    "crises",
-    "shocks",
-    "worst_robustness",
-    "mean_robustness",
-    "share_recovered",
-    "mean_recovery_time",
-    "triangle_loss",
-    "mean_recovery_ratio",
-    "ambition_shift",
-    "renewals",
-    "turnover",
-    "initial_performance",
-    "later_performance",
-    "final_performance",
-    "mean_performance",
-    "final_mean_trust",
-    "mean_trust",
-    "largest_component_share",
-    "trust_components",
-    "trust_density",
-    "value_clusters",
-    "final_awareness",
-    "buffer",
-    "closures",
-)
 
 
 def _number(value: float) -> float | None:

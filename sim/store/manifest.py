@@ -221,9 +221,12 @@ def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
 def new_manifest(
     experiment: Experiment, design: Design, history: list[str], command: str | None
 ) -> dict[str, Any]:
-    """The manifest of a store that ``experiment`` starts or extends (no invocations yet)."""
+    """The manifest of a store that ``experiment`` starts or extends (no invocations yet).
+
+    An adaptive experiment's ``[precision]`` table is recorded as ``precision``.
+    """
     git = git_state()
-    return {
+    manifest = {
         "store_schema_version": STORE_SCHEMA_VERSION,
         "alliance_sim_version": package_versions().get("alliance-sim"),
         "name": experiment.name,
@@ -257,3 +260,6 @@ def new_manifest(
         "platform": platform.platform(),
         "command": command if command is not None else " ".join(sys.argv),
     }
+    if experiment.precision is not None:
+        manifest["precision"] = experiment.precision.to_dict()
+    return manifest

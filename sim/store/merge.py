@@ -34,6 +34,9 @@ from sim.store.reader import DESIGN, SAMPLE, read_design
 from sim.store.status import StoreStatus, store_status
 from sim.store.writer import TABLES, Store, design_dtypes, design_table
 
+PRECISION_DIFFERS = "made with another [precision] table (or with none where the other has one)"
+"""Stores merge only with the same stopping rule, which decides what each one plans."""
+
 
 @dataclass
 class MergeResult:
@@ -55,6 +58,8 @@ def _check_sources(sources: list[str | os.PathLike[str]]) -> tuple[list[dict[str
             raise StoreError(
                 source, f"made by a different experiment than {sources[0]} ({difference} differs)"
             )
+        if manifest.get("precision") != first.get("precision"):
+            raise StoreError(source, f"{PRECISION_DIFFERS} than {sources[0]}")
     designs = [read_parquet(Path(s) / DESIGN, columns=None) for s in sources]
     dtypes = design_dtypes(designs[0].schema)
     for source, design in zip(sources, designs, strict=True):
@@ -82,6 +87,8 @@ def _check_target(target: Path, first: dict[str, Any], planned: set[str]) -> dic
     difference = first_difference(existing.get("fingerprint"), first.get("fingerprint"))
     if difference is not None:
         raise StoreError(target, f"made by a different experiment ({difference} differs)")
+    if existing.get("precision") != first.get("precision"):
+        raise StoreError(target, f"{PRECISION_DIFFERS} than the sources")
     if not set(read_design(target)["run_id"].tolist()) <= planned:
         raise StoreError(target, "its design is not part of the sources' design")
     return existing

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from sim.experiment.precision import Precision, needed_rows, point_progress
 from sim.names import DESIGN_COLUMNS
 from sim.store.manifest import StoreError, read_manifest
 from sim.store.parts import part_files, read_parquet, read_schema, read_table
@@ -170,6 +171,27 @@ class Results:
             return []
         return self.runs.loc[self.runs["status"] != "ok", "run_id"].astype(str).tolist()
 
+    @cached_property
+    def precision(self) -> Precision | None:
+        """The ``[precision]`` table of an adaptive sweep's store, else None."""
+        return Precision.from_dict(self.manifest.get("precision"))
+
+    @cached_property
+    def progress(self) -> pd.DataFrame | None:
+        """An adaptive store's points under its stopping rule (see
+        :func:`~sim.experiment.precision.point_progress`), else None."""
+        if self.precision is None:
+            return None
+        return point_progress(self.design, self.runs, self.precision)
+
+    @property
+    def planned_ids(self) -> set[str]:
+        """The runs planned: the design's, or those an adaptive store's rule asks for."""
+        design = self.design
+        if self.progress is not None:
+            design = design[needed_rows(design, self.progress)]
+        return set(design["run_id"].astype(str))
+
     @property
     def status(self) -> dict[str, int]:
         """Counts of ``planned``, ``done`` (ok), ``failed`` and ``pending`` runs."""
@@ -178,11 +200,12 @@ class Results:
             stored = dict(
                 zip(self.runs["run_id"].astype(str), self.runs["status"].astype(str), strict=True)
             )
-        return count_status(set(self.design["run_id"].astype(str)), stored)
+        return count_status(self.planned_ids, stored)
 
     @property
     def partial(self) -> bool:
-        """Whether planned runs are missing (an interrupted or sharded sweep)."""
+        """Whether planned runs are missing (an interrupted or sharded sweep; an adaptive
+        store's points that stopped early are complete)."""
         return self.status["pending"] > 0
 
 

@@ -20,10 +20,11 @@ import pandas as pd
 
 from sim.experiment.designs import Design, build_design
 from sim.experiment.files import Experiment, load_experiment
+from sim.experiment.precision import Precision, needed_rows
 from sim.experiment.spec import ExperimentError
 from sim.store.output import RunOutput
 from sim.store.parts import read_table
-from sim.store.status import stored_status
+from sim.store.status import read_progress, stored_status
 from sim.store.writer import Store
 from sim.sweeps.executors import check_options, default_workers, make_executor
 from sim.sweeps.runner import (
@@ -83,6 +84,14 @@ def in_shard(run_ids: pd.Series | Sequence[str], shard: tuple[int, int] | None) 
     return np.asarray(hashes, dtype=np.uint64) % np.uint64(n) == np.uint64(k - 1)
 
 
+def shard_members(
+    design: Design, shard: tuple[int, int] | None, by_point: bool = False
+) -> np.ndarray:
+    """Design rows of shard ``(K, N)``: by a hash of the run id, or of the point id
+    (``by_point``: an adaptive sweep, whose rounds need each point's runs in one shard)."""
+    return np.flatnonzero(in_shard(design.runs["point_id" if by_point else "run_id"], shard))
+
+
 def pending_rows(
     design: Design, members: np.ndarray, stored: dict[str, str], retry_failed: bool
 ) -> list[int]:
@@ -125,18 +134,38 @@ class SweepPlan:
     estimated_seconds: float
     estimated_bytes: int
     parameters: list[str] = field(default_factory=list)
+    precision: Precision | None = None
+    next_round: int | None = None
 
     def lines(self) -> list[str]:
-        """Lines for humans."""
+        """Lines for humans (an adaptive sweep's counts and estimates are maxima)."""
+        most = "" if self.precision is None else "at most "
+        planned = f"{self.planned} ({self.points} points)"
+        if self.precision is not None:
+            low = self.precision.min
+            planned = (
+                f"at most {self.planned} ({self.points} points x {self.planned // self.points} "
+                f"replicates), at least {self.points * low} ({self.points} x {low})"
+            )
         return [
             f"store: {self.path}",
-            f"planned runs: {self.planned} ({self.points} points), already stored: "
-            f"{self.stored}, to run: {self.pending}",
+            f"planned runs: {planned}, already stored: {self.stored}, to run: "
+            + (f"{self.next_round} in the next round, " if self.next_round is not None else "")
+            + f"{most}{self.pending}",
+            *self._precision_lines(),
             *self.parameters,
             f"pilot runs: {self.pilot_seconds * 1000:.1f} ms per run"
             + (f" ({self.pilot_failures} failed)" if self.pilot_failures else ""),
-            f"estimated time: {_duration(self.estimated_seconds)} on {self.workers} workers; "
-            f"estimated disk: {_size(self.estimated_bytes)}",
+            f"estimated time: {most}{_duration(self.estimated_seconds)} on {self.workers} "
+            f"workers; estimated disk: {most}{_size(self.estimated_bytes)}",
+        ]
+
+    def _precision_lines(self) -> list[str]:
+        if self.precision is None:
+            return []
+        return [
+            f"adaptive: {self.precision.describe()}; replications = {self.planned // self.points} "
+            "is the maximum per point"
         ]
 
 
@@ -173,10 +202,14 @@ def plan_sweep(
     design = build_design(experiment)
     path = store_path(experiment, out)
     manifest = Store.check(path, experiment, design, force)
-    members = np.flatnonzero(in_shard(design.runs["run_id"], parse_shard(shard)))
+    members = shard_members(design, parse_shard(shard), experiment.precision is not None)
     stored = stored_status(path)[0] if manifest is not None and not force else {}
     pending = pending_rows(design, members, stored, retry_failed)
     rows = pending or [int(r) for r in members]
+    next_round = None
+    if experiment.precision is not None:
+        progress = read_progress(path, design.runs, experiment.precision) if stored else None
+        next_round = len(_asked(design, pending, experiment.precision, progress))
     count = min(pilots, len(rows))
     picks = [rows[int(i)] for i in np.linspace(0, len(rows) - 1, count)] if count else []
     outputs = pilot_outputs(model_target(experiment), list(design_tasks(design, picks)))
@@ -195,7 +228,20 @@ def plan_sweep(
         estimated_seconds=per_run * len(pending) / (n_workers * (0.9 if n_workers > 1 else 1.0)),
         estimated_bytes=int(_bytes_per_run(outputs, design) * len(pending)),
         parameters=_parameter_lines(design),
+        precision=experiment.precision,
+        next_round=next_round,
     )
+
+
+def _asked(
+    design: Design, rows: list[int], precision: Precision, progress: pd.DataFrame | None
+) -> list[int]:
+    """The ``rows`` that the rule asks for now: replicates below ``min`` in a new store."""
+    replicates = design.runs["replicate"].to_numpy()
+    if progress is None:
+        return [row for row in rows if replicates[row] < precision.min]
+    needed = needed_rows(design.runs, progress)
+    return [row for row in rows if needed[row]]
 
 
 def pilot_outputs(target: ModelTarget, tasks: list[RunTask]) -> list[RunOutput]:

@@ -12,7 +12,7 @@ import itertools
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from sim.store.output import RunOutput
 from sim.store.reader import count_status
 from sim.store.status import stored_status
 from sim.store.writer import Store, refuse_if_busy
+from sim.sweeps.adaptive import Rounds, check_outcome
 from sim.sweeps.determinism import CHECK_RUNS, check_determinism
 from sim.sweeps.executors import (
     NO_WORKER_SECONDS,
@@ -39,10 +40,10 @@ from sim.sweeps.plan import (
     as_experiment,
     chunks,
     default_chunk_size,
-    in_shard,
     parse_shard,
     pending_rows,
     shard_label,
+    shard_members,
     store_path,
 )
 from sim.sweeps.runner import (
@@ -80,6 +81,10 @@ class SweepResult:
         executor: the executor that ran them.
         workers: its workers.
         errors: executor errors that left runs pending.
+        maximum: an adaptive sweep's most runs (of this shard); ``planned`` is then the
+            runs its rule asks for. None for a fixed sweep.
+        points: an adaptive sweep's points by state (``target``, ``maximum``, ``pending``).
+        rounds: an adaptive sweep's rounds run by this call.
     """
 
     path: str
@@ -92,6 +97,9 @@ class SweepResult:
     executor: str = "serial"
     workers: int = 1
     errors: list[str] = field(default_factory=list)
+    maximum: int | None = None
+    points: dict[str, int] = field(default_factory=dict)
+    rounds: int = 0
 
     @property
     def complete(self) -> bool:
@@ -109,10 +117,16 @@ class SweepResult:
             f"{self.path}: {self.done} done, {self.failed} failed, {self.pending} pending "
             f"of {self.planned}"
         )
+        if self.maximum is not None:
+            counts += (
+                f" needed (at most {self.maximum}); {self.points.get('target', 0)} points "
+                f"reached the half-width, {self.points.get('maximum', 0)} stopped at the maximum"
+            )
         if self.ran == 0:
             return f"{counts}; nothing to run"
+        rounds = f" in {self.rounds} rounds" if self.rounds else ""
         text = (
-            f"{counts}; ran {self.ran} in {self.seconds:.1f} s "
+            f"{counts}; ran {self.ran}{rounds} in {self.seconds:.1f} s "
             f"({self.runs_per_second:.1f} runs/s, {self.executor}"
         )
         if self.executor != "serial":
@@ -188,8 +202,23 @@ class _Session:
         self.executor = "serial"
         self.workers = 1
         self.per_run = 0.0
+        self.unchecked: Experiment | None = None
+
+    def ran(self) -> int:
+        """Runs finished (ok or failed) by this call."""
+        return self.counts["ok"] + self.counts["failed"]
 
     def take(self, outputs: list[RunOutput]) -> None:
+        """Count finished runs and buffer them for the store.
+
+        An adaptive sweep of another model first checks the ``[precision]`` outcome
+        against the first ok run's outcomes (its columns could not be known before).
+        """
+        if self.unchecked is not None:
+            ok = [output.outcomes for output in outputs if output.status == "ok"]
+            if ok:
+                check_outcome(self.unchecked, ok)
+                self.unchecked = None
         for output in outputs:
             self.counts[output.status] = self.counts.get(output.status, 0) + 1
             weight = 0.2 if self.per_run else 1.0
@@ -199,12 +228,13 @@ class _Session:
         if self.counts["failed"]:
             self.bar.set_postfix(failed=self.counts["failed"], refresh=False)
 
-    def pilot(self, tasks: Iterator[RunTask], remaining: int, auto: bool) -> int:
-        """Run one or two alliance-model tasks here first; returns the runs left.
+    def pilot(self, tasks: Iterator[RunTask], remaining: int, auto: bool, expected: int) -> int:
+        """Run one or two alliance-model tasks here first; returns the runs left of ``tasks``.
 
         The pilots warm the model's compiled code once for all workers and, when the
         executor was not chosen explicitly (``auto``), tell whether a pool is worth
-        its start-up; if not, the sweep goes on serially.
+        its start-up for the ``expected`` runs of the call; if not, the sweep goes on
+        serially.
         """
         durations: list[float] = []
         while remaining and len(durations) < (2 if auto else 1):
@@ -214,7 +244,8 @@ class _Session:
             self.take([output])
             if output.duration_s > 1.0:
                 break
-        if auto and (min(durations) * remaining < POOL_STARTUP_S or default_workers() == 1):
+        left = expected - len(durations)
+        if auto and (min(durations) * left < POOL_STARTUP_S or default_workers() == 1):
             self.executor = "serial"
         return remaining
 
@@ -276,21 +307,28 @@ class _Session:
             tasks, size = iter(orphans), 1
 
     def execute(
-        self, tasks: Iterator[RunTask], remaining: int, options: dict[str, Any], size: int | None
+        self,
+        rounds: Iterable[tuple[Iterator[RunTask], int]],
+        expected: int,
+        options: dict[str, Any],
+        size: int | None,
     ) -> None:
         """Pilot runs here (alliance model, unless serial), then the rest on the executor.
 
-        Another model's runs never run in this process: a serial sweep of it runs them
-        in one child process, so that a run that kills its process fails alone.
+        ``rounds`` gives the tasks of each round and their number (one round for a fixed
+        sweep; an adaptive one computes each round when the last has finished) and
+        ``expected`` the most runs they may hold. One executor runs every round; none is
+        made when there is nothing to run. Another model's runs never run in this
+        process: a serial sweep of it runs them in one child process, so that a run
+        that kills its process fails alone.
         """
         alliance = self.target.kind == "alliance"
-        workers = options.get("workers")
+        plan = iter(rounds)
+        tasks, remaining = next(plan, (iter(()), 0))
         if self.executor != "serial" and remaining and alliance:
-            auto = self.executor == "processes" and workers is None
-            remaining = self.pilot(tasks, remaining, auto)
+            auto = self.executor == "processes" and options.get("workers") is None
+            remaining = self.pilot(tasks, remaining, auto, expected)
         check_stop()
-        if not remaining:
-            return
         name = self.executor if self.executor != "serial" or alliance else "processes"
         if name != self.executor:
             options = {**options, "workers": 1}
@@ -298,10 +336,18 @@ class _Session:
         module = self.target.ref.partition(":")[0]
         if not module.endswith(".py"):
             preload.append(module)
+        first = [(tasks, remaining)]
         try:
-            with make_executor(name, preload=preload, **options) as runner:
-                self.workers = runner.workers
-                self.run(runner, tasks, remaining, size)
+            with contextlib.ExitStack() as stack:
+                runner: Executor | None = None
+                for round_tasks, count in itertools.chain(first, plan):
+                    if not count:
+                        continue
+                    if runner is None:
+                        made = make_executor(name, preload=preload, **options)
+                        runner = stack.enter_context(made)
+                        self.workers = runner.workers
+                    self.run(runner, round_tasks, count, size)
         except ExecutorError as error:
             self.errors.append(str(error))
         except Exception:
@@ -322,10 +368,14 @@ class _Session:
 
 
 def _rows_to_run(
-    store: Store, design: Design, shard: tuple[int, int] | None, retry_failed: bool
+    store: Store,
+    design: Design,
+    shard: tuple[int, int] | None,
+    retry_failed: bool,
+    by_point: bool = False,
 ) -> tuple[np.ndarray, list[int]]:
-    """The shard's design rows, and those still to run (failed ones removed to retry)."""
-    members = np.flatnonzero(in_shard(design.runs["run_id"], shard))
+    """The shard's design rows, and those not stored (failed ones removed to retry)."""
+    members = shard_members(design, shard, by_point)
     stored = store.run_status()
     if retry_failed:
         run_ids = design.runs["run_id"].to_numpy()[members]
@@ -348,7 +398,7 @@ def first_pending(
     Raises :class:`~sim.store.StoreError` when ``path`` cannot take the experiment.
     """
     manifest = Store.check(path, experiment, design, force)
-    members = np.flatnonzero(in_shard(design.runs["run_id"], shard))
+    members = shard_members(design, shard, experiment.precision is not None)
     stored = stored_status(path)[0] if manifest is not None and not force else {}
     rows = pending_rows(design, members, stored, retry_failed)
     return list(design_tasks(design, rows[:CHECK_RUNS]))
@@ -413,7 +463,9 @@ def sweep(
         if determinism_check and experiment.model is not None:
             refuse_if_busy(path, label, force)  # a second writer is refused at once
             tasks = first_pending(path, experiment, design, shard_slice, retry_failed, force)
-            check_determinism(model_target(experiment), tasks)
+            outputs = check_determinism(model_target(experiment), tasks)
+            if experiment.precision is not None:
+                check_outcome(experiment, [o.outcomes for o in outputs if o.status == "ok"])
         store = Store.open(path, experiment, design, force=force, label=label, command=command)
         try:
             return _sweep_into(
@@ -439,38 +491,56 @@ def _sweep_into(
     started: float,
 ) -> SweepResult:
     """The body of :func:`sweep` once its store is open and locked."""
-    members, rows = _rows_to_run(store, design, shard, retry_failed)
+    precision = experiment.precision
+    members, rows = _rows_to_run(store, design, shard, retry_failed, precision is not None)
     bar = _progress(len(members), len(members) - len(rows), progress, experiment.name)
     session = _Session(store, model_target(experiment), bar, _Buffer(store, *flush))
     session.executor = executor
+    rounds: Iterable[tuple[Iterator[RunTask], int]] = [(design_tasks(design, rows), len(rows))]
+    if precision is not None:
+        rounds = Rounds(store, design, precision, members, session.buffer.flush, session.ran, bar)
+        rounds.name = experiment.name
+        session.unchecked = experiment if experiment.model is not None else None
     try:
-        session.execute(design_tasks(design, rows), len(rows), options, chunk_size)
+        session.execute(rounds, len(rows), options, chunk_size)
     except BaseException:
         session.close(interrupted=True)
         raise
     session.close(interrupted=False)
+    adaptive: dict[str, Any] = {}
+    if isinstance(rounds, Rounds):
+        adaptive = {"maximum": len(members), "points": rounds.states(), "rounds": rounds.number}
+        members = members[rounds.needed()[members]]
     slice_ids = design.runs["run_id"].to_numpy()[members]
-    label = shard_label(shard)
-    return _finish(session, store.path, slice_ids, time.perf_counter() - started, label)
+    seconds = time.perf_counter() - started
+    return _finish(session, slice_ids, seconds, shard_label(shard), adaptive)
 
 
 def _finish(
-    session: _Session, path: os.PathLike[str], slice_ids: np.ndarray, seconds: float, label: str
+    session: _Session,
+    slice_ids: np.ndarray,
+    seconds: float,
+    label: str,
+    adaptive: dict[str, Any],
 ) -> SweepResult:
-    """Count the shard's runs in the store, record the session in the manifest."""
+    """Count the shard's planned runs in the store, record the session in the manifest.
+
+    ``adaptive``: an adaptive sweep's ``maximum``, ``points`` and ``rounds`` (else empty).
+    """
     counts = count_status(set(slice_ids.tolist()), session.store.run_status())
     done, failed = counts["done"], counts["failed"]
     result = SweepResult(
-        path=os.fspath(path),
+        path=os.fspath(session.store.path),
         planned=len(slice_ids),
         done=done,
         failed=failed,
         pending=counts["pending"],
-        ran=session.counts["ok"] + session.counts["failed"],
+        ran=session.ran(),
         seconds=seconds,
         executor=session.executor,
         workers=session.workers,
         errors=session.errors,
+        **adaptive,
     )
     session.store.finish(
         {
@@ -482,6 +552,7 @@ def _finish(
             "done": done,
             "failed": failed,
             "pending": result.pending,
+            **adaptive,
         },
         result.ran,
     )
