@@ -290,3 +290,16 @@ timeseries_every = 6
     result = sweep(write_toml(text), out=pooled, executor="processes", workers=2, chunk_size=1)
     assert result.executor == "processes"
     assert_same_stores(out, pooled)
+
+
+def test_chunk_size_survives_a_per_run_time_near_zero():
+    """Thousands of runs whose processes died (untimed) once drove the per-run estimate
+    toward zero, and the chunk size to int(inf): an OverflowError ended the sweep."""
+    from types import SimpleNamespace
+
+    from sim.sweeps.plan import default_chunk_size
+    from sim.sweeps.run import _Session
+
+    session = SimpleNamespace(per_run=5e-324, target=SimpleNamespace(kind="alliance"))
+    session.executor = "processes"
+    assert _Session.chunk_size(session, 10_000, 2, None) == default_chunk_size(10_000, 2)

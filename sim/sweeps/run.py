@@ -221,8 +221,9 @@ class _Session:
                 self.unchecked = None
         for output in outputs:
             self.counts[output.status] = self.counts.get(output.status, 0) + 1
-            weight = 0.2 if self.per_run else 1.0
-            self.per_run += weight * (output.duration_s - self.per_run)
+            if output.duration_s > 0:  # a run whose process died was not timed
+                weight = 0.2 if self.per_run else 1.0
+                self.per_run += weight * (output.duration_s - self.per_run)
         self.buffer.add(outputs)
         self.bar.update(len(outputs))
         if self.counts["failed"]:
@@ -256,7 +257,7 @@ class _Session:
         size = default_chunk_size(remaining, workers)
         if self.per_run <= 0:  # no run timed yet (no pilot: another model, or serial)
             return 1 if self.target.kind != "alliance" or self.executor == "serial" else size
-        return max(1, min(size, int(CHUNK_SECONDS / self.per_run)))
+        return max(1, int(min(size, CHUNK_SECONDS / self.per_run)))
 
     def lose(self, chunk: list[RunTask], error: WorkerLost, alone: bool) -> list[RunTask]:
         """Runs of a chunk lost with its worker: the culprit fails, the others go again.
