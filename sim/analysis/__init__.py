@@ -12,8 +12,13 @@ Typical use::
     km = kaplan_meier(res, by="leadership.relationships")
     tests = logrank(res, by="leadership.relationships")
     indices = sensitivity("results/leadership-sobol", outcome="survived")
+    found = discover("results/leadership-sobol", "outcome == 'collapse'")  # PRIM
+
+:func:`discover` (scenario discovery by PRIM, :mod:`sim.analysis.discovery`) is imported
+on first use; it needs the ``prim`` package (the ``discover`` extra).
 """
 
+from sim._lazy import lazy_exports
 from sim.analysis.levels import ALL, MAX_LEVELS, QUANTILE_BINS, levels
 from sim.analysis.profiles import (
     CRISIS_METRICS,
@@ -44,7 +49,15 @@ from sim.names import DESIGN_COLUMNS, OUTCOMES
 from sim.store.manifest import StoreError
 from sim.store.reader import Results, load
 
+_EXPORTS: dict[str, str] = {
+    "Discovery": "sim.analysis.discovery",
+    "discover": "sim.analysis.discovery",
+}
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+
 __all__ = [
+    *_EXPORTS,
     "ALL",
     "CRISIS_METRICS",
     "DESIGN_COLUMNS",
