@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import ModuleType
@@ -244,6 +245,39 @@ def test_the_files_go_into_the_store_beside_its_tables(
     for name in ("trajectory", "box"):
         assert ET.parse(folder / f"{name}.svg").getroot().tag.endswith("svg")
         assert (folder / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_store_a_sweep_is_writing_is_read_and_written_without_disturbing_it(
+    tmp_path: Path, write_toml, assert_same_stores, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = f'name = "gated"\nmodel = "{LIGHT}:gated"\nreplications = 8\nseed = 7\n'
+    path = write_toml(text + "[parameters]\nx = [1.0, 2.0, 3.0, 4.0, 5.0]\n")
+    out = tmp_path / "store"
+    options = {"executor": "serial", "progress": False, "determinism_check": False}
+    sweep(load_experiment(path), out=out, shard="1/2", **options)
+    first = len(load(out).ok)
+    gate = tmp_path / "gate"  # the second shard's runs wait while it exists
+    gate.touch()
+    argv = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--shard",
+            "2/2", "--executor", "serial", "--no-progress", "--no-determinism-check"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SWEEP_TEST_GATE": str(gate)}
+    second = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / ".lock-2of2").is_file() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert main(["discover", str(out), "--where", "x >= 4", "--json"]) == 0
+        payload = json.loads(capsys.readouterr().out)
+        assert (payload["runs"], payload["pending"]) == (first, 40 - first)
+        low, high = payload["limits"]["x"]  # a peel falls between two values: 3.5
+        assert payload["density"] == 1.0 and 3 < low <= 4 and high == 5
+    finally:
+        gate.unlink()
+        assert second.wait(60) == 0
+    whole = tmp_path / "whole"
+    sweep(load_experiment(path), out=whole, **options)
+    assert_same_stores(whole, out)
+    assert (Path(payload["out"]) / "box.json").is_file()
 
 
 def test_force_clears_a_stores_discoveries(boxed_store: Path, tmp_path: Path) -> None:
