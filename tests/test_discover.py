@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import time
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import ModuleType
@@ -118,6 +120,28 @@ def test_quasi_p_values_are_the_one_sided_binomial_test(boxed_store: Path) -> No
     assert (box.limits["qp_value"] < 1e-6).all()  # every restriction of the known box matters
 
 
+def test_quasi_p_values_are_ema_workbenchs_for_a_restriction_at_one_end(
+    boxed_store: Path,
+) -> None:
+    from ema_workbench.analysis import prim  # the discover extra, as the test extra has it
+
+    found = discover(boxed_store, "inside")
+    box = found.box
+    assert box is not None
+    ok = load(boxed_store).ok.reset_index(drop=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ema = prim.Prim(ok[found.parameters], ok["inside"].to_numpy()).find_box()
+    assert len(ema.box_lims) == len(found.trajectory)
+    one_end = 0
+    for row in box.limits.itertuples():
+        lower, upper = ema.p_values[box.index][row.parameter]  # -1: that end is not restricted
+        if (lower == -1) != (upper == -1):
+            one_end += 1
+            assert row.qp_value == pytest.approx(max(lower, upper), rel=1e-9, abs=1e-300)
+    assert one_end >= 1  # x3: only its lower end is restricted
+
+
 def test_text_true_false_and_integer_parameters_are_peeled_by_their_values(tmp_path) -> None:
     rng = np.random.default_rng(5)
     n = 1200
@@ -139,6 +163,11 @@ def test_text_true_false_and_integer_parameters_are_peeled_by_their_values(tmp_p
     assert limits["flag"] == [True] and limits["kind"] == ["u", "v"]
     assert limits["k"] == [4, 10] and all(isinstance(v, int) for v in limits["k"])
     assert abs(limits["a"][1] - 0.6) <= 0.05
+    inside = (runs["a"] >= limits["a"][0]) & (runs["a"] <= limits["a"][1])
+    inside &= runs["k"].between(*limits["k"]) & runs["flag"] & runs["kind"].isin(limits["kind"])
+    assert (int(inside.sum()), int(runs.loc[inside, "hit"].sum())) == (
+        found.box.runs, found.box.cases,
+    )  # fmt: skip
 
 
 def test_the_rule_picks_the_largest_coverage_times_density_above_the_threshold() -> None:
@@ -323,8 +352,23 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(
     assert not out.exists()
 
 
+HIDE_EMA_WORKBENCH = """\
+import sys
+
+
+class Hide:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "ema_workbench":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+sys.meta_path.insert(0, Hide())
+"""
+"""Code that makes EMA Workbench as missing as when it is not installed."""
+
+
 def test_without_the_extra_one_line_names_the_install(boxed_store: Path, tmp_path: Path) -> None:
-    code = "import sys; sys.modules['prim'] = None; from sim.cli import main; sys.exit(main())"
+    code = HIDE_EMA_WORKBENCH + "from sim.cli import main\nsys.exit(main())\n"
     out = tmp_path / "out"
     done = subprocess.run(
         [sys.executable, "-c", code, "discover", str(boxed_store), "--where", "inside",
@@ -334,19 +378,37 @@ def test_without_the_extra_one_line_names_the_install(boxed_store: Path, tmp_pat
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr == (
-        "error: alliance-sim discover: needs the 'discover' extra (prim is not installed): "
-        "pip install 'alliance-sim[discover]'\n"
+        "error: alliance-sim discover: needs the 'discover' extra (ema_workbench is not "
+        "installed): pip install 'alliance-sim[discover]'\n"
     )
     assert not out.exists()
 
 
-def test_import_of_the_analysis_loads_neither_prim_nor_matplotlib() -> None:
+def test_import_of_the_analysis_loads_neither_ema_workbench_nor_matplotlib() -> None:
     code = (
-        "import json, sys, sim.analysis as a; before = sorted({'prim', 'matplotlib'} & "
+        "import json, sys, sim.analysis as a; before = sorted({'ema_workbench', 'matplotlib'} & "
         "{m.split('.')[0] for m in sys.modules}); a.discover; "
-        "print(json.dumps([before, 'sim.analysis.discovery' in sys.modules]))"
+        "print(json.dumps([before, 'sim.analysis.discovery' in sys.modules, "
+        "'ema_workbench' in sys.modules]))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
-    assert json.loads(done.stdout) == [[], True], done.stderr
+    assert json.loads(done.stdout) == [[], True, False], done.stderr
+
+
+def test_the_command_prints_no_warning_and_leaves_warnings_and_logging_as_they_were(
+    boxed_store: Path, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "discover", str(boxed_store), "--where", "inside",
+         "--json", "--out", str(tmp_path / "out")],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stderr == ""
+    assert json.loads(done.stdout)["box"] is not None
+    filters, root = list(warnings.filters), logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    discover(boxed_store, "inside")
+    assert (list(warnings.filters), list(root.handlers), root.level) == (filters, handlers, level)

@@ -15,7 +15,8 @@ Typical use::
     found = discover("results/leadership-sobol", "outcome == 'collapse'")  # PRIM
 
 :func:`discover` (scenario discovery by PRIM, :mod:`sim.analysis.discovery`) is imported
-on first use; it needs the ``prim`` package (the ``discover`` extra).
+on first use; it needs EMA Workbench (the ``discover`` extra), which it imports only
+when a discovery runs.
 """
 
 from sim._lazy import lazy_exports

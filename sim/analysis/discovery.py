@@ -3,24 +3,26 @@
 The runs where ``where`` holds (a pandas expression over the runs table, evaluated with
 ``DataFrame.eval``) are the cases of interest; the inputs are the design's swept
 parameters; runs that failed are left out. PRIM, the Patient Rule Induction Method
-(Friedman & Fisher 1999), as EMA Workbench uses it for scenario discovery (Bryant &
-Lempert 2010), starts from the box that holds every run and peels off ``peel_alpha`` of
-its runs at a time, from one end of one parameter: the peel that raises the share of
-cases inside the most per run removed. It stops when a box would hold less than
-``mass_min`` of the runs or no peel helps, then pastes back what raises that share.
+(Friedman & Fisher 1999), as EMA Workbench implements it for scenario discovery (Bryant &
+Lempert 2010; Kwakkel 2017), starts from the box that holds every run and peels off
+``peel_alpha`` of its runs at a time, from one end of one parameter: the peel that raises
+the share of cases inside the most per run removed. It stops when a box would hold less
+than ``mass_min`` of the runs or no peel helps, then pastes back what raises that share.
 Each box on this peeling trajectory has a coverage (the share of all cases inside it),
 a density (the share of its runs that are cases) and a mass (its share of all runs).
 
 The chosen box is the one with the largest coverage x density among the boxes whose
 density reaches ``threshold`` (ties: fewer restricted parameters, then the earlier box);
 there is none when no box reaches it. A restricted parameter's quasi-p-value (Bryant &
-Lempert 2010, as EMA Workbench computes it) is the one-sided binomial probability of
-finding at least the box's cases among its runs if the share of cases were that of the
-box without this restriction; a large one marks a restriction that adds little.
+Lempert 2010) is the one-sided binomial probability of finding at least the box's cases
+among its runs if the share of cases were that of the box without this parameter's
+restriction; a large one marks a restriction that adds little.
 
-The peeling and pasting are the ``prim`` package's (a port of EMA Workbench's PRIM, in
-the ``discover`` extra); every box's statistics and quasi-p-values are computed here from
-its limits. Typical use::
+The peeling and pasting, and each box's limits, coverage, density and mass, are EMA
+Workbench's (:mod:`ema_workbench.analysis.prim`, in the ``discover`` extra; imported only
+when a discovery runs, since it loads scikit-learn, statsmodels and seaborn). The
+quasi-p-values are computed here from each box's limits, one per parameter: EMA Workbench
+gives one per restricted end. Typical use::
 
     found = discover("results/leadership-sobol", "outcome == 'collapse'")
     found.trajectory  # box, coverage, density, mass, restricted_dims, runs, cases
@@ -30,10 +32,13 @@ its limits. Typical use::
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -114,21 +119,70 @@ def _inside(x: pd.DataFrame, limits: dict[str, Limit]) -> np.ndarray:
     return mask
 
 
+def _ema_prim() -> ModuleType:
+    """EMA Workbench's PRIM module, imported on first use.
+
+    Importing EMA Workbench warns about optional packages it does without (ipyparallel for
+    its parallel evaluator, altair for interactive inspection), features that discovery
+    does not use; those warnings are silenced for the import only, and logging is left as
+    it is.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from ema_workbench.analysis import prim
+    return prim
+
+
+def _prim_inputs(x: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
+    """``x`` as EMA Workbench's PRIM takes it, and the names of its integer parameters.
+
+    Numbers go in as float64, which PRIM peels by quantiles; true/false and text
+    parameters go in as they are, which PRIM peels by dropping a level. Integers are
+    numbers too: EMA Workbench 3.0.0 pastes an integer parameter by writing a limit
+    between two integers into an integer column, which pandas 3 refuses (a TypeError).
+    :func:`_limits` rounds their limits inward to integers, which keeps each box's runs.
+    """
+    columns: dict[str, pd.Series] = {}
+    integers: set[str] = set()
+    for name, values in x.items():
+        if pd.api.types.is_bool_dtype(values.dtype):
+            columns[str(name)] = values.astype(bool)
+        elif pd.api.types.is_numeric_dtype(values.dtype):
+            if pd.api.types.is_integer_dtype(values.dtype):
+                integers.add(str(name))
+            columns[str(name)] = values.astype(np.float64)
+        else:
+            columns[str(name)] = values
+    return pd.DataFrame(columns, index=x.index), integers
+
+
 def _plain(value: Any) -> Any:
     """A numpy scalar as the Python value."""
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _limits(lims: np.ndarray) -> dict[str, Limit]:
-    """A ``prim`` box's limits (a two-row structured array) as a dict by parameter."""
+def _limits(lims: pd.DataFrame, integers: set[str]) -> dict[str, Limit]:
+    """An EMA Workbench box's limits (a frame: the lower row, then the upper) by parameter.
+
+    An integer parameter's limits are rounded inward to the integers they hold.
+    """
     limits: dict[str, Limit] = {}
-    for name in lims.dtype.names or ():
-        low, high = lims[name]
+    for name in lims.columns:
+        low, high = lims[name].iloc[0], lims[name].iloc[1]
         if isinstance(low, set | frozenset):
-            limits[name] = frozenset(_plain(v) for v in low)
+            limits[str(name)] = frozenset(_plain(v) for v in low)
+        elif name in integers:
+            limits[str(name)] = (math.ceil(low), math.floor(high))
         else:
-            limits[name] = (_plain(low), _plain(high))
+            limits[str(name)] = (_plain(low), _plain(high))
     return limits
+
+
+TRAJECTORY_COLUMNS = {
+    "id": "box", "coverage": "coverage", "density": "density", "mass": "mass",
+    "res_dim": "restricted_dims", "n": "runs", "k": "cases",
+}  # fmt: skip
+"""The columns of EMA Workbench's peeling trajectory, by the name :class:`Discovery` uses."""
 
 
 def peeling_trajectory(
@@ -137,17 +191,23 @@ def peeling_trajectory(
     peel_alpha: float = PEEL_ALPHA,
     paste_alpha: float = PASTE_ALPHA,
     mass_min: float = MASS_MIN,
-) -> list[dict[str, Limit]]:
-    """The limits of every box on PRIM's first peeling (and pasting) trajectory, in order."""
-    import prim
-
-    found = prim.Prim(
-        x, y, peel_alpha=peel_alpha, paste_alpha=paste_alpha, mass_min=mass_min
-    ).find_box()
-    # The trajectory's limits: PrimBox keeps them as ``_box_lims`` (its docstring's
-    # ``box_lims``); its ``limits`` property fails under pandas 3 for text and
-    # true/false parameters, so the limits are read directly.
-    return [_limits(lims) for lims in found._box_lims]
+) -> tuple[list[dict[str, Limit]], pd.DataFrame]:
+    """PRIM's first peeling (and pasting) trajectory, by EMA Workbench: the limits of
+    every box, in order, and one row per box (``box``, ``coverage``, ``density``, ``mass``,
+    ``restricted_dims``, ``runs``, ``cases``)."""
+    prim = _ema_prim()
+    inputs, integers = _prim_inputs(x)
+    with warnings.catch_warnings():
+        # pandas' notices of what it will deprecate, about EMA Workbench's own calls
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"ema_workbench\.")
+        found = prim.Prim(
+            inputs, y, peel_alpha=peel_alpha, paste_alpha=paste_alpha, mass_min=mass_min
+        ).find_box()
+    boxes = [_limits(lims, integers) for lims in found.box_lims]
+    table = found.peeling_trajectory[list(TRAJECTORY_COLUMNS)].rename(columns=TRAJECTORY_COLUMNS)
+    kinds = {"coverage": float, "density": float, "mass": float}
+    trajectory = table.astype({name: kinds.get(name, int) for name in table.columns})
+    return boxes, trajectory.reset_index(drop=True)
 
 
 def _restricted(limits: dict[str, Limit], initial: dict[str, Limit]) -> dict[str, Limit]:
@@ -315,26 +375,6 @@ def choose(trajectory: pd.DataFrame, threshold: float) -> int | None:
     return int(ranked["box"].iloc[0])
 
 
-def _trajectory(x: pd.DataFrame, y: np.ndarray, boxes: list[dict[str, Limit]]) -> pd.DataFrame:
-    """Each box's coverage, density, mass, restricted parameters, runs and cases."""
-    rows = []
-    for index, limits in enumerate(boxes):
-        inside = _inside(x, limits)
-        runs, cases = int(inside.sum()), int(y[inside].sum())
-        rows.append(
-            {
-                "box": index,
-                "coverage": cases / y.sum(),
-                "density": cases / runs,
-                "mass": runs / len(y),
-                "restricted_dims": len(_restricted(limits, boxes[0])),
-                "runs": runs,
-                "cases": cases,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
 def _check_fraction(flag: str, value: float, low: float, high: float, closed: bool) -> None:
     top = value <= high if closed else value < high
     if not (isinstance(value, int | float) and low < value and top):
@@ -389,7 +429,7 @@ def discover(
         InputError: a bad ``where``, ``box``, ``threshold`` or ``peel_alpha``; a store
             with no swept parameter or no finished run.
         StoreError: not a readable store.
-        ModuleNotFoundError: the ``prim`` package (the ``discover`` extra) is missing.
+        ModuleNotFoundError: EMA Workbench (the ``discover`` extra) is missing.
     """
     _check_fraction("--threshold", threshold, 0.0, 1.0, closed=True)
     _check_fraction("--peel-alpha", peel_alpha, 0.0, 0.5, closed=False)
@@ -397,8 +437,7 @@ def discover(
     parameters = _inputs(res)
     ok, y = _cases(res, where)
     x = ok[parameters].reset_index(drop=True)
-    boxes = peeling_trajectory(x, y, peel_alpha)
-    trajectory = _trajectory(x, y, boxes)
+    boxes, trajectory = peeling_trajectory(x, y, peel_alpha)
     chosen = choose(trajectory, threshold) if box is None else box
     found = Discovery(
         store=res.path, where=where, parameters=parameters, runs=len(ok), cases=int(y.sum()),

@@ -142,7 +142,7 @@ def _discover_help(parser: argparse.ArgumentParser) -> str:
         if action.help:
             action.help = action.help.format(threshold=THRESHOLD, peel_alpha=PEEL_ALPHA)
     return (
-        "Scenario discovery with PRIM (as in EMA Workbench): the runs where --where holds "
+        "Scenario discovery with EMA Workbench's PRIM: the runs where --where holds "
         "(a pandas expression over the runs table: the parameters and the outcomes; names "
         "with dots in backticks) are the cases of interest, the design's swept parameters "
         "the inputs; failed runs are left out. Prints the peeling trajectory (per box: "
