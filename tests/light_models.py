@@ -1,4 +1,5 @@
-"""Models for the fault tests: quick to import (numpy only), one of them crashing."""
+"""Models for the fault and discovery tests: quick to import (numpy only), one of them
+crashing, one whose outcome is a known box of its inputs."""
 
 from __future__ import annotations
 
@@ -70,3 +71,20 @@ def flaky_coin(p: float, spread: float = 1.0, *, rng: np.random.Generator) -> di
     if p == 0 and not os.environ.get("SWEEP_TEST_FIXED"):
         raise RuntimeError("no coin at p=0")
     return coin(p, spread, rng=rng)
+
+
+BOX: dict[str, tuple[float, float]] = {"x1": (0.2, 0.7), "x2": (0.1, 0.6), "x3": (0.4, 1.0)}
+"""The box of :func:`boxed`: limits on three of its five inputs."""
+BOXED_FAILS_ABOVE = 0.97
+""":func:`boxed` fails for ``x5`` above this."""
+
+
+def boxed(
+    x1: float, x2: float, x3: float, x4: float, x5: float, *, rng: np.random.Generator
+) -> dict[str, Any]:
+    """Whether the five inputs lie in :data:`BOX` (``x4`` and ``x5`` play no part); fails
+    for ``x5`` above :data:`BOXED_FAILS_ABOVE`."""
+    if x5 > BOXED_FAILS_ABOVE:
+        raise RuntimeError(f"no run at x5={x5}")
+    values = {"x1": x1, "x2": x2, "x3": x3, "x4": x4, "x5": x5}
+    return {"inside": all(low <= values[k] <= high for k, (low, high) in BOX.items())}

@@ -13,8 +13,14 @@ Typical use::
     tests = logrank(res, by="leadership.relationships")
     indices = sensitivity("results/leadership-sobol", outcome="survived")
     paired_difference(res, "survived", point_a, point_b)  # on their common replicates
+    found = discover("results/leadership-sobol", "outcome == 'collapse'")  # PRIM
+
+:func:`discover` (scenario discovery by PRIM, :mod:`sim.analysis.discovery`) is imported
+on first use; it needs EMA Workbench (the ``discover`` extra), which it imports only
+when a discovery runs.
 """
 
+from sim._lazy import lazy_exports
 from sim.analysis.levels import ALL, MAX_LEVELS, QUANTILE_BINS, levels
 from sim.analysis.paired import paired_difference, paired_outcomes
 from sim.analysis.profiles import (
@@ -47,7 +53,15 @@ from sim.names import DESIGN_COLUMNS, OUTCOMES
 from sim.store.manifest import StoreError
 from sim.store.reader import Results, load
 
+_EXPORTS: dict[str, str] = {
+    "Discovery": "sim.analysis.discovery",
+    "discover": "sim.analysis.discovery",
+}
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+
 __all__ = [
+    *_EXPORTS,
     "ALL",
     "CRISIS_METRICS",
     "DESIGN_COLUMNS",

@@ -16,7 +16,8 @@ EXIT_OK = 0
 """The command did what was asked."""
 EXIT_FAILED = 1
 """It ran, but runs failed or are pending, a target failed, a replay differed, a bench target
-was missed, or the file system refused (the message names the path)."""
+was missed, a discovery found no box as dense as asked, or the file system refused (the
+message names the path)."""
 EXIT_USAGE = 2
 """Bad input: one line naming the file (or flag) and the key; nothing was written."""
 EXIT_INTERRUPTED = 130

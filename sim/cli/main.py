@@ -1,7 +1,8 @@
 """The ``alliance-sim`` command line: one entry point and one error handler.
 
 Exit codes (:mod:`sim.cli.common`): 0 ok; 1 runs failed or are pending, a target
-failed, a replay differed, a bench target was missed, or the file system refused;
+failed, a replay differed, a bench target was missed, a discovery found no box as dense
+as asked, or the file system refused;
 2 bad input or usage. Bad input prints one line naming the file (or flag) and the
 key, never a traceback.
 """

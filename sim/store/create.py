@@ -2,7 +2,7 @@
 
 A new store is filled (design, manifest) in a temporary folder beside it, then renamed
 into place: a kill at any moment leaves either no store or a whole one. ``--force``
-moves what the store made (its tables, sample, report and figures) into a trash folder
+moves what the store made (its tables, sample, report, figures and discoveries) into a trash folder
 inside it, writes the new design and manifest, then deletes the trash: the store always
 holds a manifest.
 """
@@ -21,8 +21,10 @@ from pathlib import Path
 from sim.store.faults import fault
 from sim.store.lock import LOCK, held, pid_exists
 
-REPORT_OUTPUTS: tuple[str, ...] = ("report.md", "figures", "csv")
-"""What ``alliance-sim report`` and ``export`` write into a store by default."""
+DISCOVER = "discover"
+"""The folder of a store that ``alliance-sim discover`` writes into by default."""
+REPORT_OUTPUTS: tuple[str, ...] = ("report.md", "figures", "csv", DISCOVER)
+"""What ``alliance-sim report``, ``export`` and ``discover`` write into a store by default."""
 TRASH = ".trash-"
 CREATING = ".creating-"
 STALE_SECONDS = 3600.0
