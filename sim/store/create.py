@@ -23,6 +23,8 @@ from sim.store.lock import LOCK, held, pid_exists
 
 REPORT_OUTPUTS: tuple[str, ...] = ("report.md", "figures", "csv")
 """What ``alliance-sim report`` and ``export`` write into a store by default."""
+CALIBRATION_OUTPUTS: tuple[str, ...] = ("calibration", "posterior.toml")
+"""What ``alliance-sim calibrate`` writes into a store besides its manifest."""
 TRASH = ".trash-"
 CREATING = ".creating-"
 STALE_SECONDS = 3600.0

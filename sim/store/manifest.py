@@ -47,6 +47,15 @@ PACKAGES: tuple[str, ...] = (
 )
 
 
+CALIBRATION = "calibration"
+"""The ``kind`` of a calibration store's manifest (a sweep's store has no ``kind``)."""
+
+
+def store_kind(manifest: dict[str, Any]) -> str:
+    """``sweep`` or ``calibration``: what made a store."""
+    return str(manifest.get("kind") or "sweep")
+
+
 class StoreError(InputError):
     """A folder that cannot be used as a results store as asked. One line: ``DIR: problem``."""
 
@@ -222,6 +231,36 @@ def new_manifest(
     experiment: Experiment, design: Design, history: list[str], command: str | None
 ) -> dict[str, Any]:
     """The manifest of a store that ``experiment`` starts or extends (no invocations yet)."""
+    return base_manifest(
+        experiment,
+        history,
+        command,
+        {
+            "design": {
+                "method": experiment.method,
+                "samples": experiment.samples,
+                "replications": experiment.replications,
+                "common_random_numbers": experiment.common_random_numbers,
+                "second_order": experiment.second_order,
+                "num_levels": experiment.num_levels,
+                "problem": design.problem,
+                "planned_runs": len(design.runs),
+                "points": int(design.runs["point_id"].nunique()),
+            },
+            "timeseries_every": experiment.timeseries_every,
+        },
+    )
+
+
+def base_manifest(
+    experiment: Experiment,
+    history: list[str],
+    command: str | None,
+    middle: dict[str, Any],
+    fingerprint: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A manifest's provenance (experiment, scenario, seed, versions, git, platform,
+    command) around ``middle``, what the kind of store adds (a sweep's design)."""
     git = git_state()
     return {
         "store_schema_version": STORE_SCHEMA_VERSION,
@@ -237,19 +276,8 @@ def new_manifest(
         "base_dir": str(experiment.base_dir),
         "scenario": experiment.spec.to_dict() if experiment.spec is not None else None,
         "root_seed": experiment.seed,
-        "fingerprint": jsonable(experiment.fingerprint()),
-        "design": {
-            "method": experiment.method,
-            "samples": experiment.samples,
-            "replications": experiment.replications,
-            "common_random_numbers": experiment.common_random_numbers,
-            "second_order": experiment.second_order,
-            "num_levels": experiment.num_levels,
-            "problem": design.problem,
-            "planned_runs": len(design.runs),
-            "points": int(design.runs["point_id"].nunique()),
-        },
-        "timeseries_every": experiment.timeseries_every,
+        "fingerprint": jsonable(fingerprint or experiment.fingerprint()),
+        **middle,
         "packages": package_versions(),
         "git_commit": git["commit"],
         "git_dirty": git["dirty"],
