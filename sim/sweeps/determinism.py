@@ -139,14 +139,15 @@ def run_twice(target: ModelTarget, tasks: list[RunTask]) -> list[dict[str, RunOu
         return [_read(out) if out.exists() else {} for out in outs]
 
 
-def check_determinism(target: ModelTarget, tasks: list[RunTask]) -> None:
-    """Raise :class:`NotDeterministic` when a run gives different results in two processes.
+def check_determinism(target: ModelTarget, tasks: list[RunTask]) -> dict[str, RunOutput]:
+    """Raise :class:`NotDeterministic` when a run gives different results in two processes;
+    the outputs of the first process, by run id.
 
     Runs that one process did not finish (it crashed, or ran out of time) are not
     compared; the sweep itself records a run that crashes.
     """
     if not tasks:
-        return
+        return {}
     first, second = run_twice(target, tasks)
     for task in tasks:
         if task.run_id in first and task.run_id in second:
@@ -157,6 +158,7 @@ def check_determinism(target: ModelTarget, tasks: list[RunTask]) -> None:
                     "model draws randomness outside its rng ("
                     f"{SEEDING_HELP}; --no-determinism-check skips this check)"
                 )
+    return first
 
 
 def _outputs(target: ModelTarget, tasks: list[RunTask]) -> Iterator[RunOutput]:
