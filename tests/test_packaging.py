@@ -156,6 +156,9 @@ def test_a_shipped_experiment_loads_by_name() -> None:
     from sim.experiment.spec import ExperimentError
 
     assert Path(load_experiment("quickstart").source) == ROOT / "experiments" / "quickstart.toml"
+    calibration = load_experiment("calibrate-baseline")
+    assert calibration.calibration is not None
+    assert Path(calibration.source) == ROOT / "experiments" / "calibrate-baseline.toml"
     with pytest.raises(ExperimentError, match=r"nowhere: file not found \(shipped: .*quickstart"):
         load_experiment("nowhere")
 
