@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ from sim.sweeps.signals import check_stop, stop_on_signals
 PREDICTIVE_GENERATION = 2**32 - 1
 """The generation number of the posterior predictive check's draws, in their seeds."""
 OUTSIDE = "no move stayed inside the prior"
-BATCH_MARGIN = 1.1
+BATCH_MARGIN = Fraction(11, 10)
 """A batch after a generation's first holds this many times the candidates it should need."""
 REJECTION_BATCH = 256
 """Candidates per batch of a rejection calibration."""
@@ -197,9 +198,9 @@ def batch_size(population: int, accepted: int, evaluated: int) -> int:
     """
     if evaluated == 0:
         return population
-    rate = max(accepted, 1) / evaluated
     missing = population - accepted
-    return max(math.ceil(BATCH_MARGIN * missing / rate), math.ceil(population / 10))
+    needed = math.ceil(BATCH_MARGIN * missing * evaluated / max(accepted, 1))  # exact
+    return max(needed, math.ceil(population / 10))
 
 
 class _Session:
@@ -479,6 +480,7 @@ class _Session:
         )  # fmt: skip
         self.summaries.append(summary)
         self.echo(summary.line())
+        self.store.write_frame(GENERATIONS, pd.DataFrame([s.row() for s in self.summaries]))
         if population is None:
             return None, self._why_not_full(summary, rows)
         self._record(generation, population, rows)
@@ -505,7 +507,7 @@ class _Session:
     def _record(
         self, generation: int, population: Population, rows: dict[int, dict[str, Any]]
     ) -> None:
-        """Write the generation's particles and the generations' table."""
+        """Write the generation's particles after the earlier generations'."""
         names = [*self.spec.names, *self.spec.statistic_names]
         frame = pd.DataFrame(
             {
@@ -520,8 +522,6 @@ class _Session:
         self.particles.append(frame)
         self.last_generation = generation
         self.store.write_frame(PARTICLES, pd.concat(self.particles, ignore_index=True))
-        rows_out = pd.DataFrame([summary.row() for summary in self.summaries])
-        self.store.write_frame(GENERATIONS, rows_out)
 
     def _bar(self, generation: int) -> Any:
         from tqdm import tqdm
@@ -559,8 +559,8 @@ class _Session:
             defaults = {p.name: float(experiment.spec.get(p.name)) for p in priors}
         summaries = summarise(priors, values, population.weights, defaults)
         title = (
-            f"Posterior of the calibration {experiment.name} ({self.store.path.as_posix()}, "
-            f"generation {self.last_generation}, {population.size} particles)"
+            f"Posterior of the calibration {experiment.name} (generation "
+            f"{self.last_generation}, {population.size} particles)"
         )
         self.store.write_text(
             POSTERIOR, posterior_toml(title, summaries, experiment.model is not None)
