@@ -487,14 +487,13 @@ def test_a_finished_calibration_run_again_simulates_nothing(tiny_store, tmp_path
     assert len(res.manifest["invocations"]) == 2
 
 
-def test_serial_and_processes_give_the_same_posterior(tiny_store, tmp_path):
+@pytest.mark.parametrize("executor", ["processes", "dask"])
+def test_every_executor_gives_the_serial_posterior(executor, tiny_store, tmp_path):
     path = tmp_path / "tiny.toml"
     path.write_text(TINY, encoding="utf-8")
-    result = calibrate(
-        path, out=tmp_path / "store", executor="processes", workers=2, progress=False
-    )
+    result = calibrate(path, out=tmp_path / "store", executor=executor, workers=2, progress=False)
     res = load_calibration(tiny_store)
-    assert result.complete and result.workers == 2
+    assert result.complete and result.workers == 2 and result.executor == executor
     assert result.runs == 5 * (len(res.candidates) + len(res.predictive))
     assert_same(tiny_store, tmp_path / "store")
 
