@@ -29,3 +29,14 @@ def observed(mu: float, sigma: float, runs: int, seed: int) -> tuple[float, floa
     """The mean and standard deviation of ``runs`` draws at the true parameters."""
     draws = np.random.default_rng(seed).normal(mu, sigma, runs)
     return float(draws.mean()), float(draws.std(ddof=1))
+
+
+def gated(mu: float, sigma: float, *, rng: np.random.Generator) -> dict[str, Any]:
+    """Waits while the file named by ``CALIBRATION_TEST_GATE`` exists (a calibration held
+    open by a test)."""
+    import time
+
+    gate = os.environ.get("CALIBRATION_TEST_GATE")
+    while gate and os.path.exists(gate):
+        time.sleep(0.02)
+    return normal(mu, sigma, rng=rng)

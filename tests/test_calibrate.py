@@ -516,6 +516,11 @@ def test_a_store_is_refused_by_another_calibration_and_by_a_sweep(tiny_store, tm
     assert not (store / "calibration").exists() and not (store / "posterior.toml").exists()
     assert main(["calibrate", str(other), "--out", str(store), "--executor", "serial"]) == 2
     assert "holds a sweep's runs, not a calibration" in capsys.readouterr().err
+    assert (
+        main(["calibrate", str(other), "--out", str(store), "--executor", "serial", "--force"]) == 0
+    )
+    assert not (store / "design.parquet").exists() and not (store / "runs").exists()
+    assert load_calibration(store).spec.replications == 6
 
 
 # -- another model: the determinism check, failures, restarts -------------------------------
@@ -720,3 +725,58 @@ def test_the_sweep_commands_refuse_a_calibration_store(command, tiny_store, caps
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.endswith("a calibration's store has no runs (report reads it)")
+
+
+def test_a_second_writer_is_refused_naming_the_first(tmp_path):
+    path = tmp_path / "toy.toml"
+    path.write_text(toy(model="gated"), encoding="utf-8")
+    out = tmp_path / "store"
+    gate = tmp_path / "gate"
+    gate.touch()
+    env = {**ENV, "CALIBRATION_TEST_GATE": str(gate)}
+    command = cli("calibrate", str(path), "--out", str(out), "--no-determinism-check")
+    first = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    try:
+        deadline = 60.0
+        while not (out / ".lock-all").is_file() and deadline > 0:
+            deadline -= 0.05
+            subprocess.run(["sleep", "0.05"], check=True)
+        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 2, second.stderr
+        lines = second.stderr.strip().splitlines()
+        assert len(lines) == 1 and f"pid {first.pid}" in lines[0]
+    finally:
+        gate.unlink()
+        assert first.wait(120) == 0
+    assert not list(out.glob(".lock*"))
+
+
+def test_sigterm_stops_a_calibration_that_the_same_command_completes(tmp_path, reference):
+    (tmp_path / "tiny.toml").write_text(TINY, encoding="utf-8")
+    out = tmp_path / "store"
+    command = cli("calibrate", str(tmp_path / "tiny.toml"), "--out", str(out), "--workers", "2")
+    process = subprocess.Popen(command, env=ENV, stderr=subprocess.PIPE, text=True)
+    deadline = 60.0
+    while not list((out / "calibration" / "candidates").glob("part-*")) and deadline > 0:
+        deadline -= 0.05
+        subprocess.run(["sleep", "0.05"], check=True)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    if process.returncode != 0:  # it may have finished before the signal
+        assert process.returncode == 143 and "stopped by SIGTERM" in err
+        assert load_calibration(out).manifest["invocations"][0]["finished"] is not None
+    again = subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert_same(reference, out)
+
+
+@pytest.mark.slow
+def test_the_shipped_calibration_finds_the_defaults_credible(tmp_path):
+    """calibrate-baseline (about 32,000 runs): each calibrated constant's default lies in
+    its 90% interval, and the predictive failure shares straddle the observed 0.45."""
+    result = calibrate("calibrate-baseline", out=tmp_path / "store", progress=False)
+    assert result.complete and len(result.generations) == 3
+    for summary in result.posterior:
+        assert summary.default is not None and summary.low <= summary.default <= summary.high
+    predictive = load_calibration(tmp_path / "store").predictive["failure"]
+    assert predictive.min() < 0.45 < predictive.max()
