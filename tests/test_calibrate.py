@@ -589,6 +589,10 @@ def test_a_rejection_calibration_keeps_the_closest_candidates(tmp_path):
     assert res.final["distance"].max() <= rest["distance"].min()
     assert result.generations[0].tolerance == res.final["distance"].max()
     np.testing.assert_allclose(res.final["weight"], 1 / 6)
+    overrides = posterior_overrides(tmp_path / "store" / "posterior.toml")
+    assert "[parameters]" in res.posterior and set(overrides) == {"mu", "sigma"}
+    for summary in result.posterior:  # the medians, to the snippet's six digits
+        assert math.isclose(summary.median, overrides[summary.name], rel_tol=1e-5)
 
 
 KILLS = [
