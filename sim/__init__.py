@@ -7,6 +7,8 @@ The public API (each name is imported on first use, so ``import sim`` costs litt
 - :class:`ScenarioSpec` and :func:`load_preset`: scenario files;
 - :func:`simulate`: one whole run through the compiled kernel;
 - :func:`sweep`: a parameter sweep into a results store;
+- :func:`calibrate`: approximate Bayesian computation of an experiment's
+  ``[calibration]`` parameters into a store;
 - :data:`QUALITIES`: the nine leadership qualities.
 """
 
@@ -25,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "ScenarioSpec": "sim.scenario",
     "load_preset": "sim.scenario",
     "sweep": "sim.sweeps.run",
+    "calibrate": "sim.calibration.run",
     "QUALITIES": "sim.names",
 }
 

@@ -17,7 +17,7 @@ from sim.experiment import (
     point_id,
     run_seed,
 )
-from sim.sweeps.plan import in_shard, parse_shard
+from sim.sweeps.plan import as_experiment, in_shard, parse_shard
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = Path(__file__).resolve().parent / "sweep_models.py"
@@ -193,9 +193,16 @@ def planned_points(experiment) -> int:
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_shipped_experiments_load_and_plan(path):
+    """A sweep's experiment plans its design; a calibration's is refused by the sweep (and
+    calibrated by tests/test_calibrate.py)."""
     experiment = load_experiment(path)
-    design = build_design(experiment)
     assert experiment.name == path.stem
+    if experiment.calibration is not None:
+        assert experiment.calibration.priors and experiment.calibration.statistics
+        with pytest.raises(ExperimentError, match="calibration: a calibration: run it with"):
+            as_experiment(path)
+        return
+    design = build_design(experiment)
     points = planned_points(experiment)
     assert design.runs["point_id"].nunique() == points
     assert len(design.runs) == points * experiment.replications

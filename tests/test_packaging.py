@@ -159,6 +159,9 @@ def test_a_shipped_experiment_loads_by_name() -> None:
     precise = load_experiment("quickstart-precise")
     assert Path(precise.source) == ROOT / "experiments" / "quickstart-precise.toml"
     assert precise.precision is not None and precise.precision.outcome == "survived"
+    calibration = load_experiment("calibrate-baseline")
+    assert calibration.calibration is not None
+    assert Path(calibration.source) == ROOT / "experiments" / "calibrate-baseline.toml"
     with pytest.raises(ExperimentError, match=r"nowhere: file not found \(shipped: .*quickstart"):
         load_experiment("nowhere")
 

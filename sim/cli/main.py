@@ -26,7 +26,7 @@ from sim.cli.common import (
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     from sim import __version__
-    from sim.cli import bench, model, report, sweep
+    from sim.cli import bench, calibrate, model, report, sweep
 
     parser = Parser(
         prog="alliance-sim",
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"alliance-sim {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for module in (model, sweep, report, bench):
+    for module in (model, sweep, calibrate, report, bench):
         module.add_commands(commands)
     return parser
 

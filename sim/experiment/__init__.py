@@ -9,9 +9,10 @@ and raises :class:`ExperimentError` with one line naming the file and the key;
 Modules: ``files`` (the file format), ``spec`` (swept parameters, limits, the error),
 ``designs`` (planned runs), one module per design method holding its sampling and,
 for the sensitivity designs, its analysis (``grid``, ``lhs``, ``sobol``, ``morris``),
-``seeds`` (ids and seeds), ``precision`` (adaptive replication: the ``[precision]``
-table and its stopping rule) and ``models`` (finding a model named ``module:name``, and
-how to call it). Names are imported on first use, so a sweep's worker that needs only
+``seeds`` (ids and seeds, a calibration's too), ``precision`` (adaptive replication:
+the ``[precision]`` table and its stopping rule), ``models`` (finding a model named
+``module:name``, and how to call it) and ``calibration`` (the ``[calibration]`` table of
+a calibration's file). Names are imported on first use, so a sweep's worker that needs only
 ``models`` loads neither pandas nor the scenario table.
 """
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import check_keys, expect_bool, expect_number, expect_string, expect_table
 from sim.experiment.designs import planned_points
@@ -32,6 +32,9 @@ from sim.experiment.spec import (
 from sim.locations import shipped_dir, shipped_tomls
 from sim.parameters import BY_KEY, RULES
 from sim.scenario import ScenarioError, ScenarioSpec, load_preset, shipped_scenarios
+
+if TYPE_CHECKING:
+    from sim.experiment.calibration import CalibrationSpec
 
 LIMIT = 10**7
 NUMBERS: dict[str, tuple[int | None, int, int]] = {
@@ -71,6 +74,8 @@ class Experiment:
             maximum), or None.
         source: the file the experiment came from.
         text: the file's content.
+        calibration: the ``[calibration]`` table of a calibration (see
+            :mod:`sim.experiment.calibration`), else None.
     """
 
     name: str
@@ -91,6 +96,7 @@ class Experiment:
     precision: Precision | None = None
     source: str = "<experiment>"
     text: str = ""
+    calibration: CalibrationSpec | None = None
 
     @property
     def sha256(self) -> str:
@@ -156,6 +162,10 @@ def parse_experiment(text: str, source: str = "<experiment>") -> Experiment:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ExperimentError(source, None, f"TOML syntax error: {err}") from None
+    if "calibration" in data:
+        from sim.experiment.calibration import parse_calibration_experiment
+
+        return parse_calibration_experiment(data, source, text)
     return _parse(data, source, text)
 
 

@@ -26,7 +26,7 @@ from sim.errors import InputError
 from sim.figures import plots, style
 from sim.figures.labels import axis_label, name_label
 from sim.names import DESIGN_COLUMNS, OUTCOME_LABELS, OUTCOMES, phase_name
-from sim.store.manifest import invocations
+from sim.store.manifest import CALIBRATION, invocations, read_manifest, store_kind
 from sim.store.status import with_parameters
 
 SENSITIVITY_OUTCOMES: tuple[str, ...] = ("survived", "lifetime", "final_performance")
@@ -84,14 +84,14 @@ def _table(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *body]) + "\n"
 
 
-class _Writer:
-    """Collects the report's Markdown and writes figures and their data."""
+class FigureWriter:
+    """Collects a report's Markdown and writes its figures and their data into ``folder``."""
 
-    def __init__(self, res: Results, formats: Sequence[str], width: str) -> None:
-        self.res = res
+    def __init__(self, folder: Path, formats: Sequence[str], width: str) -> None:
+        self.folder = folder
         self.formats = tuple(formats)
         self.width = width
-        self.figures = res.path / "figures"
+        self.figures = folder / "figures"
         self.data = self.figures / "data"
         self.data.mkdir(parents=True, exist_ok=True)
         # Figures and data of an earlier report (other parameters, other formats) go first.
@@ -111,7 +111,7 @@ class _Writer:
     def csv(self, frame: pd.DataFrame, name: str) -> str:
         path = self.data / f"{name}.csv"
         frame.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
-        relative = path.relative_to(self.res.path).as_posix()
+        relative = path.relative_to(self.folder).as_posix()
         self.csvs.append(relative)
         return relative
 
@@ -123,6 +123,22 @@ class _Writer:
             self.add(f"![{caption}](figures/{name}.{self.embed})", "")
         source = f"; data: [{Path(data).name}]({data})" if data else ""
         self.add(f"*{caption}* ({files}{source})", "")
+
+    def write(self) -> Path:
+        """The data list, then ``report.md``; returns its path."""
+        self.add("## Data", "", "The numbers behind every figure and table:", "")
+        self.add(*(f"- [{Path(c).name}]({c})" for c in self.csvs), "")
+        report = self.folder / "report.md"
+        report.write_text("\n".join(self.lines).rstrip() + "\n", encoding="utf-8")
+        return report
+
+
+class _Writer(FigureWriter):
+    """A sweep's report writer: the store's results beside the figures."""
+
+    def __init__(self, res: Results, formats: Sequence[str], width: str) -> None:
+        super().__init__(res.path, formats, width)
+        self.res = res
 
 
 def _order_by_sensitivity(res: Results, params: list[str]) -> tuple[list[str], str | None]:
@@ -644,6 +660,8 @@ def write_report(
             influential first when the design gives sensitivity indices.
         width: figure width, ``"one"`` or ``"two"`` columns.
 
+    A calibration's store gets its own report (:mod:`sim.figures.calibration`).
+
     Returns:
         The path of ``report.md``.
 
@@ -658,6 +676,12 @@ def write_report(
                 None,
                 f"unknown figure format {fmt!r} (one of {', '.join(style.FORMATS)})",
             )
+    if store_kind(read_manifest(path)) == CALIBRATION:
+        if by is not None:
+            raise InputError("--by", None, "applies to a sweep's store, not a calibration's")
+        from sim.figures.calibration import write_calibration_report
+
+        return write_calibration_report(path, formats, width)
     res = analysis.load(path)
     params = _report_parameters(res, by)
     w = _Writer(res, formats, width)
@@ -668,11 +692,7 @@ def write_report(
     else:
         with style.context():
             _body(w, res.ok, params)
-    w.add("## Data", "", "The numbers behind every figure and table:", "")
-    w.add(*(f"- [{Path(c).name}]({c})" for c in w.csvs), "")
-    report = res.path / "report.md"
-    report.write_text("\n".join(w.lines).rstrip() + "\n", encoding="utf-8")
-    return report
+    return w.write()
 
 
 def export_csv(

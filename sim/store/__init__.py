@@ -19,7 +19,8 @@ DuckDB skip dot files). Every part of a table has the same explicit schema.
 Modules: ``output`` (:class:`RunOutput`, what a run sends back), ``manifest`` (the
 manifest and :class:`StoreError`), ``parts`` (atomic Parquet parts), ``writer``
 (:class:`Store`: open, write, resume), ``reader`` (:func:`load`, :class:`Results`),
-``status`` and ``merge``. Names are imported on first use, so a sweep's worker that
+``status``, ``merge`` and ``calibration`` (a calibration's store, see
+:mod:`sim.store.calibration`). Names are imported on first use, so a sweep's worker that
 needs only :class:`RunOutput` loads neither pyarrow nor pandas.
 """
 
@@ -28,6 +29,8 @@ from __future__ import annotations
 from sim._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
+    "CalibrationStore": "sim.store.calibration",
+    "load_calibration": "sim.store.calibration",
     "MANIFEST": "sim.store.manifest",
     "STORE_SCHEMA_VERSION": "sim.store.manifest",
     "StoreError": "sim.store.manifest",

@@ -25,6 +25,8 @@ DISCOVER = "discover"
 """The folder of a store that ``alliance-sim discover`` writes into by default."""
 REPORT_OUTPUTS: tuple[str, ...] = ("report.md", "figures", "csv", DISCOVER)
 """What ``alliance-sim report``, ``export`` and ``discover`` write into a store by default."""
+CALIBRATION_OUTPUTS: tuple[str, ...] = ("calibration", "posterior.toml")
+"""What ``alliance-sim calibrate`` writes into a store besides its manifest."""
 TRASH = ".trash-"
 CREATING = ".creating-"
 STALE_SECONDS = 3600.0

@@ -47,6 +47,15 @@ PACKAGES: tuple[str, ...] = (
 )
 
 
+CALIBRATION = "calibration"
+"""The ``kind`` of a calibration store's manifest (a sweep's store has no ``kind``)."""
+
+
+def store_kind(manifest: dict[str, Any]) -> str:
+    """``sweep`` or ``calibration``: what made a store."""
+    return str(manifest.get("kind") or "sweep")
+
+
 class StoreError(InputError):
     """A folder that cannot be used as a results store as asked. One line: ``DIR: problem``."""
 
@@ -225,6 +234,40 @@ def new_manifest(
 
     An adaptive experiment's ``[precision]`` table is recorded as ``precision``.
     """
+    precision = (
+        {} if experiment.precision is None else {"precision": experiment.precision.to_dict()}
+    )
+    return base_manifest(
+        experiment,
+        history,
+        command,
+        {
+            "design": {
+                "method": experiment.method,
+                "samples": experiment.samples,
+                "replications": experiment.replications,
+                "common_random_numbers": experiment.common_random_numbers,
+                "second_order": experiment.second_order,
+                "num_levels": experiment.num_levels,
+                "problem": design.problem,
+                "planned_runs": len(design.runs),
+                "points": int(design.runs["point_id"].nunique()),
+            },
+            "timeseries_every": experiment.timeseries_every,
+            **precision,
+        },
+    )
+
+
+def base_manifest(
+    experiment: Experiment,
+    history: list[str],
+    command: str | None,
+    middle: dict[str, Any],
+    fingerprint: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A manifest's provenance (experiment, scenario, seed, versions, git, platform,
+    command) around ``middle``, what the kind of store adds (a sweep's design)."""
     git = git_state()
     manifest = {
         "store_schema_version": STORE_SCHEMA_VERSION,
@@ -240,19 +283,8 @@ def new_manifest(
         "base_dir": str(experiment.base_dir),
         "scenario": experiment.spec.to_dict() if experiment.spec is not None else None,
         "root_seed": experiment.seed,
-        "fingerprint": jsonable(experiment.fingerprint()),
-        "design": {
-            "method": experiment.method,
-            "samples": experiment.samples,
-            "replications": experiment.replications,
-            "common_random_numbers": experiment.common_random_numbers,
-            "second_order": experiment.second_order,
-            "num_levels": experiment.num_levels,
-            "problem": design.problem,
-            "planned_runs": len(design.runs),
-            "points": int(design.runs["point_id"].nunique()),
-        },
-        "timeseries_every": experiment.timeseries_every,
+        "fingerprint": jsonable(fingerprint or experiment.fingerprint()),
+        **middle,
         "packages": package_versions(),
         "git_commit": git["commit"],
         "git_dirty": git["dirty"],
@@ -260,6 +292,4 @@ def new_manifest(
         "platform": platform.platform(),
         "command": command if command is not None else " ".join(sys.argv),
     }
-    if experiment.precision is not None:
-        manifest["precision"] = experiment.precision.to_dict()
     return manifest

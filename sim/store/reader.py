@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from sim.experiment.precision import Precision, needed_rows, point_progress
 from sim.names import DESIGN_COLUMNS
-from sim.store.manifest import StoreError, read_manifest
+from sim.store.manifest import CALIBRATION, MANIFEST, StoreError, read_manifest, store_kind
 from sim.store.parts import part_files, read_parquet, read_schema, read_table
 
 DESIGN = "design.parquet"
@@ -241,5 +241,7 @@ def read_design(path: str | os.PathLike[str]) -> pd.DataFrame:
     """A store's planned runs (``design.parquet``)."""
     design = Path(path) / DESIGN
     if not design.exists():
+        if (Path(path) / MANIFEST).is_file() and store_kind(read_manifest(path)) == CALIBRATION:
+            raise StoreError(path, "a calibration's store has no runs (report reads it)")
         raise StoreError(path, f"not a results store (no {DESIGN})")
     return read_parquet(design).to_pandas()

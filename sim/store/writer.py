@@ -18,6 +18,7 @@ from sim.experiment.designs import Design
 from sim.experiment.files import Experiment
 from sim.names import DESIGN_COLUMNS
 from sim.store.create import (
+    CALIBRATION_OUTPUTS,
     REPORT_OUTPUTS,
     STALE_SECONDS,
     create_store,
@@ -38,6 +39,7 @@ from sim.store.manifest import (
     new_manifest,
     now_iso,
     read_manifest,
+    store_kind,
     with_invocation,
     write_manifest,
 )
@@ -205,7 +207,7 @@ class Store:
             fault("locked", folder)
             previous = cls.check(folder, experiment, design, force)
             if force and previous is not None and not created:
-                trash(folder, (*TABLES, SAMPLE, *REPORT_OUTPUTS))
+                trash(folder, (*TABLES, SAMPLE, *REPORT_OUTPUTS, *CALIBRATION_OUTPUTS))
                 previous = None
             store = cls(folder, design.runs, design.dtypes, label)
             store.lock = lock
@@ -424,7 +426,7 @@ def _series_columns(outputs: list[RunOutput]) -> dict[str, Any]:
 def clear_store(path: Path) -> None:
     """Delete what a store made (tables, manifest, design, sample, report), nothing else."""
     empty_trash(path)
-    trash(path, (*TABLES, MANIFEST, DESIGN, SAMPLE, *REPORT_OUTPUTS))
+    trash(path, (*TABLES, MANIFEST, DESIGN, SAMPLE, *REPORT_OUTPUTS, *CALIBRATION_OUTPUTS))
     empty_trash(path)
 
 
@@ -432,6 +434,12 @@ def _check_same_experiment(
     folder: Path, manifest: dict[str, Any], experiment: Experiment, design: Design
 ) -> None:
     """Raise :class:`StoreError` unless ``experiment`` may extend the store of ``manifest``."""
+    if store_kind(manifest) != "sweep":
+        raise StoreError(
+            folder,
+            f"the store holds a {store_kind(manifest)}, not a sweep's runs; use another --out "
+            "(or --force to replace it)",
+        )
     if manifest.get("store_schema_version") != STORE_SCHEMA_VERSION:
         raise StoreError(
             folder,

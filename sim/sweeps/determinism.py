@@ -139,15 +139,16 @@ def run_twice(target: ModelTarget, tasks: list[RunTask]) -> list[dict[str, RunOu
         return [_read(out) if out.exists() else {} for out in outs]
 
 
-def check_determinism(target: ModelTarget, tasks: list[RunTask]) -> list[RunOutput]:
-    """Raise :class:`NotDeterministic` when a run gives different results in two processes.
+def check_determinism(target: ModelTarget, tasks: list[RunTask]) -> dict[str, RunOutput]:
+    """Raise :class:`NotDeterministic` when a run gives different results in two processes;
+    the outputs of the first process, by run id.
 
     Runs that one process did not finish (it crashed, or ran out of time) are not
     compared; the sweep itself records a run that crashes. Returns the runs' outputs
     from the first process (what the model returns, known before anything is written).
     """
     if not tasks:
-        return []
+        return {}
     first, second = run_twice(target, tasks)
     for task in tasks:
         if task.run_id in first and task.run_id in second:
@@ -158,7 +159,7 @@ def check_determinism(target: ModelTarget, tasks: list[RunTask]) -> list[RunOutp
                     "model draws randomness outside its rng ("
                     f"{SEEDING_HELP}; --no-determinism-check skips this check)"
                 )
-    return list(first.values())
+    return first
 
 
 def _outputs(target: ModelTarget, tasks: list[RunTask]) -> Iterator[RunOutput]:

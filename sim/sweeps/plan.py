@@ -42,8 +42,15 @@ COMPRESSION_RATIO = 0.5
 
 
 def as_experiment(experiment: str | os.PathLike[str] | Experiment) -> Experiment:
-    """An experiment, loaded from its file when given a path."""
-    return experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
+    """An experiment to sweep, loaded from its file when given a path; a calibration's
+    raises :class:`ExperimentError`."""
+    if not isinstance(experiment, Experiment):
+        experiment = load_experiment(experiment)
+    if experiment.calibration is not None:
+        raise ExperimentError(
+            experiment.source, "calibration", "a calibration: run it with alliance-sim calibrate"
+        )
+    return experiment
 
 
 def store_path(experiment: Experiment, out: str | os.PathLike[str] | None) -> Path:

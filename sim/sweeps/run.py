@@ -464,7 +464,7 @@ def sweep(
         if determinism_check and experiment.model is not None:
             refuse_if_busy(path, label, force)  # a second writer is refused at once
             tasks = first_pending(path, experiment, design, shard_slice, retry_failed, force)
-            outputs = check_determinism(model_target(experiment), tasks)
+            outputs = list(check_determinism(model_target(experiment), tasks).values())
             if experiment.precision is not None:
                 check_outcome(experiment, [o.outcomes for o in outputs if o.status == "ok"])
         store = Store.open(path, experiment, design, force=force, label=label, command=command)

@@ -1,0 +1,91 @@
+"""The ``calibrate`` command: approximate Bayesian computation into a calibration's store."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sim.cli.common import EXIT_FAILED, EXIT_OK, command_help, command_line, progress, warn
+from sim.sweeps.executors import EXECUTORS, NO_WORKER_SECONDS
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Run a calibration; print its posterior summary."""
+    from sim.calibration.run import calibrate
+    from sim.sweeps.determinism import NotDeterministic
+
+    try:
+        result = calibrate(
+            args.experiment,
+            out=args.out,
+            executor=args.executor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            force=args.force,
+            progress=not args.no_progress,
+            command=command_line(),
+            determinism_check=not args.no_determinism_check,
+            worker_timeout=args.worker_timeout,
+            echo=progress,
+        )
+    except NotDeterministic as err:
+        warn(err)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        warn("interrupted; run the same command again to continue the calibration")
+        raise
+    for line in result.lines():
+        print(line)
+    if result.stopped:
+        warn(result.stopped)
+    return EXIT_OK if result.complete else EXIT_FAILED
+
+
+def add_commands(subparsers: Any) -> None:
+    """Register ``calibrate`` on an argparse subparsers object."""
+    parser = subparsers.add_parser(
+        "calibrate",
+        help="infer parameters from observed patterns (ABC-SMC) into a store",
+        **command_help(
+            "Calibrate the parameters of an experiment file's [calibration] table by "
+            "approximate Bayesian computation (ABC-SMC, or rejection): candidate points "
+            "drawn from the priors run on the executor, and those whose statistics come "
+            "close to the observed ones make the posterior. Writes the store "
+            "(default results/NAME): the candidates, every generation's particles, the "
+            "posterior predictive check and posterior.toml (the posterior medians as a "
+            "scenario snippet). Killed and started again, it continues to the same result.",
+            "alliance-sim calibrate experiments/calibrate-baseline.toml",
+            "alliance-sim calibrate calibrate-baseline --workers 8",
+            "alliance-sim report results/calibrate-baseline",
+        ),
+    )
+    parser.add_argument(
+        "experiment", help="the calibration's experiment file, or a shipped one's name"
+    )
+    parser.add_argument("--out", help="the store folder (default: results/NAME)")
+    parser.add_argument(
+        "--executor", choices=EXECUTORS, default="processes", help="where runs execute"
+    )
+    parser.add_argument("--workers", type=int, help="worker processes (default: the cores)")
+    parser.add_argument(
+        "--scheduler", help="Dask scheduler address (default: a local cluster on 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--worker-timeout",
+        type=float,
+        default=NO_WORKER_SECONDS,
+        metavar="SECONDS",
+        help=f"dask: stop after this long without any worker (default {NO_WORKER_SECONDS:g})",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a store made by another calibration, or by a sweep",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-determinism-check",
+        action="store_true",
+        help="skip running a model's first runs twice in two processes to compare them",
+    )
+    parser.set_defaults(handler=cmd_calibrate)
