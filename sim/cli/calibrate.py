@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from sim.cli.common import EXIT_FAILED, EXIT_OK, command_help, command_line, progress, warn
-from sim.sweeps.executors import EXECUTORS, NO_WORKER_SECONDS
+from sim.cli.sweep import add_executor_options, add_run_flags
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -63,29 +63,11 @@ def add_commands(subparsers: Any) -> None:
         "experiment", help="the calibration's experiment file, or a shipped one's name"
     )
     parser.add_argument("--out", help="the store folder (default: results/NAME)")
-    parser.add_argument(
-        "--executor", choices=EXECUTORS, default="processes", help="where runs execute"
-    )
-    parser.add_argument("--workers", type=int, help="worker processes (default: the cores)")
-    parser.add_argument(
-        "--scheduler", help="Dask scheduler address (default: a local cluster on 127.0.0.1)"
-    )
-    parser.add_argument(
-        "--worker-timeout",
-        type=float,
-        default=NO_WORKER_SECONDS,
-        metavar="SECONDS",
-        help=f"dask: stop after this long without any worker (default {NO_WORKER_SECONDS:g})",
-    )
+    add_executor_options(parser)
     parser.add_argument(
         "--force",
         action="store_true",
         help="replace a store made by another calibration, or by a sweep",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument(
-        "--no-determinism-check",
-        action="store_true",
-        help="skip running a model's first runs twice in two processes to compare them",
-    )
+    add_run_flags(parser)
     parser.set_defaults(handler=cmd_calibrate)

@@ -108,21 +108,8 @@ def _add_sweep(subparsers: Any) -> None:
         "experiment", help="the experiment file, or a shipped experiment's name (quickstart, ...)"
     )
     parser.add_argument("--out", help="the results store folder (default: results/NAME)")
-    parser.add_argument(
-        "--executor", choices=EXECUTORS, default="processes", help="where runs execute"
-    )
-    parser.add_argument("--workers", type=int, help="worker processes (default: the cores)")
-    parser.add_argument(
-        "--scheduler", help="Dask scheduler address (default: a local cluster on 127.0.0.1)"
-    )
+    add_executor_options(parser)
     parser.add_argument("--shard", metavar="K/N", help=SHARD_HELP)
-    parser.add_argument(
-        "--worker-timeout",
-        type=float,
-        default=NO_WORKER_SECONDS,
-        metavar="SECONDS",
-        help=f"dask: stop after this long without any worker (default {NO_WORKER_SECONDS:g})",
-    )
     parser.add_argument(
         "--retry-failed", action="store_true", help="rerun failed runs and replace their rows"
     )
@@ -137,13 +124,37 @@ def _add_sweep(subparsers: Any) -> None:
         help="print the planned runs (with [precision]: the most and the fewest) and "
         "estimated time and disk; write nothing",
     )
+    add_run_flags(parser)
+    parser.set_defaults(handler=cmd_sweep)
+
+
+def add_executor_options(parser: argparse.ArgumentParser) -> None:
+    """Where the runs of a sweep or a calibration execute: ``--executor``, ``--workers``,
+    ``--scheduler`` and ``--worker-timeout``."""
+    parser.add_argument(
+        "--executor", choices=EXECUTORS, default="processes", help="where runs execute"
+    )
+    parser.add_argument("--workers", type=int, help="worker processes (default: the cores)")
+    parser.add_argument(
+        "--scheduler", help="Dask scheduler address (default: a local cluster on 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--worker-timeout",
+        type=float,
+        default=NO_WORKER_SECONDS,
+        metavar="SECONDS",
+        help=f"dask: stop after this long without any worker (default {NO_WORKER_SECONDS:g})",
+    )
+
+
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    """``--no-progress`` and ``--no-determinism-check`` of a sweep or a calibration."""
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--no-determinism-check",
         action="store_true",
         help="skip running a model's first runs twice in two processes to compare them",
     )
-    parser.set_defaults(handler=cmd_sweep)
 
 
 def add_commands(subparsers: Any) -> None:
