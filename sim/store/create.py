@@ -17,9 +17,11 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sim.store.faults import fault
 from sim.store.lock import LOCK, held, pid_exists
+from sim.store.manifest import MANIFEST, StoreError, read_manifest
 
 DISCOVER = "discover"
 """The folder of a store that ``alliance-sim discover`` writes into by default."""
@@ -38,6 +40,19 @@ def own_entries(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return [p for p in folder.iterdir() if not p.name.startswith((LOCK, TRASH))]
+
+
+def existing_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest of the store at ``folder``; None when there is none yet (no folder,
+    or one with nothing of its own). Raises :class:`StoreError` for a file, or a folder
+    with other contents that is not a store."""
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(folder, "exists and is not a folder")
+    if not own_entries(folder):
+        return None
+    if not (folder / MANIFEST).exists():
+        raise StoreError(folder, "not empty and not a results store; choose another --out")
+    return read_manifest(folder)
 
 
 def _abandoned(temp: Path) -> bool:

@@ -23,7 +23,7 @@ from sim.store.create import (
     STALE_SECONDS,
     create_store,
     empty_trash,
-    own_entries,
+    existing_manifest,
     trash,
 )
 from sim.store.faults import fault
@@ -160,13 +160,9 @@ class Store:
         replicates (unless ``force``). Writes nothing.
         """
         folder = Path(path)
-        if folder.exists() and not folder.is_dir():
-            raise StoreError(folder, "exists and is not a folder")
-        if not own_entries(folder):
+        manifest = existing_manifest(folder)
+        if manifest is None:
             return None
-        if not (folder / MANIFEST).exists():
-            raise StoreError(folder, "not empty and not a results store; choose another --out")
-        manifest = read_manifest(folder)
         if not force:
             _check_same_experiment(folder, manifest, experiment, design)
             for table in TABLES:
