@@ -26,13 +26,7 @@ from matplotlib.axes import Axes
 from sim.calibration.smc import weighted_summary
 from sim.figures import style
 from sim.figures.labels import axis_label
-from sim.figures.report import (
-    PROVENANCE_PACKAGES,
-    FigureWriter,
-    _commit,
-    _table,
-    _times,
-)
+from sim.figures.report import FigureWriter, _table, write_provenance
 from sim.store.calibration import CalibrationResults, load_calibration
 
 BINS = 20
@@ -272,7 +266,6 @@ def _provenance(w: FigureWriter, res: CalibrationResults) -> None:
     m = res.manifest
     spec = res.spec
     experiment = m.get("experiment") or {}
-    packages = m.get("packages") or {}
     scenario = m.get("scenario") or {}
     method = (
         f"ABC-SMC, population {spec.population}, up to {spec.generations} generations, "
@@ -290,17 +283,8 @@ def _provenance(w: FigureWriter, res: CalibrationResults) -> None:
         ("model", str(m.get("model", "alliance"))),
         ("scenario", str(scenario.get("name", "n/a"))),
         ("root seed", str(m.get("root_seed", "?"))),
-        ("alliance-sim", f"{m.get('alliance_sim_version') or 'n/a'}, {_commit(m)}"),
-        (
-            "packages",
-            ", ".join(f"{p} {packages[p]}" for p in PROVENANCE_PACKAGES if packages.get(p)),
-        ),
-        ("python, platform", f"{m.get('python', '?')}, {m.get('platform', '?')}"),
-        ("first start, last end, invocations", _times(m)),
     ]
-    w.add("## Provenance", "", "| | |", "|---|---|")
-    w.add(*(f"| {k} | {v} |" for k, v in rows))
-    w.add("")
+    write_provenance(w, rows, m)
 
 
 def _generations(w: FigureWriter, res: CalibrationResults) -> None:

@@ -176,6 +176,27 @@ def _times(manifest: dict[str, Any]) -> str:
     return f"{manifest.get('started') or '?'}, {manifest.get('finished') or '?'}, {count}"
 
 
+def write_provenance(
+    w: FigureWriter, rows: list[tuple[str, str]], manifest: dict[str, Any]
+) -> None:
+    """The report's provenance table: ``rows`` (what the kind of store records), then the
+    software, the platform and the invocations every store's manifest records."""
+    packages = manifest.get("packages") or {}
+    rows = [
+        *rows,
+        ("alliance-sim", f"{manifest.get('alliance_sim_version') or 'n/a'}, {_commit(manifest)}"),
+        (
+            "packages",
+            ", ".join(f"{p} {packages[p]}" for p in PROVENANCE_PACKAGES if packages.get(p)),
+        ),
+        ("python, platform", f"{manifest.get('python', '?')}, {manifest.get('platform', '?')}"),
+        ("first start, last end, invocations", _times(manifest)),
+    ]
+    w.add("## Provenance", "", "| | |", "|---|---|")
+    w.add(*(f"| {k} | {v} |" for k, v in rows))
+    w.add("")
+
+
 def _provenance(w: _Writer) -> None:
     res = w.res
     m = res.manifest
@@ -183,7 +204,6 @@ def _provenance(w: _Writer) -> None:
     design = m.get("design") or {}
     experiment = m.get("experiment") or {}
     scenario = m.get("scenario") or {}
-    packages = m.get("packages") or {}
     swept = res.parameters
     fixed = [c for c in res.parameter_columns if c not in swept]
     fixed_text = ", ".join(f"{c} = {_fmt(res.design[c].iloc[0])}" for c in fixed) or "none"
@@ -213,17 +233,8 @@ def _provenance(w: _Writer) -> None:
             f"{status['planned']} {planned}, {status['done']} done, "
             f"{status['failed']} failed, {status['pending']} pending",
         ),
-        ("alliance-sim", f"{m.get('alliance_sim_version') or 'n/a'}, {_commit(m)}"),
-        (
-            "packages",
-            ", ".join(f"{p} {packages[p]}" for p in PROVENANCE_PACKAGES if packages.get(p)),
-        ),
-        ("python, platform", f"{m.get('python', '?')}, {m.get('platform', '?')}"),
-        ("first start, last end, invocations", _times(m)),
     ]
-    w.add("## Provenance", "", "| | |", "|---|---|")
-    w.add(*(f"| {k} | {v} |" for k, v in rows))
-    w.add("")
+    write_provenance(w, rows, m)
 
 
 def _precision(w: _Writer) -> None:
