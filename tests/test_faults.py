@@ -627,3 +627,25 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(case, tmp_path, capsys)
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and needle in err, err
     assert _tree(tmp_path) == before
+
+
+def test_a_local_dask_cluster_closing_while_a_worker_restarts_is_closed_again(monkeypatch):
+    """A run that kills its Dask worker leaves the nanny restarting it; a cluster closed
+    at that moment raises distributed's "can only join a started process". The runs are
+    all stored by then: the executor closes the cluster again instead of failing."""
+    from types import SimpleNamespace
+
+    from sim.sweeps import executors
+
+    closes = []
+
+    def close() -> None:
+        closes.append(1)
+        if len(closes) == 1:
+            raise AssertionError("can only join a started process")
+
+    monkeypatch.setattr(executors, "CLOSE_RETRY_SECONDS", 0.0)
+    client = SimpleNamespace(close=lambda: None)
+    fake = SimpleNamespace(client=client, cluster=SimpleNamespace(close=close))
+    executors.DaskExecutor.shutdown(fake)  # type: ignore[arg-type]
+    assert len(closes) == 2

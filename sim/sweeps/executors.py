@@ -9,6 +9,7 @@ the executor that ran it.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import logging
 import math
 import multiprocessing
@@ -51,6 +52,8 @@ TICK_SECONDS = 1.0
 """Longest wait for a task before :meth:`Executor.imap_unordered` yields a tick."""
 NO_WORKER_SECONDS = 300.0
 """How long a Dask sweep waits while its cluster has no worker before it stops."""
+CLOSE_RETRY_SECONDS = 1.0
+"""Wait before closing a local Dask cluster again when a worker was still restarting."""
 
 
 def died(code: int) -> str:
@@ -404,10 +407,21 @@ class DaskExecutor(Executor):
         return None
 
     def shutdown(self, cancel: bool = False) -> None:
-        """Close the client (and the local cluster, if this executor started one)."""
+        """Close the client (and the local cluster, if this executor started one).
+
+        A worker that a crashing run killed may still be restarting as the cluster
+        closes; distributed then asserts that it "can only join a started process".
+        The runs are all in by then, so the close waits a moment and is tried again.
+        """
         self.client.close()
-        if self.cluster is not None:
+        if self.cluster is None:
+            return
+        try:
             self.cluster.close()
+        except AssertionError:
+            time.sleep(CLOSE_RETRY_SECONDS)
+            with contextlib.suppress(Exception):
+                self.cluster.close()
 
 
 def scheduler_problem(address: str, timeout: float = 5.0) -> str | None:
