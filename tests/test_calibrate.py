@@ -737,6 +737,13 @@ def test_the_sweep_commands_refuse_a_calibration_store(command, tiny_store, caps
     assert err.endswith("a calibration's store has no runs (report reads it)")
 
 
+def test_merge_refuses_a_calibration_store_as_a_source_or_a_target(tiny_store, tmp_path, capsys):
+    assert main(["merge", str(tiny_store), "--out", str(tmp_path / "merged")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("a calibration's store: merge combines the shard stores of a sweep")
+    assert not (tmp_path / "merged").exists()
+
+
 def test_a_second_writer_is_refused_naming_the_first(tmp_path):
     path = tmp_path / "toy.toml"
     path.write_text(toy(model="gated"), encoding="utf-8")

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from sim.store.create import create_store, own_entries
+from sim.store.create import create_store, existing_manifest
 from sim.store.faults import fault
 from sim.store.lock import StoreLock
 from sim.store.manifest import (
@@ -20,6 +20,7 @@ from sim.store.manifest import (
     new_invocation,
     now_iso,
     read_manifest,
+    store_kind,
     with_invocation,
     write_manifest,
 )
@@ -51,6 +52,8 @@ class MergeResult:
 def _check_sources(sources: list[str | os.PathLike[str]]) -> tuple[list[dict[str, Any]], int]:
     """The sources' manifests, checked to be one experiment; index of the largest design."""
     manifests = [read_manifest(source) for source in sources]
+    for source, manifest in zip(sources, manifests, strict=True):
+        _check_sweep(source, manifest)
     first = manifests[0]
     for source, manifest in zip(sources[1:], manifests[1:], strict=True):
         difference = first_difference(first.get("fingerprint"), manifest.get("fingerprint"))
@@ -77,13 +80,19 @@ def _check_sources(sources: list[str | os.PathLike[str]]) -> tuple[list[dict[str
     return manifests, largest
 
 
+def _check_sweep(path: str | os.PathLike[str], manifest: dict[str, Any]) -> None:
+    """Refuse a store that holds something other than a sweep's runs (a calibration)."""
+    kind = store_kind(manifest)
+    if kind != "sweep":
+        raise StoreError(path, f"a {kind}'s store: merge combines the shard stores of a sweep")
+
+
 def _check_target(target: Path, first: dict[str, Any], planned: set[str]) -> dict[str, Any] | None:
     """The target's manifest when it is a store already (of the same experiment), else None."""
-    if target.exists() and not target.is_dir():
-        raise StoreError(target, "exists and is not a folder")
-    if not own_entries(target):
+    existing = existing_manifest(target)
+    if existing is None:
         return None
-    existing = read_manifest(target)
+    _check_sweep(target, existing)
     difference = first_difference(existing.get("fingerprint"), first.get("fingerprint"))
     if difference is not None:
         raise StoreError(target, f"made by a different experiment ({difference} differs)")
