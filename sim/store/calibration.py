@@ -67,9 +67,8 @@ from sim.store.manifest import (
 )
 from sim.store.parts import (
     PartTable,
-    part_files,
+    check_parts,
     read_parquet,
-    read_schema,
     read_table,
     write_parquet_atomic,
 )
@@ -173,9 +172,7 @@ class CalibrationStore:
             return None
         if not force:
             _check_same(folder, manifest, experiment)
-            for name in HEADS:
-                for part in part_files(folder / FOLDER / name):
-                    read_schema(part)
+            check_parts(folder / FOLDER / name for name in HEADS)
         return manifest
 
     @classmethod

@@ -25,6 +25,7 @@ from sim.store.manifest import (
     write_manifest,
 )
 from sim.store.parts import (
+    check_parts,
     part_files,
     read_parquet,
     read_schema,
@@ -73,10 +74,7 @@ def _check_sources(sources: list[str | os.PathLike[str]]) -> tuple[list[dict[str
     for source, other in zip(sources, designs, strict=True):
         if not set(other.column("run_id").to_pylist()) <= planned:
             raise StoreError(source, "its design is not part of the largest source's design")
-    for source in sources:
-        for table in ("runs", "crises", "timeseries"):
-            for part in part_files(Path(source) / table):
-                read_schema(part)
+    check_parts(Path(source) / table for source in sources for table in TABLES)
     return manifests, largest
 
 

@@ -139,6 +139,14 @@ def read_schema(path: Path) -> pa.Schema:
         raise StoreError(path, f"unreadable Parquet file ({_first_line(err)})") from None
 
 
+def check_parts(folders: Iterable[Path]) -> None:
+    """Read the schema of every part in ``folders``: :class:`StoreError` names the first
+    part that is not a readable Parquet file (a store is checked before it is written)."""
+    for folder in folders:
+        for part in part_files(folder):
+            read_schema(part)
+
+
 def _first_line(err: BaseException) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__

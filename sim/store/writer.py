@@ -48,9 +48,8 @@ from sim.store.parts import (
     ARROW_TYPES,
     PartTable,
     arrow_kind,
-    part_files,
+    check_parts,
     read_parquet,
-    read_schema,
     read_table,
     to_arrow,
     write_parquet_atomic,
@@ -165,9 +164,7 @@ class Store:
             return None
         if not force:
             _check_same_experiment(folder, manifest, experiment, design)
-            for table in TABLES:
-                for part in part_files(folder / table):
-                    read_schema(part)
+            check_parts(folder / table for table in TABLES)
         return manifest
 
     @classmethod
