@@ -45,3 +45,18 @@ def test_the_default_tolerance_is_what_the_procedure_gives_at_the_default_pair()
     assert found.exit_tolerance == defaults["exit_tolerance"]
     assert found.admissible
     assert abs(found.failure_share - cal.FAILURE_TARGET) <= 0.02
+
+
+def test_evaluate_measures_the_cliff_on_more_runs_than_the_bisection(monkeypatch):
+    runs_seen = []
+
+    def summaries(spec, seeds, **levels):
+        runs_seen.append((len(seeds), bool(levels)))
+        return [{"outcome": "collapse", "lifetime": 80, "survived": False}] * len(seeds)
+
+    monkeypatch.setattr(cal, "_summaries", summaries)
+    monkeypatch.setattr(cal, "CLIFF_RUNS", 50)
+    found = cal.evaluate(1.0, 0.15, runs=20, seed=1)
+    assert {n for n, levelled in runs_seen if levelled} == {50}
+    assert {n for n, levelled in runs_seen if not levelled} == {20}
+    assert len(found.survival_by_level) == len(cal.CLIFF_LEVELS)
