@@ -1,5 +1,6 @@
-"""Checks of the outcome classes: stable over the horizon, chosen by leadership, and
-renewal as a mechanism (targets 7-9 of ``alliance-sim validate``).
+"""Checks of the outcome classes: stable over the horizon, chosen by leadership,
+renewal as a mechanism, and each class showable in a shipped scenario (targets 7-9 and
+14 of ``alliance-sim validate``).
 
 The classes are read from a run's record (:func:`sim.kernel.outcomes.classify`), so a
 finished run can be read at any earlier month, and the classification thresholds can
@@ -191,3 +192,55 @@ def target_renewal(pairs: int = 300, seed: int = ROOT_SEED + 9) -> TargetResult:
         {"preset": float(preset.mean()), "low": float(low.mean()), "high": float(high.mean()),
          "p": p_value, "switched_off": float(switched_off.mean())},
     )  # fmt: skip
+
+
+SHOWCASES: tuple[tuple[str, str, tuple[tuple[str, float], ...]], ...] = (
+    ("collapse", "faultlines", (("relationships", 0.2), ("sense_making", 0.2))),
+    ("fragmentation", "faultlines", (("relationships", 0.2), ("sense_making", 0.2))),
+    ("degraded", "regime-shift", tuple((q, 0.2) for q in CHANGE_QUALITIES)),
+    ("transformation", "regime-shift", tuple((q, 0.8) for q in CHANGE_QUALITIES)),
+    ("recovery", "leader-exit", (("concentration", 0.8),)),
+)
+"""Per outcome class, the shipped scenario and leadership profile (the others at the
+scenario's preset) where a teacher shows it; the scenario's description names the
+profile in the words of :func:`profile_phrase`. Chosen where the model notes and the
+article locate each class (fragmentation at low relationship and sense-making work
+across a faultline; degradation and transformation after a moved world, decided by
+the change-related qualities), not where the model happens to produce it most."""
+SHOWCASE_SHARE = 0.15
+
+
+def profile_phrase(profile: Sequence[tuple[str, float]]) -> str:
+    """How a scenario's description names a profile: "change awareness and paradox
+    navigation at 0.2" (one level) or "sense making at 0.2 and relationships at 0.8"."""
+    names = [name.replace("_", " ") for name, _ in profile]
+    levels = {level for _, level in profile}
+    if len(levels) == 1:
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return f"{listed} at {levels.pop():g}"
+    parts = [f"{name} at {level:g}" for name, (_, level) in zip(names, profile, strict=True)]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def target_teachable(runs: int = 200, seed: int = ROOT_SEED + 14) -> TargetResult:
+    """Target 14: each class is common somewhere a teacher can show it."""
+    seeds = run_seeds(seed, runs)
+    shares = {}
+    for outcome, scenario, profile in SHOWCASES:
+        found = _outcomes(resolve_spec(scenario), seeds, **dict(profile))
+        share = float(np.mean([o == outcome for o in found]))
+        shares[outcome] = (scenario, profile_phrase(profile), share)
+    missing = [o for o in OUTCOMES if o not in shares]
+    passed = not missing and all(share >= SHOWCASE_SHARE for _, _, share in shares.values())
+    return TargetResult(
+        14,
+        "every class can be shown",
+        f"{runs} runs per class (root seed {seed}): each of the five classes is at least "
+        f"{SHOWCASE_SHARE:.0%} of runs in a shipped scenario at a leadership profile its "
+        "description names",
+        "; ".join(f"{o} {s:.3f} in {sc} with {p}" for o, (sc, p, s) in shares.items())
+        + (f"; no showcase for {', '.join(missing)}" if missing else ""),
+        bool(passed),
+        {o: {"scenario": sc, "profile": p, "share": s} for o, (sc, p, s) in shares.items()},
+        required=False,
+    )
