@@ -13,7 +13,7 @@ import pytest
 from sim import cli, simulate
 from sim.cli.main import build_parser
 from sim.names import PHASES
-from sim.validation.targets import TargetResult
+from sim.validation.targets import ROOT_SEED, TargetResult
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -154,16 +154,39 @@ def test_validate_reports_and_sets_exit_code(monkeypatch, capsys):
     passing = TargetResult(1, "a", "criterion a", "measured a", True)
     failing = TargetResult(2, "b", "criterion b", "measured b", False)
     still_open = TargetResult(3, "c", "criterion c", "measured c", False, required=False)
-    monkeypatch.setattr("sim.validation.targets.TARGETS", (lambda: passing,))
-    monkeypatch.setattr("sim.validation.targets.OPEN_TARGETS", (lambda: still_open,))
+    monkeypatch.setattr("sim.validation.targets.TARGETS", (lambda seed=0: passing,))
+    monkeypatch.setattr("sim.validation.targets.OPEN_TARGETS", (lambda seed=0: still_open,))
     assert cli.main(["validate"]) == 0  # an open target does not fail validate
     out = capsys.readouterr().out
     assert "[PASS] target 1: a" in out and "[OPEN] target 3: c" in out
     assert "1/1 targets pass; open targets met: 0/1" in out
-    monkeypatch.setattr("sim.validation.targets.TARGETS", (lambda: passing, lambda: failing))
+    monkeypatch.setattr(
+        "sim.validation.targets.TARGETS", (lambda seed=0: passing, lambda seed=0: failing)
+    )
     assert cli.main(["validate", "--json"]) == 1
     payload = json.loads(capsys.readouterr().out)
     assert payload["passed"] is False and len(payload["targets"]) == 3
+    assert payload["root_seed"] == ROOT_SEED
+
+
+def test_validate_root_seed_moves_every_target_by_the_same_distance(monkeypatch, capsys):
+    seen = {}
+
+    def target(number, default):
+        def run(seed=default):
+            seen[number] = seed
+            return TargetResult(number, "t", "c", "m", True, required=number != 3)
+
+        return run
+
+    targets = (target(1, ROOT_SEED), target(2, ROOT_SEED + 7))
+    monkeypatch.setattr("sim.validation.targets.TARGETS", targets)
+    monkeypatch.setattr("sim.validation.targets.OPEN_TARGETS", (target(3, ROOT_SEED + 14),))
+    assert cli.main(["validate"]) == 0
+    assert seen == {1: ROOT_SEED, 2: ROOT_SEED + 7, 3: ROOT_SEED + 14}
+    assert cli.main(["validate", "--root-seed", "5", "--json"]) == 0
+    assert seen == {1: 5, 2: 12, 3: 19}
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["root_seed"] == 5
 
 
 def test_export_defaults_to_csv_with_phases_by_name(tmp_path, write_toml, capsys):

@@ -179,16 +179,18 @@ def preregistered_effects(pairs: int, seed: int) -> dict[str, dict[str, float]]:
     return found
 
 
-def target_every_quality(pairs: int = 200) -> TargetResult:
-    """Target 13: every quality shows its pre-registered effect, on two seed sets."""
-    sets = {seed: preregistered_effects(pairs, seed) for seed in SEED_SETS}
+def target_every_quality(pairs: int = 200, seed: int = SEED_SETS[0]) -> TargetResult:
+    """Target 13: every quality shows its pre-registered effect, on two seed sets
+    (``seed`` and, as in :data:`SEED_SETS`, ``seed + 100``)."""
+    seed_sets = (seed, seed + SEED_SETS[1] - SEED_SETS[0])
+    sets = {s: preregistered_effects(pairs, s) for s in seed_sets}
 
     def holds(effect: dict[str, float]) -> bool:
         return effect["change"] >= EFFECT_MIN and effect["p_holm"] < ALPHA
 
     failing = [f"{q} (seed {s})" for s, found in sets.items() for q, e in found.items()
                if not holds(e)]  # fmt: skip
-    first = run_seeds(SEED_SETS[0], pairs)
+    first = run_seeds(seed_sets[0], pairs)
     off = {q: preregistered_change(q, first, switches_of(q)) for q in PREREGISTERED}
     failing += [f"{q} (switched off: {change:+.3f})" for q, change in off.items() if change != 0]
     return TargetResult(
@@ -196,12 +198,12 @@ def target_every_quality(pairs: int = 200) -> TargetResult:
         "every quality acts where the article puts it",
         f"for each quality its pre-registered scenario and measure (docs/model.md 4.1), "
         f"0.1 vs 0.9 with the others at the scenario's values, {pairs} pairs on each of the "
-        f"root seeds {' and '.join(map(str, SEED_SETS))}: a rise of >= {EFFECT_MIN} with "
+        f"root seeds {' and '.join(map(str, seed_sets))}: a rise of >= {EFFECT_MIN} with "
         f"one-sided exact McNemar p < {ALPHA} after Holm's adjustment over the nine; with "
-        f"all of the quality's mechanisms switched off, no change (seed {SEED_SETS[0]})",
+        f"all of the quality's mechanisms switched off, no change (seed {seed_sets[0]})",
         "; ".join(
             f"{q} {PREREGISTERED[q][0]} {PREREGISTERED[q][1]} "
-            + "/".join(f"{sets[s][q]['change']:+.3f}" for s in SEED_SETS)
+            + "/".join(f"{sets[s][q]['change']:+.3f}" for s in seed_sets)
             for q in PREREGISTERED
         )
         + "; switched off: "
