@@ -38,7 +38,7 @@ STORE_KEYS: dict[str, list[str]] = {
 
 @pytest.fixture(scope="session")
 def validation_results():
-    """The calibration targets by number, run once (about 9,000 simulations)."""
+    """The calibration targets by number, run once (about 90,000 simulations)."""
     from sim.validation.targets import validate
 
     return {result.number: result for result in validate()}

@@ -14,7 +14,8 @@ preset with every quality at 0.5, fixed seeds and ``RUNS`` runs per evaluation:
    at each end).
 3. Among admissible pairs, the one whose survival responds most gradually to the
    overall level of leadership (the smallest largest step between adjacent
-   levels 0.1, ..., 0.9 of all nine qualities) is chosen. This is a design
+   levels 0.1, ..., 0.9 of all nine qualities, ``CLIFF_RUNS`` runs per level) is
+   chosen. This is a design
    constraint, not a pattern: it makes target 12 (no cliff) a property the
    constants were chosen for, checked again on other seeds by ``validate``.
 
@@ -50,9 +51,7 @@ TOLERANCE_BOUNDS: tuple[float, float] = (0.1, 1.0)
 BISECTIONS = 10
 RUNS = 400
 CLIFF_RUNS = 1000
-"""Runs per level of leadership for the third criterion. With 400, the largest step's
-standard error (near 0.035) exceeded the differences between the best grid points, so
-the choice among them was noise."""
+"""Runs per level of leadership for the third criterion (why: docs/model.md, 4.3)."""
 SEED = ROOT_SEED + 200
 
 
