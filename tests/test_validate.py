@@ -18,6 +18,7 @@ from sim.experiment.seeds import run_seeds
 from sim.model.simulation import simulate
 from sim.names import FAILURE
 from sim.validation import targets as T
+from sim.validation.common import at_least, at_most
 
 
 @pytest.mark.slow
@@ -169,6 +170,13 @@ def test_trust_performance_target_reports_the_correlation_of_its_runs():
     assert not result.required
 
 
+def test_a_difference_of_shares_at_its_limit_meets_it():
+    move = 0.55 - 0.45  # 0.10000000000000003 in floating point
+    assert move > 0.10 and at_most(move, 0.10) and not at_most(0.1025, 0.10)
+    rise = 0.2 - 0.15  # 0.05000000000000002; 0.3 - 0.25 is 0.04999999999999999
+    assert at_least(0.3 - 0.25, 0.05) and at_least(rise, 0.05) and not at_least(0.0475, 0.05)
+
+
 def test_mcnemar_uses_the_discordant_pairs_only():
     first = np.array([True] * 6 + [False] * 1 + [True] * 3)
     second = np.array([False] * 6 + [True] * 1 + [True] * 3)
@@ -253,7 +261,7 @@ def test_robustness_targets_pass_exactly_when_their_criteria_hold():
     survival = list(cliff.details["survival"].values())
     largest = max(abs(b - a) for a, b in itertools.pairwise(survival))
     collapse = cliff.details["collapse"]
-    assert cliff.passed == (largest <= R.CLIFF_LIMIT and 0.15 <= collapse <= 0.50)
+    assert cliff.passed == (at_most(largest, R.CLIFF_LIMIT) and 0.15 <= collapse <= 0.50)
     assert cliff.required
 
 
@@ -269,7 +277,7 @@ def test_every_quality_target_tests_the_preregistered_effects():
         assert set(found) == set(E.PREREGISTERED)
         assert all(e["p"] <= e["p_holm"] <= 1 for e in found.values())
     holds = all(
-        e["change"] >= E.EFFECT_MIN and e["p_holm"] < T.ALPHA
+        at_least(e["change"], E.EFFECT_MIN) and e["p_holm"] < T.ALPHA
         for seed in sets
         for e in result.details[seed].values()
     )

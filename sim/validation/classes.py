@@ -24,7 +24,13 @@ from sim.model.simulation import simulate
 from sim.names import FAILURE, LEADERSHIP_KEYS, OUTCOMES
 from sim.parameters import BY_KEY, CONSTANTS, constant_index
 from sim.scenario import ScenarioSpec
-from sim.validation.common import ALPHA, ROOT_SEED, TargetResult, mcnemar_greater
+from sim.validation.common import (
+    ALPHA,
+    ROOT_SEED,
+    TargetResult,
+    at_least,
+    mcnemar_greater,
+)
 
 STABILITY_MONTHS: tuple[int, int, int] = (168, 180, 192)
 """Months at which the stability target reads each run's class."""
@@ -155,7 +161,7 @@ def target_choice(pairs: int = 300, seed: int = ROOT_SEED + 8) -> TargetResult:
         ">= 0.15, and at 0.2 more runs end degraded, fragmented or collapsed than transformed",
         f"transformation {transformed_low:.3f} -> {transformed_high:.3f} ({rise:+.3f}); "
         f"at 0.2: failed {failed_low:.3f} vs transformed {transformed_low:.3f}",
-        bool(rise >= 0.15 and failed_low > transformed_low),
+        bool(at_least(rise, 0.15) and failed_low > transformed_low),
         {"transformation_low": transformed_low, "transformation_high": transformed_high,
          "failed_low": failed_low},
     )  # fmt: skip
@@ -177,7 +183,12 @@ def target_renewal(pairs: int = 300, seed: int = ROOT_SEED + 9) -> TargetResult:
     switched_off = transformed(off)
     p_value = mcnemar_greater(high, low)
     rise = float(high.mean() - low.mean())
-    passed = preset.mean() >= 0.05 and rise >= 0.05 and p_value < ALPHA and not switched_off.any()
+    passed = (
+        preset.mean() >= 0.05
+        and at_least(rise, 0.05)
+        and p_value < ALPHA
+        and not switched_off.any()
+    )
     return TargetResult(
         9,
         "renewal is a mechanism",

@@ -10,6 +10,19 @@ from scipy import stats
 
 ROOT_SEED = 20261128
 ALPHA = 0.05
+SLACK = 1e-9
+"""Rounding slack when a difference of shares meets a limit: in floating point, 0.55 - 0.45
+is 0.10000000000000003, which a plain ``<= 0.10`` would call a failure."""
+
+
+def at_most(value: float, limit: float) -> bool:
+    """``value <= limit``, for a difference of shares (up to :data:`SLACK`)."""
+    return bool(value <= limit + SLACK)
+
+
+def at_least(value: float, limit: float) -> bool:
+    """``value >= limit``, for a difference of shares (up to :data:`SLACK`)."""
+    return bool(value >= limit - SLACK)
 
 
 @dataclass

@@ -24,7 +24,7 @@ from sim.model.simulation import simulate
 from sim.names import LEADERSHIP_KEYS, OUTCOMES
 from sim.parameters import MECHANISM_SWITCHES
 from sim.scenario import ScenarioSpec
-from sim.validation.common import ALPHA, ROOT_SEED, TargetResult, mcnemar_greater
+from sim.validation.common import ALPHA, ROOT_SEED, TargetResult, at_least, mcnemar_greater
 
 LEVELS: tuple[float, float] = (0.1, 0.9)
 """The low and the high level of each parameter."""
@@ -186,7 +186,7 @@ def target_every_quality(pairs: int = 200, seed: int = SEED_SETS[0]) -> TargetRe
     sets = {s: preregistered_effects(pairs, s) for s in seed_sets}
 
     def holds(effect: dict[str, float]) -> bool:
-        return effect["change"] >= EFFECT_MIN and effect["p_holm"] < ALPHA
+        return at_least(effect["change"], EFFECT_MIN) and effect["p_holm"] < ALPHA
 
     failing = [f"{q} (seed {s})" for s, found in sets.items() for q, e in found.items()
                if not holds(e)]  # fmt: skip

@@ -15,7 +15,7 @@ from sim.model.simulation import simulate
 from sim.names import QUALITIES
 from sim.parameters import CONSTANTS, Parameter
 from sim.scenario import ScenarioSpec
-from sim.validation.common import ROOT_SEED, TargetResult
+from sim.validation.common import ROOT_SEED, TargetResult, at_most
 from sim.validation.effects import run_indicators
 
 CALM_SIZES: tuple[int, ...] = (8, 30, 100, 1000)
@@ -122,7 +122,7 @@ def target_knife_edges(pairs: int = 400, seed: int = ROOT_SEED + 11) -> TargetRe
         f"moved {KNIFE_SHIFT:.0%} either way (whole numbers by 1, clipped to its bounds) moves "
         f"survival and every class share by at most {KNIFE_LIMIT}",
         f"{len(moves)} changes; largest moves: " + ", ".join(f"{k} {moves[k]:.3f}" for k in worst),
-        bool(max(moves.values()) <= KNIFE_LIMIT),
+        at_most(max(moves.values()), KNIFE_LIMIT),
         moves,
     )
 
@@ -146,6 +146,6 @@ def target_cliff(runs: int = 400, seed: int = ROOT_SEED + 12) -> TargetResult:
         "survival "
         + ", ".join(f"{k}: {v:.3f}" for k, v in survival.items())
         + f"; largest step {np.max(np.abs(steps)):.3f}; collapse at the preset {collapse:.3f}",
-        bool(np.max(np.abs(steps)) <= CLIFF_LIMIT and 0.15 <= collapse <= 0.50),
+        at_most(np.max(np.abs(steps)), CLIFF_LIMIT) and 0.15 <= collapse <= 0.50,
         {"survival": {str(k): v for k, v in survival.items()}, "collapse": collapse},
     )
