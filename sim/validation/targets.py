@@ -199,7 +199,13 @@ LARGE_SPARSE = {
 }
 
 
-def target_shared_leadership(pairs: int = 400, seed: int = ROOT_SEED) -> TargetResult:
+SHARED_LEADERSHIP_PAIRS = 1000
+"""Pairs per setting for target 4 (why so many: docs/model.md, 4)."""
+
+
+def target_shared_leadership(
+    pairs: int = SHARED_LEADERSHIP_PAIRS, seed: int = ROOT_SEED
+) -> TargetResult:
     """Target 4: shared leadership helps small dense alliances more than large sparse ones."""
     seeds = run_seeds(seed + 4, pairs)
     advantage = {}
