@@ -106,6 +106,7 @@ METRICS: tuple[str, ...] = (
     "final_awareness",
     "buffer",
     "closures",
+    "dissolutions",
 )
 """The run summary's metrics (its ``metrics`` dict; columns of a store's runs)."""
 

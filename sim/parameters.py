@@ -178,6 +178,7 @@ MECHANISM_SWITCHES: tuple[tuple[str, str, str], ...] = (
     ("repair", "relationships", "trust repair"),
     ("damage_decay", "relationships", "decay of damage memory"),
     ("closure", "relationships", "triadic closure"),
+    ("patience", "relationships", "patience with distrusted partners before ending the tie"),
     ("recovery", "resilience_building", "capacity recovery"),
     (
         "crisis_gate",
@@ -275,6 +276,20 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("closure_rate", 0.05, 0.0, 1.0,
              "Monthly chance, times relationships, that a broker closes an open triad with a new tie "
              "(Polidoro et al. 2011)."),
+    _constant("dissolution_trust", 0.4, 0.0, 1.0,
+             "Trust in a partner below which a member counts months of distrust toward ending the tie (relationship "
+             "termination: Ring & Van de Ven 1994; camps along a faultline: Lau & Murnighan 1998, Li & Hambrick 2005); "
+             "0 switches tie dissolution off.",
+             set_by="the level of trust_need (mean trust below which missing trust makes members unhappy)"),
+    _constant("dissolution_months", 6.0, 1.0, 1000.0,
+             "Months of distrust in a row (each counting 1 - relationships) after which a member ends the tie.",
+             integer=True, unit="months",
+             set_by="not calibrated: half a year (docs/model.md, tie dissolution)"),
+    _constant("dissolution_value_gap", 0.5, 0.0, 1.0,
+             "Core-value distance beyond which low trust in a partner counts as distrust toward ending the tie "
+             "(distrust as value incongruence: Sitkin & Roth 1993).",
+             set_by="not calibrated: half the range of values; no tie ends in a shipped scenario whose factions lie "
+                    "at most 0.3 apart (docs/model.md, tie dissolution)"),
     _constant("mutual_trust_threshold", 0.4, 0.0, 1.0, "Trust both ways above this makes a tie count in fragmentation.", role="classification"),
     # --- values --------------------------------------------------------------------------
     _constant("confidence_bound", 0.3, 0.0, 2.0, "Bounded confidence: partners further apart do not influence (Deffuant et al. 2000)."),

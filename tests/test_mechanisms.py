@@ -14,6 +14,7 @@ from sim.kernel import capacity, exits, leadership, membership, shocks, strategy
 from sim.kernel import layout as L
 from sim.kernel.network import directed_edges, draw_open_triads, draw_ties
 from sim.model.prepare import constants_array, prepare, resolve_spec
+from sim.model.simulation import simulate
 from sim.names import SHOCK_KINDS
 from sim.parameters import CONSTANT_DEFAULTS, CONSTANT_NAMES, CONSTANTS, constant_index
 from sim.scenario import ScenarioSpec
@@ -467,6 +468,75 @@ def test_exit_removes_ties_and_redistributes_share():
     assert s.counters[L.ACTIVE] == s.active.size - 1
     live = s.live.astype(bool)
     assert np.array_equal(np.bincount(s.src[live], minlength=s.active.size), s.degree)
+
+
+DISSOLUTION_CONSTANTS = {
+    "dissolution_trust": 0.4,
+    "dissolution_months": 6.0,
+    "dissolution_value_gap": 0.3,
+    "switch_patience": 1.0,
+}
+
+
+def _one_distrusted_tie(relationships: float, gap: float):
+    """A founded state where every tie is trusted (1) but the first tie of member 0 (0.3)."""
+    run = _founded(relationships=relationships)
+    s = run.state
+    s.reach[:] = 1.0
+    s.trust[:] = 1.0
+    e = next(e for e in range(s.first[0], s.first[1]) if s.live[e])
+    s.trust[e] = 0.3
+    s.values[0, 0] = 0.2
+    s.values[s.dst[e], 0] = 0.2 + gap
+    return run, e
+
+
+def test_a_long_distrusted_tie_across_a_value_gap_ends_both_ways():
+    c = constants_array(DISSOLUTION_CONSTANTS)
+    run, e = _one_distrusted_tie(relationships=0.25, gap=0.5)
+    s = run.state
+    i, j = s.src[e], s.dst[e]
+    degrees = s.degree.copy()
+    for _ in range(7):  # each month counts 1 - 0.25: 5.25 after seven, below 6
+        ties.dissolve_ties(s, run.qualities, c)
+    assert s.live[e] == 1 and s.distrusted[e] == pytest.approx(5.25)
+    ties.dissolve_ties(s, run.qualities, c)  # 6.0: the tie ends, both ways
+    assert s.live[e] == 0 and s.live[s.rev[e]] == 0
+    assert s.degree[i] == degrees[i] - 1 and s.degree[j] == degrees[j] - 1
+    assert s.counters[L.DISSOLUTIONS] == 1 and s.distrusted[e] == 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "gap", "expected"),
+    [
+        ({}, 0.2, 0.0),  # values close: low trust is not distrust
+        ({"dissolution_trust": 0.0}, 0.5, 0.0),  # switched off
+        ({}, 0.5, 5.0),  # trust recovered in month 5: the count restarts, 5 by month 10
+    ],
+)
+def test_a_tie_is_kept_when_values_are_close_trust_recovers_or_dissolution_is_off(
+    overrides, gap, expected
+):
+    c = constants_array(DISSOLUTION_CONSTANTS | overrides)
+    run, e = _one_distrusted_tie(relationships=0.0, gap=gap)
+    s = run.state
+    live = s.live.copy()
+    for month in range(11):
+        s.trust[e] = 0.5 if month == 5 else 0.3
+        ties.dissolve_ties(s, run.qualities, c)
+    assert np.array_equal(s.live, live) and s.counters[L.DISSOLUTIONS] == 0
+    assert s.distrusted[e] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("preset", ["baseline", "scandal"])
+def test_where_no_values_lie_half_the_range_apart_dissolution_changes_nothing(preset):
+    """Factions at most 0.3 apart: no tie ends, and the runs are those without the mechanism."""
+    spec = resolve_spec(preset)
+    off = spec.with_overrides({"constants.dissolution_trust": 0.0}, source="test")
+    for seed in range(10):
+        with_it, without = simulate(spec, rng=seed), simulate(off, rng=seed)
+        assert with_it["metrics"]["dissolutions"] == 0
+        assert with_it == without, seed
 
 
 SHOCK_CONSTANTS = {

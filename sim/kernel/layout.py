@@ -81,7 +81,8 @@ OPEN_EPISODE = 12  # index of the open episode (-1: none)
 CLOSURES = 13  # open triads closed so far
 SHOCKS_TOTAL = 14  # shocks met so far (familiarity, for reflection)
 WINDOW_CURSOR = 15  # first episode whose recovery window has not been measured
-N_COUNTERS = 16
+DISSOLUTIONS = 16  # ties ended after lasting distrust so far
+N_COUNTERS = 17
 
 # -- crisis episode fields (float64 rows; NaN = missing) ------------------------------------
 EP_START = 0
@@ -181,6 +182,7 @@ class State(NamedTuple):
     trust: np.ndarray
     damage: np.ndarray
     scar: np.ndarray
+    distrusted: np.ndarray  # float64: months in a row src has distrusted dst (see dissolve_ties)
     # alliance
     alliance: np.ndarray  # float64[N_ALLIANCE]
     counters: np.ndarray  # int64[N_COUNTERS]

@@ -31,6 +31,7 @@ from sim.kernel.ties import (
     cooperation,
     cooperation_probability,
     crisis_stress,
+    dissolve_ties,
     update_trust,
 )
 from sim.kernel.values import update_values
@@ -92,7 +93,8 @@ def step(s, q, c, rng):
     cooperation(s, q, c, rng)  # 3
     blame_attribution(s, q, c)  # 4
     update_trust(s, q, c)  # 5
-    close_triads(s, q, c, rng)
+    dissolve_ties(s, q, c)  # 5b
+    close_triads(s, q, c, rng)  # 5c
     update_values(s, q, c, rng)  # 6
     perceive_demand(s, q, c, rng)  # 7
     update_awareness(s, q, c)

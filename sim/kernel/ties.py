@@ -1,4 +1,4 @@
-"""Steps 3-5: cooperation on each tie, blame attribution, trust, and triadic closure."""
+"""Steps 3-5: cooperation, blame attribution, trust, tie dissolution and triadic closure."""
 
 from __future__ import annotations
 
@@ -23,12 +23,16 @@ SCAR_INCREMENT = _ix("scar_increment")
 DAMAGE_DECAY = _ix("damage_decay")
 TRUST_REPAIR = _ix("trust_repair")
 CLOSURE_RATE = _ix("closure_rate")
+DISSOLUTION_MONTHS = _ix("dissolution_months")
+DISSOLUTION_TRUST = _ix("dissolution_trust")
+DISSOLUTION_VALUE_GAP = _ix("dissolution_value_gap")
 SW_STRESS = _ix("switch_stress")
 SW_BLAME = _ix("switch_blame")
 SW_FAMILIAR_LOSS = _ix("switch_familiar_loss")
 SW_REPAIR = _ix("switch_repair")
 SW_DAMAGE_DECAY = _ix("switch_damage_decay")
 SW_CLOSURE = _ix("switch_closure")
+SW_PATIENCE = _ix("switch_patience")
 
 
 @njit(cache=True, inline="always")
@@ -167,7 +171,7 @@ def update_trust(s, q, c):
 
 @njit(cache=True, inline="always")
 def close_triads(s, q, c, rng):
-    """Step 5b: a broker with an eye for relationships introduces two of its partners.
+    """Step 5c: a broker with an eye for relationships introduces two of its partners.
 
     Each open triad ``a - broker - b`` closes with probability
     ``closure_rate relationships_broker min(T_a,broker, T_b,broker)``; the new tie
@@ -195,3 +199,44 @@ def close_triads(s, q, c, rng):
             s.degree[a] += 1
             s.degree[b] += 1
             s.counters[L.CLOSURES] += 1
+
+
+@njit(cache=True, inline="always")
+def dissolve_ties(s, q, c):
+    """Step 5b: a member stops working with a partner it has long distrusted.
+
+    ``distrusted`` counts the months in a row in which i has trusted j below
+    ``dissolution_trust`` while their core values lie more than
+    ``dissolution_value_gap`` apart (distrust as value incongruence: Sitkin & Roth
+    1993); each such month counts ``1 - relationships_i``, so relationship work buys
+    patience. Once the count reaches ``dissolution_months`` the tie ends, both ways:
+    a relationship that does not come to be trusted is terminated (Ring & Van de Ven
+    1994; Doz 1996), and along a faultline the camps stop working together (Lau &
+    Murnighan 1998; Li & Hambrick 2005). An ended founding tie does not come back; a
+    tie made by triadic closure can be made again. ``dissolution_trust`` 0 switches
+    the mechanism off (no trust lies below it); it draws no random numbers.
+    """
+    threshold = c[DISSOLUTION_TRUST]
+    months = c[DISSOLUTION_MONTHS]
+    gap = c[DISSOLUTION_VALUE_GAP]
+    live, trust, distrusted, values = s.live, s.trust, s.distrusted, s.values
+    for e in range(s.src.size):
+        if not live[e]:
+            distrusted[e] = 0.0
+            continue
+        i = s.src[e]
+        if trust[e] < threshold and abs(values[i, 0] - values[s.dst[e], 0]) > gap:
+            relationships = quality_level(q, c, L.RELATIONSHIPS, SW_PATIENCE) * s.reach[i]
+            distrusted[e] += 1.0 - relationships
+        else:
+            distrusted[e] = 0.0
+    for e in range(s.src.size):
+        if live[e] and distrusted[e] >= months:
+            back = s.rev[e]
+            live[e] = 0
+            live[back] = 0
+            distrusted[e] = 0.0
+            distrusted[back] = 0.0
+            s.degree[s.src[e]] -= 1
+            s.degree[s.dst[e]] -= 1
+            s.counters[L.DISSOLUTIONS] += 1

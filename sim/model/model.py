@@ -225,7 +225,7 @@ class AllianceModel(mesa.Model):
         self.member_ids: list[int] = [int(m.unique_id) for m in self.founding_members]
         state = self.kernel_state
         self._present = state.active.astype(bool)
-        self._closures = int(state.counters[L.CLOSURES])
+        self._ties_changed = (int(state.counters[L.CLOSURES]), int(state.counters[L.DISSOLUTIONS]))
         self._active = int(state.counters[L.ACTIVE])
         self._recorded = self._recorded_row()
         self.datacollector = DataCollector(model_reporters=dict(MODEL_REPORTERS))
@@ -297,7 +297,7 @@ class AllianceModel(mesa.Model):
         return state.series[:, state.counters[L.STEP]].tolist()
 
     def _sync_mesa(self) -> None:
-        """Mirror exits and new ties from the kernel into Mesa's agents and network."""
+        """Mirror exits, closed and ended ties from the kernel into Mesa's agents and network."""
         state = self.kernel_state
         counters = state.counters.tolist()
         if counters[L.ACTIVE] != self._active:
@@ -311,14 +311,23 @@ class AllianceModel(mesa.Model):
                         self.network.remove_connection(cell, other)
                 member.remove()
                 self._present[index] = False
-        closures = counters[L.CLOSURES]
-        if closures != self._closures:
-            self._closures = closures
-            new = (state.live == 1) & (state.broker >= 0) & (state.src < state.dst)
-            for a, b in zip(state.src[new].tolist(), state.dst[new].tolist(), strict=True):
-                if not self.network.G.has_edge(a, b):
-                    self.network.add_connection(self.network[a], self.network[b])
+        ties_changed = (counters[L.CLOSURES], counters[L.DISSOLUTIONS])
+        if ties_changed != self._ties_changed:
+            self._ties_changed = ties_changed
+            self._mirror_ties()
         self.running = not (counters[L.TERMINATED] or counters[L.STEP] >= counters[L.HORIZON])
+
+    def _mirror_ties(self) -> None:
+        """Make the network's connections the kernel's live ties (closed and ended ones)."""
+        state = self.kernel_state
+        live = (state.live == 1) & (state.src < state.dst)
+        ties = set(zip(state.src[live].tolist(), state.dst[live].tolist(), strict=True))
+        graph = self.network.G
+        for a, b in [(a, b) for a, b in graph.edges() if (min(a, b), max(a, b)) not in ties]:
+            self.network.remove_connection(self.network[a], self.network[b])
+        for a, b in ties:
+            if not graph.has_edge(a, b):
+                self.network.add_connection(self.network[a], self.network[b])
 
     # -- teaching ------------------------------------------------------------------------
     def trigger_shock(

@@ -114,6 +114,7 @@ def summarize(state: L.State, consts: np.ndarray, seed: int) -> dict[str, Any]:
         "final_awareness": _number(state.awareness[active].mean()) if active.any() else None,
         "buffer": float(state.alliance[L.BUFFER]),
         "closures": int(counters[L.CLOSURES]),
+        "dissolutions": int(counters[L.DISSOLUTIONS]),
     }
     return {
         "survived": not terminated,
