@@ -288,8 +288,8 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("dissolution_value_gap", 0.5, 0.0, 1.0,
              "Core-value distance beyond which low trust in a partner counts as distrust toward ending the tie "
              "(distrust as value incongruence: Sitkin & Roth 1993).",
-             set_by="not calibrated: half the range of values; no tie ends in a shipped scenario whose factions lie "
-                    "at most 0.3 apart (docs/model.md, tie dissolution)"),
+             set_by="not calibrated: half the range of values; at their presets no tie ends in the shipped scenarios "
+                    "whose factions lie at most 0.3 apart (docs/model.md, tie dissolution)"),
     _constant("mutual_trust_threshold", 0.4, 0.0, 1.0, "Trust both ways above this makes a tie count in fragmentation.", role="classification"),
     # --- values --------------------------------------------------------------------------
     _constant("confidence_bound", 0.3, 0.0, 2.0, "Bounded confidence: partners further apart do not influence (Deffuant et al. 2000)."),

@@ -167,3 +167,14 @@ def test_the_docs_count_the_targets_of_the_code():
         else f"the {words[len(OPEN_TARGETS)]} open targets of"
     )
     assert opened in " ".join(section.split())
+
+
+def test_the_documented_fragmentation_figures_are_the_scripts(load_script):
+    """Item 22 and Known limitations quote scripts/dissolution_sensitivity.py."""
+    script = load_script("dissolution_sensitivity")
+    low = script.runs({}, script.LOW)
+    fragmented = [state for summary, state in low if summary["outcome"] == "fragmentation"]
+    assert f"{script.share(low, 'fragmentation'):.3f} at the defaults" in DOC
+    assert f"{len(fragmented)} of target\n  14's {script.RUNS} runs end fragmented" in DOC
+    since = sum(script.split_since_founding(state) for state in fragmented)
+    assert f"In {since} of them the camps have been apart since the first month" in DOC

@@ -529,14 +529,30 @@ def test_a_tie_is_kept_when_values_are_close_trust_recovers_or_dissolution_is_of
 
 
 @pytest.mark.parametrize("preset", ["baseline", "scandal"])
-def test_where_no_values_lie_half_the_range_apart_dissolution_changes_nothing(preset):
-    """Factions at most 0.3 apart: no tie ends, and the runs are those without the mechanism."""
+def test_at_the_presets_of_close_factions_dissolution_changes_nothing(preset):
+    """Factions at most 0.3 apart, middling qualities: no tie ends, and the runs are
+    those without the mechanism."""
     spec = resolve_spec(preset)
     off = spec.with_overrides({"constants.dissolution_trust": 0.0}, source="test")
     for seed in range(10):
         with_it, without = simulate(spec, rng=seed), simulate(off, rng=seed)
         assert with_it["metrics"]["dissolutions"] == 0
         assert with_it == without, seed
+
+
+def test_a_tie_made_again_after_it_ended_keeps_its_damage_memory():
+    c = constants_array({"closure_rate": 1.0, "switch_closure": 1.0})
+    run = _founded(relationships=1.0)
+    s = run.state
+    s.reach[:] = 1.0
+    s.trust[:] = 0.9
+    e, to_a, to_b = (int(x) for x in s.triads[0])
+    assert not s.live[e] and s.live[to_a] and s.live[to_b]
+    s.triads[:] = s.triads[0]  # only this triad, offered until it closes
+    s.damage[e] = 0.5  # it was live once and ended with damage 0.5
+    while not s.live[e]:
+        ties.close_triads(s, run.qualities, c, run.generator)
+    assert s.trust[e] == pytest.approx(0.5) and s.trust[s.rev[e]] == pytest.approx(0.9)
 
 
 SHOCK_CONSTANTS = {

@@ -95,8 +95,12 @@ def test_members_expose_their_state_and_exit_through_mesa():
     assert len(model.agents) == len(model.founding_members) - len(gone)
 
 
-def test_network_mirrors_ties_that_end_and_close():
-    model = AllianceModel(rng=1, preset="faultlines", relationships=0.2, sense_making=0.2)
+@pytest.mark.parametrize(
+    ("preset", "relationships", "metric"),
+    [("faultlines", 0.2, "dissolutions"), ("baseline", 0.9, "closures")],
+)
+def test_network_mirrors_the_ties_that_close_and_end(preset, relationships, metric):
+    model = AllianceModel(rng=1, preset=preset, relationships=relationships)
     state = model.kernel_state
     while model.running:
         model.step()
@@ -104,7 +108,7 @@ def test_network_mirrors_ties_that_end_and_close():
         ties = set(zip(state.src[live].tolist(), state.dst[live].tolist(), strict=True))
         edges = {(min(a, b), max(a, b)) for a, b in model.network.G.edges()}
         assert edges == ties, model.month
-    assert model.summary()["metrics"]["dissolutions"] > 0
+    assert model.summary()["metrics"][metric] > 0
 
 
 def test_trust_matrix_is_dense_with_nan_off_ties():

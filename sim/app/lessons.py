@@ -105,11 +105,11 @@ LESSONS: dict[str, Lesson] = {
         goal="The members' core values differ a lot between factions, and few ties cross them.",
         try_this=(
             "Look at the shapes: each shape is one faction. Count the ties between shapes.",
-            "Press 'Relational crisis' and watch the cross-faction ties.",
-            "Reset with 'Dealing with paradoxes' and 'Dare to question patterns' high.",
+            "Set 'Eye for relationships' and 'Giving meaning to events' to 0.2, reset and run.",
+            "Reset with both at 0.8 and compare the ties between the shapes.",
         ),
         watch_for=(
-            "The network splitting along the faultline into separate groups.",
+            "Ties between the factions ending when trust across them is not built in time.",
             "The outcome 'fragmentation' when the alliance stays split into camps for a year.",
         ),
     ),

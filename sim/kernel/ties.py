@@ -175,14 +175,15 @@ def close_triads(s, q, c, rng):
 
     Each open triad ``a - broker - b`` closes with probability
     ``closure_rate relationships_broker min(T_a,broker, T_b,broker)``; the new tie
-    starts at the mean of those two trusts.
+    starts at the mean of those two trusts, under its ceiling ``1 - D`` (a tie made
+    again after it ended keeps its damage memory).
     """
     for k in range(s.triads.shape[0]):
         e = s.triads[k, 0]
         to_broker_a = s.triads[k, 1]
         to_broker_b = s.triads[k, 2]
         if s.live[e] or not (s.live[to_broker_a] and s.live[to_broker_b]):
-            continue  # closed already, or a tie to the broker is gone (with its member)
+            continue  # closed already, or a tie to the broker is gone (member left, tie ended)
         a = s.src[e]
         b = s.dst[e]
         broker = s.broker[e]
@@ -194,8 +195,9 @@ def close_triads(s, q, c, rng):
             back = s.rev[e]
             s.live[e] = 1
             s.live[back] = 1
-            s.trust[e] = 0.5 * (trust_a + trust_b)
-            s.trust[back] = 0.5 * (trust_a + trust_b)
+            # a tie made again after it ended keeps its damage memory: trust stays under 1 - D
+            s.trust[e] = min(0.5 * (trust_a + trust_b), 1.0 - s.damage[e])
+            s.trust[back] = min(0.5 * (trust_a + trust_b), 1.0 - s.damage[back])
             s.degree[a] += 1
             s.degree[b] += 1
             s.counters[L.CLOSURES] += 1
@@ -217,6 +219,8 @@ def dissolve_ties(s, q, c):
     the mechanism off (no trust lies below it); it draws no random numbers.
     """
     threshold = c[DISSOLUTION_TRUST]
+    if threshold <= 0.0:
+        return
     months = c[DISSOLUTION_MONTHS]
     gap = c[DISSOLUTION_VALUE_GAP]
     live, trust, distrusted, values = s.live, s.trust, s.distrusted, s.values
@@ -225,18 +229,17 @@ def dissolve_ties(s, q, c):
             distrusted[e] = 0.0
             continue
         i = s.src[e]
-        if trust[e] < threshold and abs(values[i, 0] - values[s.dst[e], 0]) > gap:
-            relationships = quality_level(q, c, L.RELATIONSHIPS, SW_PATIENCE) * s.reach[i]
-            distrusted[e] += 1.0 - relationships
-        else:
+        if trust[e] >= threshold or abs(values[i, 0] - values[s.dst[e], 0]) <= gap:
             distrusted[e] = 0.0
-    for e in range(s.src.size):
-        if live[e] and distrusted[e] >= months:
+            continue
+        relationships = quality_level(q, c, L.RELATIONSHIPS, SW_PATIENCE) * s.reach[i]
+        distrusted[e] += 1.0 - relationships
+        if distrusted[e] >= months:  # the tie ends both ways; its reverse, met later, is not live
             back = s.rev[e]
             live[e] = 0
             live[back] = 0
             distrusted[e] = 0.0
             distrusted[back] = 0.0
-            s.degree[s.src[e]] -= 1
+            s.degree[i] -= 1
             s.degree[s.dst[e]] -= 1
             s.counters[L.DISSOLUTIONS] += 1

@@ -225,7 +225,7 @@ class AllianceModel(mesa.Model):
         self.member_ids: list[int] = [int(m.unique_id) for m in self.founding_members]
         state = self.kernel_state
         self._present = state.active.astype(bool)
-        self._ties_changed = (int(state.counters[L.CLOSURES]), int(state.counters[L.DISSOLUTIONS]))
+        self._live = state.live.copy()  # the ties the network mirrors
         self._active = int(state.counters[L.ACTIVE])
         self._recorded = self._recorded_row()
         self.datacollector = DataCollector(model_reporters=dict(MODEL_REPORTERS))
@@ -311,23 +311,21 @@ class AllianceModel(mesa.Model):
                         self.network.remove_connection(cell, other)
                 member.remove()
                 self._present[index] = False
-        ties_changed = (counters[L.CLOSURES], counters[L.DISSOLUTIONS])
-        if ties_changed != self._ties_changed:
-            self._ties_changed = ties_changed
-            self._mirror_ties()
+        self._mirror_ties()
         self.running = not (counters[L.TERMINATED] or counters[L.STEP] >= counters[L.HORIZON])
 
     def _mirror_ties(self) -> None:
-        """Make the network's connections the kernel's live ties (closed and ended ones)."""
+        """Add the ties the kernel closed and remove those it ended since the last month."""
         state = self.kernel_state
-        live = (state.live == 1) & (state.src < state.dst)
-        ties = set(zip(state.src[live].tolist(), state.dst[live].tolist(), strict=True))
+        changed = np.flatnonzero((state.live != self._live) & (state.src < state.dst))
         graph = self.network.G
-        for a, b in [(a, b) for a, b in graph.edges() if (min(a, b), max(a, b)) not in ties]:
-            self.network.remove_connection(self.network[a], self.network[b])
-        for a, b in ties:
-            if not graph.has_edge(a, b):
+        for edge in changed.tolist():
+            a, b = int(state.src[edge]), int(state.dst[edge])
+            if state.live[edge] and not graph.has_edge(a, b):
                 self.network.add_connection(self.network[a], self.network[b])
+            elif not state.live[edge] and graph.has_edge(a, b):
+                self.network.remove_connection(self.network[a], self.network[b])
+        self._live = state.live.copy()
 
     # -- teaching ------------------------------------------------------------------------
     def trigger_shock(
