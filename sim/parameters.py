@@ -280,7 +280,8 @@ CONSTANTS: tuple[Parameter, ...] = (
              "Trust in a partner below which a member counts months of distrust toward ending the tie (relationship "
              "termination: Ring & Van de Ven 1994; camps along a faultline: Lau & Murnighan 1998, Li & Hambrick 2005); "
              "0 switches tie dissolution off.",
-             set_by="the level of trust_need (mean trust below which missing trust makes members unhappy)"),
+             set_by="not calibrated: below the founding trust across factions (0.5); 0.36-0.44 give the same "
+                    "fragmentation (docs/model.md, tie dissolution)"),
     _constant("dissolution_months", 6.0, 1.0, 1000.0,
              "Months of distrust in a row (each counting 1 - relationships) after which a member ends the tie.",
              integer=True, unit="months",
@@ -329,14 +330,16 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("fit_scale", 0.4, 0.01, 2.0, "Gap between ambition and demand at which fit reaches zero."),
     # --- exit ----------------------------------------------------------------------------
     _constant("exit_rate", 1.0, 0.0, 1.0, "Monthly exit hazard per unit of dissatisfaction above tolerance.", set_by=CALIBRATED),
-    _constant("exit_tolerance", 0.374, 0.0, 5.0, "Dissatisfaction members tolerate before they consider leaving.", set_by=CALIBRATED),
+    _constant("exit_tolerance", 0.389, 0.0, 5.0, "Dissatisfaction members tolerate before they consider leaving.", set_by=CALIBRATED),
     _constant("commitment_initial", 0.3, 0.0, 2.0,
              "Founding commitment: dissatisfaction tolerated on top of exit_tolerance at founding, wearing off "
              "(a honeymoon: Fichman & Levinthal 1991).", set_by="design choice (three quarters of the first version's tolerance); not fitted"),
     _constant("commitment_months", 60.0, 1.0, 1000.0, "Months over which the founding commitment wears off (linearly).",
              set_by="design choice (five years: the honeymoon ends well before Bleeke & Ernst's typical lifetime of about seven); not fitted", integer=True, unit="months"),
     _constant("performance_need", 0.45, 0.0, 1.0, "Member performance below which the alliance stops serving it."),
-    _constant("trust_need", 0.4, 0.01, 1.0, "Mean trust in partners below which missing trust adds to dissatisfaction."),
+    _constant("trust_need", 0.65, 0.01, 1.0, "Mean trust in partners below which missing trust adds to dissatisfaction.",
+             set_by="the founding trust inside a faction (trust_initial_within): members expect the trust they began "
+                    "with among their own; not fitted"),
     _constant("exit_weight_performance", 1.0, 0.0, 5.0, "Weight of the performance shortfall in dissatisfaction."),
     _constant("exit_weight_values", 1.0, 0.0, 5.0, "Weight of the distance to the ambition in dissatisfaction."),
     _constant("exit_weight_pole", 0.5, 0.0, 5.0, "Weight of the pole mismatch in dissatisfaction."),
