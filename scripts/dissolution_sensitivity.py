@@ -29,6 +29,7 @@ from sim.experiment.seeds import run_seeds  # noqa: E402
 from sim.kernel import layout as L  # noqa: E402
 from sim.model.prepare import prepare, resolve_spec  # noqa: E402
 from sim.model.summary import summarize  # noqa: E402
+from sim.parameters import CONSTANT_DEFAULTS  # noqa: E402
 from sim.validation.common import ROOT_SEED  # noqa: E402
 
 SCENARIO = "faultlines"
@@ -64,9 +65,10 @@ def share(results: list[tuple[dict, L.State]], outcome: str) -> float:
 
 
 def split_since_founding(state: L.State) -> bool:
-    """The largest mutual-trust component stayed under 0.6 in every month."""
+    """The largest mutual-trust component stayed under ``fragmentation_share`` in every month."""
     end = int(state.counters[L.STEP])
-    return bool(np.all(state.series[L.S_COMPONENT, 1 : end + 1] < 0.6))
+    threshold = CONSTANT_DEFAULTS["fragmentation_share"]
+    return bool(np.all(state.series[L.S_COMPONENT, 1 : end + 1] < threshold))
 
 
 def cross_faction_ties(state: L.State, factions: int) -> int:

@@ -242,7 +242,7 @@ ALLIANCE = """
 name = "precise-alliance"
 scenario = "baseline"
 replications = 12
-seed = 3
+seed = 2
 horizon = 24
 [parameters]
 "leadership.relationships" = [0.1, 0.9]
@@ -254,6 +254,8 @@ timeseries_every = 6
 def test_an_adaptive_sweep_of_the_alliance_model_is_its_fixed_sweep_restricted(
     write_toml, tmp_path, read_tables
 ):
+    # at seed 2 one point meets the half-width with 8 replicates and the other not with 12
+    # (so do seeds 2 and 4 at half-widths 0.022-0.026); the spread depends on the model
     table = '[precision]\noutcome = "final_mean_trust"\nhalf_width = 0.024\nmin = 4\nstep = 4\n'
     path = write_toml(ALLIANCE + table)
     result = sweep(path, out=tmp_path / "adaptive", executor="serial", progress=False)

@@ -234,7 +234,7 @@ def dissolve_ties(s, q, c):
             continue
         relationships = quality_level(q, c, L.RELATIONSHIPS, SW_PATIENCE) * s.reach[i]
         distrusted[e] += 1.0 - relationships
-        if distrusted[e] >= months:  # the tie ends both ways; its reverse, met later, is not live
+        if distrusted[e] >= months:  # the tie ends, both ways
             back = s.rev[e]
             live[e] = 0
             live[back] = 0
