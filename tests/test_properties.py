@@ -26,6 +26,9 @@ def assert_state_in_range(s: L.State) -> None:
     assert 0 <= s.alliance[L.EFFORT_SPLIT] <= 1
     active = s.active.astype(bool)
     assert not np.any(live & ~active[s.src]) and not np.any(live & ~active[s.dst])
+    # ties open, close and end both ways, and degrees count the live ones
+    assert np.array_equal(s.live, s.live[s.rev])
+    assert np.array_equal(s.degree, np.bincount(s.src[live], minlength=s.active.size))
     assert s.counters[L.ACTIVE] == active.sum()
     assert np.all(s.share[~active] == 0)  # an exited member's share is released
     assert np.all(s.share[active] >= 0)
