@@ -478,11 +478,11 @@ DISSOLUTION_CONSTANTS = {
 }
 
 
-def _one_distrusted_tie(relationships: float, gap: float):
+def _one_distrusted_tie(relationships: float, gap: float, reach: float = 1.0):
     """A founded state where every tie is trusted (1) but the first tie of member 0 (0.3)."""
     run = _founded(relationships=relationships)
     s = run.state
-    s.reach[:] = 1.0
+    s.reach[:] = reach
     s.trust[:] = 1.0
     e = next(e for e in range(s.first[0], s.first[1]) if s.live[e])
     s.trust[e] = 0.3
@@ -491,13 +491,14 @@ def _one_distrusted_tie(relationships: float, gap: float):
     return run, e
 
 
-def test_a_long_distrusted_tie_across_a_value_gap_ends_both_ways():
+@pytest.mark.parametrize(("relationships", "reach"), [(0.25, 1.0), (0.5, 0.5)])
+def test_a_long_distrusted_tie_across_a_value_gap_ends_both_ways(relationships, reach):
     c = constants_array(DISSOLUTION_CONSTANTS)
-    run, e = _one_distrusted_tie(relationships=0.25, gap=0.5)
+    run, e = _one_distrusted_tie(relationships=relationships, gap=0.5, reach=reach)
     s = run.state
     i, j = s.src[e], s.dst[e]
     degrees = s.degree.copy()
-    for _ in range(7):  # each month counts 1 - 0.25: 5.25 after seven, below 6
+    for _ in range(7):  # each month counts 1 - rel reach = 0.75: 5.25 after seven, below 6
         ties.dissolve_ties(s, run.qualities, c)
     assert s.live[e] == 1 and s.distrusted[e] == pytest.approx(5.25)
     ties.dissolve_ties(s, run.qualities, c)  # 6.0: the tie ends, both ways
