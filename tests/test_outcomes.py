@@ -35,10 +35,12 @@ KERNEL = Path(__file__).resolve().parent.parent / "sim" / "kernel"
 
 
 def record(months: int = 100):
-    """A calm record: performance 0.8, one trust component, the ambition at 0.5."""
+    """A calm record: performance 0.8, every member kept, one trust component, the
+    ambition at 0.5."""
     state = prepare(resolve_spec("baseline", horizon=months + 10, shock_rate=0.0), 1).state
     state.series[:] = np.nan
     state.series[L.S_PERFORMANCE] = 0.8
+    state.series[L.S_ACTIVE] = state.counters[L.FOUNDING]
     state.series[L.S_COMPONENT] = 1.0
     state.series[L.S_AMBITION] = 0.5
     state.counters[L.STEP] = months
@@ -79,6 +81,16 @@ def test_a_healed_split_is_not_fragmentation():
 def test_degraded_compares_the_later_median_with_the_founding_level(later, expected):
     state = record()
     state.series[L.S_PERFORMANCE, 41:101] = later  # the last 60 months; 0.8 * 0.8 = 0.64
+    assert read(state) == expected
+
+
+@pytest.mark.parametrize(("kept", "expected"), [(0.7, "degraded"), (0.85, "recovery")])
+def test_degraded_counts_the_members_an_alliance_lost(kept, expected):
+    """Output is performance times the share of founding members kept: 0.8 * 0.7 = 0.56
+    is below 0.8 * 0.8 = 0.64, 0.8 * 0.85 = 0.68 is not, at unchanged performance."""
+    state = record()
+    founding = state.counters[L.FOUNDING]
+    state.series[L.S_ACTIVE, 41:101] = round(kept * founding, 6)
     assert read(state) == expected
 
 

@@ -27,7 +27,7 @@ TRANSFORMATION_METRICS: tuple[str, ...] = (
     "final_mean_trust",
     "largest_component_share",
     "final_awareness",
-    "later_performance",
+    "later_output",
     "final_performance",
     "buffer",
     "trust_density",

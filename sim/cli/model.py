@@ -37,8 +37,9 @@ def _format_summary(summary: dict[str, Any], spec_name: str, seconds: float) -> 
         f"{spec_name} (seed {summary['seed']}): {summary['outcome']}; the alliance {status}",
         f"  members: {summary['founding_members']} founding, {summary['final_members']} at the end "
         f"(turnover {number(metrics['turnover'])})",
-        f"  performance: {number(metrics['initial_performance'])} in the first months, "
-        f"{number(metrics['final_performance'])} at the end",
+        f"  performance: {number(metrics['final_performance'])} at the end; output (performance "
+        f"times the members kept): {number(metrics['founding_output'])} in the first months, "
+        f"{number(metrics['later_output'])} in later life",
         f"  trust: mean {number(metrics['mean_trust'])} over the run, "
         f"{number(metrics['final_mean_trust'])} at the end",
         f"  crises: {metrics['crises']} episodes from {metrics['shocks']} shocks; "

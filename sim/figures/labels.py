@@ -47,8 +47,8 @@ MEASURES: dict[str, Measure] = {
     "lifetime": Measure("Lifetime", MONTHS),
     # run metrics (sim.names.METRICS) and recorded series (sim.names.SERIES)
     "performance": Measure("Performance", PERFORMANCE),
-    "initial_performance": Measure("Founding performance", PERFORMANCE),
-    "later_performance": Measure("Later-life performance", PERFORMANCE),
+    "founding_output": Measure("Founding output", PERFORMANCE),
+    "later_output": Measure("Later-life output", PERFORMANCE),
     "final_performance": Measure("Final performance", PERFORMANCE),
     "mean_performance": Measure("Mean performance", PERFORMANCE),
     "mean_trust": _bounded("Mean trust"),

@@ -153,21 +153,35 @@ def lasting_split(s, c, t):
     return True
 
 
+@njit(cache=True, inline="always")
+def output(s, first, last):
+    """The alliance's output in months ``first..last``: its performance (the mean over
+    active members) times active members over founding members, i.e. what its members
+    deliver, members who left counting as delivering nothing (network-level
+    effectiveness: Provan & Milward 2001)."""
+    founding = s.counters[L.FOUNDING]
+    return (
+        s.series[L.S_PERFORMANCE, first : last + 1]
+        * s.series[L.S_ACTIVE, first : last + 1]
+        / founding
+    )
+
+
 @njit(cache=True)
 def classify(s, c, t):
     """The run's outcome class read at month t (at most its current month), from its
     record up to t only, so a finished run can be read at any earlier month.
 
     First match wins: collapse (ended by month t), fragmentation
-    (:func:`lasting_split`), degraded (median performance over the last
-    ``degraded_window`` months below ``degraded_share`` of the founding level, the mean
-    of months 1..``founding_months``), transformation (at least one of
+    (:func:`lasting_split`), degraded (median :func:`output` over the last
+    ``degraded_window`` months below ``degraded_share`` of the founding level, its mean
+    over months 1..``founding_months``), transformation (at least one of
     :func:`renewals`), recovery (including an alliance that met no settled crisis: it
     held its course). Returns ``(outcome, founding_level, later_level, renewals)``.
     """
-    founding = mean_performance(s, 1, int(c[FOUNDING_MONTHS]))
+    founding = np.nanmean(output(s, 1, min(t, int(c[FOUNDING_MONTHS])))) if t >= 1 else np.nan
     first = max(1, t - int(c[DEGRADED_WINDOW]) + 1)
-    later = np.median(s.series[L.S_PERFORMANCE, first : t + 1]) if t >= 1 else np.nan
+    later = np.median(output(s, first, t)) if t >= 1 else np.nan
     renewed = renewals(s, c, t)
     if s.counters[L.TERMINATED] and s.counters[L.END_STEP] <= t:
         outcome = L.COLLAPSE

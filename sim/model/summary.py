@@ -99,8 +99,8 @@ def summarize(state: L.State, consts: np.ndarray, seed: int) -> dict[str, Any]:
         "ambition_shift": float(ambition_shift(state)),
         "renewals": int(renewed),
         "turnover": (founding - final) / founding,
-        "initial_performance": _number(q_start),
-        "later_performance": _number(q_later),
+        "founding_output": _number(q_start),
+        "later_output": _number(q_later),
         "final_performance": _number(mean_performance(state, step - LEVEL_MONTHS + 1, step)),
         "mean_performance": _number(np.nanmean(state.series[L.S_PERFORMANCE, 1 : step + 1]))
         if step > 0
