@@ -330,7 +330,7 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("fit_scale", 0.4, 0.01, 2.0, "Gap between ambition and demand at which fit reaches zero."),
     # --- exit ----------------------------------------------------------------------------
     _constant("exit_rate", 1.0, 0.0, 1.0, "Monthly exit hazard per unit of dissatisfaction above tolerance.", set_by=CALIBRATED),
-    _constant("exit_tolerance", 0.389, 0.0, 5.0, "Dissatisfaction members tolerate before they consider leaving.", set_by=CALIBRATED),
+    _constant("exit_tolerance", 0.409, 0.0, 5.0, "Dissatisfaction members tolerate before they consider leaving.", set_by=CALIBRATED),
     _constant("commitment_initial", 0.3, 0.0, 2.0,
              "Founding commitment: dissatisfaction tolerated on top of exit_tolerance at founding, wearing off "
              "(a honeymoon: Fichman & Levinthal 1991).", set_by="design choice (three quarters of the first version's tolerance); not fitted"),
