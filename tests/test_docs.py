@@ -6,6 +6,8 @@ import inspect
 import re
 from pathlib import Path
 
+import numpy as np
+
 from sim.kernel import schedule as mechanisms
 from sim.parameters import CONSTANTS
 
@@ -178,3 +180,27 @@ def test_the_documented_fragmentation_figures_are_the_scripts(load_script):
     assert f"{len(fragmented)} of target\n  14's {script.RUNS} runs end fragmented" in DOC
     since = sum(script.split_since_founding(state) for state in fragmented)
     assert f"In {since} of them the camps have been apart since the first month" in DOC
+
+
+def test_the_documented_degraded_figures_are_the_script(load_script):
+    """Known limitations quotes scripts/degraded_members.py."""
+    script = load_script("degraded_members")
+    text = " ".join(DOC.split())
+    showcase = script.degraded_levels(
+        "regime-shift", script.SHOWCASE_RUNS, script.ROOT_SEED + 14,
+        **dict(next(p for o, _, p in script.SHOWCASES if o == "degraded")),
+    )  # fmt: skip
+    baseline = script.degraded_levels("baseline", script.BASELINE_RUNS, script.ROOT_SEED)
+    kept, ratio = np.median(showcase, axis=0)
+    assert (
+        f"Of target 14's {script.SHOWCASE_RUNS} `regime-shift` showcase runs, "
+        f"{len(showcase)} end degraded. Over their later life they kept a median {kept:.2f} "
+        f"of their founding members, and their performance per active member stood at a "
+        f"median {ratio:.2f} times" in text
+    )
+    kept, ratio = np.median(baseline, axis=0)
+    assert (
+        f"Of {script.BASELINE_RUNS} baseline runs at the preset, {len(baseline)} end degraded, "
+        f"with {kept:.2f} "
+        f"and {ratio:.2f}" in text
+    )

@@ -22,7 +22,7 @@ from sim.validation.common import at_least, at_most
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("number", [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13])
+@pytest.mark.parametrize("number", [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14])
 def test_calibration_target_passes(validation_results, number):
     result = validation_results[number]
     assert result.required
@@ -31,7 +31,7 @@ def test_calibration_target_passes(validation_results, number):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("number", [6, 14])
+@pytest.mark.parametrize("number", [6])
 def test_open_targets_are_measured(validation_results, number):
     """Open targets are measured and reported; the model does not meet them yet
     (docs/model.md, Known limitations). When one passes, make it required."""
@@ -68,11 +68,9 @@ def test_every_target_is_numbered_in_order():
         "target_knife_edges",
         "target_cliff",
         "target_every_quality",
-    ]
-    assert [target.__name__ for target in T.OPEN_TARGETS] == [
-        "target_trust_performance",
         "target_teachable",
     ]
+    assert [target.__name__ for target in T.OPEN_TARGETS] == ["target_trust_performance"]
 
 
 def test_failure_rate_target_reports_its_runs():
@@ -322,7 +320,7 @@ def test_teachable_target_reads_each_class_share_from_its_showcase_runs(monkeypa
 
     runs, seed = 12, 5
     result = C.target_teachable(runs=runs, seed=seed)
-    assert result.number == 14 and not result.required
+    assert result.number == 14 and result.required
     outcome, scenario, profile = C.SHOWCASES[3]
     found = [simulate(scenario, rng=s, **dict(profile))["outcome"] for s in run_seeds(seed, runs)]
     assert result.details[outcome]["share"] == np.mean([o == outcome for o in found])

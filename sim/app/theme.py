@@ -92,7 +92,8 @@ OUTCOME_TEXT: dict[str, str] = dict(
         (
             "the alliance collapsed: too few members or too little performance left",
             "the alliance split into camps and stayed split for a year",
-            "the alliance survived, but in its later years performs well below its founding level",
+            "the alliance survived, but in its later years delivers well below its founding "
+            "level (members it lost count as delivering nothing)",
             "the alliance came through a crisis by revising its own ambition, and came back",
             "the alliance came through its crises on its former course (or met none)",
         ),

@@ -261,5 +261,4 @@ def target_teachable(runs: int = 200, seed: int = ROOT_SEED + 14) -> TargetResul
         + (f"; no showcase for {', '.join(missing)}" if missing else ""),
         bool(passed),
         {o: {"scenario": sc, "profile": p, "share": s} for o, (sc, p, s) in shares.items()},
-        required=False,
     )
