@@ -639,8 +639,8 @@ def test_a_local_dask_cluster_closing_while_a_worker_restarts_is_closed_again(mo
 
     closes = []
 
-    def close() -> None:
-        closes.append(1)
+    def close(timeout: float | None = None) -> None:
+        closes.append(timeout)
         if len(closes) == 1:
             raise AssertionError("can only join a started process")
 
@@ -648,4 +648,30 @@ def test_a_local_dask_cluster_closing_while_a_worker_restarts_is_closed_again(mo
     client = SimpleNamespace(close=lambda: None)
     fake = SimpleNamespace(client=client, cluster=SimpleNamespace(close=close))
     executors.DaskExecutor.shutdown(fake)  # type: ignore[arg-type]
-    assert len(closes) == 2
+    assert closes == [executors.CLOSE_SECONDS] * 2
+
+
+def test_a_local_dask_cluster_that_does_not_close_has_its_workers_killed(monkeypatch):
+    """The close of a local cluster can also wait for ever for a worker that a crashing
+    run killed (it hung `make test` once). After ``CLOSE_SECONDS`` the executor stops the
+    cluster's event loop, so no worker restarts, and kills the worker processes."""
+    pytest.importorskip("distributed")
+    import multiprocessing
+
+    from sim.sweeps import executors
+
+    runner = executors.DaskExecutor(2)
+    assert runner.submit(abs, -1).result() == 1
+    workers = [p for p in multiprocessing.active_children() if p.pid not in runner._children_before]
+    assert len(workers) == 2
+
+    def hang(timeout: float | None = None) -> None:
+        raise TimeoutError(f"timed out after {timeout} s")
+
+    monkeypatch.setattr(runner.cluster, "close", hang)
+    runner.shutdown()
+    time.sleep(1.0)
+    assert not any(p.is_alive() for p in workers)
+    assert not [
+        p for p in multiprocessing.active_children() if p.pid not in runner._children_before
+    ]

@@ -54,6 +54,8 @@ NO_WORKER_SECONDS = 300.0
 """How long a Dask sweep waits while its cluster has no worker before it stops."""
 CLOSE_RETRY_SECONDS = 1.0
 """Wait before closing a local Dask cluster again when a worker was still restarting."""
+CLOSE_SECONDS = 10.0
+"""Longest wait for a local Dask cluster to close before its worker processes are killed."""
 
 
 def died(code: int) -> str:
@@ -343,6 +345,7 @@ class DaskExecutor(Executor):
         self._fixed = workers is not None
         self._checked = 0.0
         self._alone_since: float | None = None
+        self._children_before = {p.pid for p in multiprocessing.active_children()}
         if scheduler:
             self.client = Client(scheduler, set_as_default=False)
             if not self._fixed:
@@ -410,18 +413,33 @@ class DaskExecutor(Executor):
         """Close the client (and the local cluster, if this executor started one).
 
         A worker that a crashing run killed may still be restarting as the cluster
-        closes; distributed then asserts that it "can only join a started process".
-        The runs are all in by then, so the close waits a moment and is tried again.
+        closes; distributed then asserts that it "can only join a started process", or
+        waits for that worker for ever. The runs are all in by then, so the close waits
+        a moment and is tried again, each time for at most ``CLOSE_SECONDS``; if it
+        still fails, the cluster's event loop is stopped and its worker processes killed.
         """
         self.client.close()
         if self.cluster is None:
             return
-        try:
-            self.cluster.close()
-        except AssertionError:
-            time.sleep(CLOSE_RETRY_SECONDS)
-            with contextlib.suppress(Exception):
-                self.cluster.close()
+        for _ in range(2):
+            try:
+                self.cluster.close(timeout=CLOSE_SECONDS)
+                return
+            except AssertionError:
+                time.sleep(CLOSE_RETRY_SECONDS)
+            except Exception:
+                break
+        self._kill_workers()
+
+    def _kill_workers(self) -> None:
+        """Stop the local cluster's event loop (so no worker restarts), then kill the worker
+        processes it started."""
+        with contextlib.suppress(Exception):
+            self.cluster._loop_runner.stop()  # type: ignore[union-attr]
+        for process in multiprocessing.active_children():
+            if process.pid not in self._children_before:
+                process.kill()
+                process.join(timeout=5)
 
 
 def scheduler_problem(address: str, timeout: float = 5.0) -> str | None:
