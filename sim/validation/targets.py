@@ -267,14 +267,31 @@ def target_value_distance(pairs: int = VALUE_DISTANCE_PAIRS, seed: int = ROOT_SE
     )
 
 
-def target_trust_performance(runs: int = 400, seed: int = ROOT_SEED) -> TargetResult:
-    """Target 6: the trust-performance link across alliances is moderate, not overwhelming."""
-    seeds = run_seeds(seed + 6, runs)
-    draws = np.random.default_rng(seed + 6).random((runs, len(LEADERSHIP_KEYS)))
-    results = [
-        simulate("baseline", rng=run_seed, **dict(zip(LEADERSHIP_KEYS, row, strict=True)))
+def uniform_leadership(runs: int, seed: int) -> np.ndarray:
+    """Target 6's leadership profiles: one row per run, the ten leadership parameters
+    (``LEADERSHIP_KEYS``) drawn uniformly on [0, 1] from ``seed``."""
+    return np.random.default_rng(seed).random((runs, len(LEADERSHIP_KEYS)))
+
+
+def uniform_leadership_runs(runs: int, seed: int, record_every: int = 0) -> list[dict[str, Any]]:
+    """Target 6's runs: baseline at :func:`uniform_leadership`'s profiles, run seeds from
+    ``seed``."""
+    seeds = run_seeds(seed, runs)
+    draws = uniform_leadership(runs, seed)
+    return [
+        simulate(
+            "baseline",
+            rng=run_seed,
+            record_every=record_every,
+            **dict(zip(LEADERSHIP_KEYS, row, strict=True)),
+        )
         for row, run_seed in zip(draws, seeds, strict=True)
     ]
+
+
+def target_trust_performance(runs: int = 400, seed: int = ROOT_SEED) -> TargetResult:
+    """Target 6: the trust-performance link across alliances is moderate, not overwhelming."""
+    results = uniform_leadership_runs(runs, seed + 6)
     trust = np.array([r["metrics"]["mean_trust"] for r in results], dtype=float)
     performance = np.array([r["metrics"]["mean_performance"] for r in results], dtype=float)
     both = ~np.isnan(trust) & ~np.isnan(performance)

@@ -1,0 +1,124 @@
+"""Print where target 6's trust-performance correlation comes from.
+
+Usage (from the repository root)::
+
+    python scripts/trust_performance.py [RUNS]
+
+Runs target 6's design (baseline, the ten leadership parameters uniform on [0, 1], seeds
+and draws from ``ROOT_SEED + 6``; default 400 runs, as the target) and prints the
+Spearman correlation of a run's mean trust and mean performance: over all runs, among
+survivors and among collapsed runs; over the first 36 and 60 months only; without each
+collapsed run's last 12 months; the correlation of each mean with the run's lifetime;
+Pearson's r, before and after removing the leadership parameters' linear effects from
+both means; and survivors' median trust and performance in months 1, 36 and 120.
+docs/model.md (Known limitations) quotes this output (a test checks it); about five
+seconds.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from sim.validation.common import ROOT_SEED  # noqa: E402
+from sim.validation.targets import uniform_leadership, uniform_leadership_runs  # noqa: E402
+
+SEED = ROOT_SEED + 6
+MONTHS = (1, 36, 120)
+"""Months at which survivors' median trust and performance show the build-up."""
+
+
+def window_means(summary: dict, first: int, last: int) -> tuple[float, float]:
+    """Mean trust and mean performance over months ``first..last`` of a run (NaN if none)."""
+    series = summary["series"]
+    step = np.asarray(series["step"])
+    inside = (step >= first) & (step <= last)
+    if not inside.any():
+        return float("nan"), float("nan")
+    trust = np.asarray(series["mean_trust"], dtype=float)[inside]
+    performance = np.asarray(series["performance"], dtype=float)[inside]
+    return float(np.nanmean(trust)), float(np.nanmean(performance))
+
+
+def rho(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rho over the pairs where both are known."""
+    known = ~np.isnan(a) & ~np.isnan(b)
+    return float(stats.spearmanr(a[known], b[known]).statistic)
+
+
+def figures(count: int = 400) -> dict[str, float]:
+    """Every printed correlation, by name."""
+    found = uniform_leadership_runs(count, SEED, record_every=1)
+    trust = np.array([s["metrics"]["mean_trust"] for s in found], dtype=float)
+    performance = np.array([s["metrics"]["mean_performance"] for s in found], dtype=float)
+    collapsed = np.array([s["outcome"] == "collapse" for s in found])
+    lifetime = np.array([s["lifetime"] for s in found], dtype=float)
+    cut = np.array(
+        [
+            window_means(s, 1, s["lifetime"] - 12) if s["outcome"] == "collapse" else (t, p)
+            for s, t, p in zip(found, trust, performance, strict=True)
+        ]
+    )
+    first_36, first_60 = (np.array([window_means(s, 1, m) for s in found]) for m in (36, 60))
+    known = ~np.isnan(trust) & ~np.isnan(performance)
+    return {
+        "collapsed runs": float(collapsed.sum()),
+        "all runs": rho(trust, performance),
+        "survivors": rho(trust[~collapsed], performance[~collapsed]),
+        "collapsed": rho(trust[collapsed], performance[collapsed]),
+        "months 1-36 only": rho(first_36[:, 0], first_36[:, 1]),
+        "months 1-60 only": rho(first_60[:, 0], first_60[:, 1]),
+        "without collapsed runs' last 12 months": rho(cut[:, 0], cut[:, 1]),
+        "lifetime and mean trust": rho(lifetime, trust),
+        "lifetime and mean performance": rho(lifetime, performance),
+        "Pearson r": float(np.corrcoef(trust[known], performance[known])[0, 1]),
+        "Pearson r of the residuals after a linear regression on the ten leadership "
+        "parameters": residual_correlation(trust, performance, known),
+        **{
+            f"survivors' median {name} in month {month}": survivors_median(
+                found, collapsed, column, month
+            )
+            for name, column in (("trust", "mean_trust"), ("performance", "performance"))
+            for month in MONTHS
+        },
+    }
+
+
+def survivors_median(found: list[dict], collapsed: np.ndarray, column: str, month: int) -> float:
+    """Median over surviving runs of a recorded column in one month."""
+    values = [
+        s["series"][column][month] for s, ended in zip(found, collapsed, strict=True) if not ended
+    ]
+    return float(np.nanmedian(np.asarray(values, dtype=float)))
+
+
+def main(argv: list[str]) -> None:
+    count = int(argv[0]) if argv else 400
+    found = figures(count)
+    collapsed = int(found.pop("collapsed runs"))
+    print(f"target 6's design, {count} runs (seeds ROOT_SEED + 6), {collapsed} collapsed")
+    for name, value in found.items():
+        print(f"  {name}: {value:.2f}")
+
+
+def residual_correlation(trust: np.ndarray, performance: np.ndarray, known: np.ndarray) -> float:
+    """Pearson r of mean trust and mean performance once the leadership parameters'
+    linear effects are removed from both."""
+    leadership = uniform_leadership(len(known), SEED)[known]
+    design = np.column_stack([np.ones(len(leadership)), leadership])
+    residuals = [
+        y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
+        for y in (trust[known], performance[known])
+    ]
+    return float(np.corrcoef(*residuals)[0, 1])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
