@@ -16,6 +16,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import shutil
+import signal
 import socket
 import tempfile
 import time
@@ -47,6 +48,8 @@ class WorkerLost(ExecutorError):
         super().__init__(message)
         self.culprits = culprits
 
+
+log = logging.getLogger("sim.sweeps")
 
 TICK_SECONDS = 1.0
 """Longest wait for a task before :meth:`Executor.imap_unordered` yields a tick."""
@@ -345,7 +348,6 @@ class DaskExecutor(Executor):
         self._fixed = workers is not None
         self._checked = 0.0
         self._alone_since: float | None = None
-        self._children_before = {p.pid for p in multiprocessing.active_children()}
         if scheduler:
             self.client = Client(scheduler, set_as_default=False)
             if not self._fixed:
@@ -427,19 +429,28 @@ class DaskExecutor(Executor):
                 return
             except AssertionError:
                 time.sleep(CLOSE_RETRY_SECONDS)
-            except Exception:
+            except Exception as error:  # a timeout, or the cluster broke as it closed
+                log.warning("the local Dask cluster did not close (%s); killing its workers", error)
                 break
         self._kill_workers()
 
+    def worker_pids(self) -> list[int]:
+        """Process ids of the local cluster's worker processes now (none for a scheduler)."""
+        pids = []
+        for nanny in getattr(self.cluster, "workers", {}).values():
+            process = getattr(getattr(nanny, "process", None), "process", None)
+            pid = getattr(process, "pid", None)
+            if pid:
+                pids.append(int(pid))
+        return pids
+
     def _kill_workers(self) -> None:
-        """Stop the local cluster's event loop (so no worker restarts), then kill the worker
-        processes it started."""
+        """Kill the local cluster's worker processes, then stop its event loop."""
+        for pid in self.worker_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(Exception):
             self.cluster._loop_runner.stop()  # type: ignore[union-attr]
-        for process in multiprocessing.active_children():
-            if process.pid not in self._children_before:
-                process.kill()
-                process.join(timeout=5)
 
 
 def scheduler_problem(address: str, timeout: float = 5.0) -> str | None:
