@@ -57,6 +57,22 @@ def test_run_readable_summary_set_steps_and_out(tmp_path, capsys):
     assert "crisis" in set(phases)  # the scandal's crisis, by name
 
 
+def test_run_summary_shows_what_the_degraded_rule_reads(capsys):
+    """The output line gives the founding and later-life output, their ratio and the
+    scenario's threshold, so a reader sees why a run is or is not degraded."""
+    assert (
+        cli.main(["run", "baseline", "--seed", "1", "--set", "constants.degraded_share=0.5"]) == 0
+    )
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("  output"))
+    metrics = simulate("baseline", rng=1)["metrics"]
+    founding, later = metrics["founding_output"], metrics["later_output"]
+    assert line == (
+        "  output (performance x share of founding members active): "
+        f"{founding:.2f} founding, {later:.2f} later-life median = {later / founding:.2f} x "
+        "founding (degraded below 0.5 x)"
+    )
+
+
 def _subcommands() -> dict[str, argparse.ArgumentParser]:
     parser = build_parser()
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))

@@ -26,20 +26,27 @@ MAX_PORT = 65535
 """The largest TCP port number."""
 
 
-def _format_summary(summary: dict[str, Any], spec_name: str, seconds: float) -> str:
+def _format_summary(
+    summary: dict[str, Any], spec_name: str, seconds: float, degraded_share: float
+) -> str:
     metrics = summary["metrics"]
 
     def number(value: Any, digits: int = 2) -> str:
         return "n/a" if value is None else f"{value:.{digits}f}"
+
+    founding, later = metrics["founding_output"], metrics["later_output"]
+    ratio = f"{later / founding:.2f}" if founding and later is not None else "n/a"
 
     status = "survived" if summary["survived"] else f"ended in month {summary['lifetime']}"
     lines = [
         f"{spec_name} (seed {summary['seed']}): {summary['outcome']}; the alliance {status}",
         f"  members: {summary['founding_members']} founding, {summary['final_members']} at the end "
         f"(turnover {number(metrics['turnover'])})",
-        f"  performance: {number(metrics['final_performance'])} at the end; output (performance "
-        f"times the members kept): {number(metrics['founding_output'])} in the first months, "
-        f"{number(metrics['later_output'])} in later life",
+        f"  performance (mean over active members): {number(metrics['final_performance'])} at "
+        "the end",
+        "  output (performance x share of founding members active): "
+        f"{number(founding)} founding, {number(later)} later-life median = {ratio} x founding "
+        f"(degraded below {degraded_share:g} x)",
         f"  trust: mean {number(metrics['mean_trust'])} over the run, "
         f"{number(metrics['final_mean_trust'])} at the end",
         f"  crises: {metrics['crises']} episodes from {metrics['shocks']} shocks; "
@@ -76,7 +83,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, default=json_default))
     else:
-        print(_format_summary(summary, spec.name, seconds))
+        degraded_share = float(spec.get("constants.degraded_share"))
+        print(_format_summary(summary, spec.name, seconds, degraded_share))
         if out is not None:
             print(f"  wrote {out / 'summary.json'} and {out / 'timeseries.csv'}")
     return EXIT_OK
