@@ -10,13 +10,15 @@ Spearman correlation of a run's mean trust and mean performance: over all runs, 
 survivors and among collapsed runs; over the first 36 and 60 months only; without each
 collapsed run's last 12 months; the correlation of each mean with the run's lifetime;
 Pearson's r, before and after removing the leadership parameters' linear effects from
-both means; and survivors' median trust and performance in months 1, 36 and 120.
+both means; survivors' median trust and performance in months 1, 36 and 120; and the
+correlation over all runs with munificence switched off (``munificence_spread`` 0).
 docs/model.md (Known limitations) quotes this output (a test checks it); about five
 seconds.
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 
@@ -27,10 +29,16 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from sim.validation.common import ROOT_SEED  # noqa: E402
-from sim.validation.targets import uniform_leadership, uniform_leadership_runs  # noqa: E402
+from sim.model.prepare import resolve_spec  # noqa: E402
+from sim.validation.targets import (  # noqa: E402
+    default_seed,
+    target_trust_performance,
+    uniform_leadership,
+    uniform_leadership_runs,
+)
 
-SEED = ROOT_SEED + 6
+SEED = default_seed(target_trust_performance)
+RUNS = int(inspect.signature(target_trust_performance).parameters["runs"].default)
 MONTHS = (1, 36, 120)
 """Months at which survivors' median trust and performance show the build-up."""
 
@@ -53,7 +61,7 @@ def rho(a: np.ndarray, b: np.ndarray) -> float:
     return float(stats.spearmanr(a[known], b[known]).statistic)
 
 
-def figures(count: int = 400) -> dict[str, float]:
+def figures(count: int = RUNS) -> dict[str, float]:
     """Every printed correlation, by name."""
     found = uniform_leadership_runs(count, SEED, record_every=1)
     trust = np.array([s["metrics"]["mean_trust"] for s in found], dtype=float)
@@ -81,6 +89,7 @@ def figures(count: int = 400) -> dict[str, float]:
         "Pearson r": float(np.corrcoef(trust[known], performance[known])[0, 1]),
         "Pearson r of the residuals after a linear regression on the ten leadership "
         "parameters": residual_correlation(trust, performance, known),
+        "all runs without munificence (munificence_spread 0)": without_munificence(count),
         **{
             f"survivors' median {name} in month {month}": survivors_median(
                 found, collapsed, column, month
@@ -89,6 +98,19 @@ def figures(count: int = 400) -> dict[str, float]:
             for month in MONTHS
         },
     }
+
+
+def without_munificence(count: int) -> float:
+    """The target's correlation with every alliance in a domain of munificence 1."""
+    spec = resolve_spec("baseline").with_overrides(
+        {"constants.munificence_spread": 0.0}, source="trust_performance"
+    )
+    found = uniform_leadership_runs(count, SEED, preset=spec)
+    trust, performance = (
+        np.array([s["metrics"][key] for s in found], dtype=float)
+        for key in ("mean_trust", "mean_performance")
+    )
+    return rho(trust, performance)
 
 
 def survivors_median(found: list[dict], collapsed: np.ndarray, column: str, month: int) -> float:
@@ -100,10 +122,10 @@ def survivors_median(found: list[dict], collapsed: np.ndarray, column: str, mont
 
 
 def main(argv: list[str]) -> None:
-    count = int(argv[0]) if argv else 400
+    count = int(argv[0]) if argv else RUNS
     found = figures(count)
     collapsed = int(found.pop("collapsed runs"))
-    print(f"target 6's design, {count} runs (seeds ROOT_SEED + 6), {collapsed} collapsed")
+    print(f"target 6's design, {count} runs (seeds {SEED}), {collapsed} collapsed")
     for name, value in found.items():
         print(f"  {name}: {value:.2f}")
 
