@@ -23,7 +23,7 @@ from sim import analysis
 from sim.cli import main
 from sim.experiment import ExperimentError, load_experiment
 from sim.experiment.morris import analyze as morris_analyze
-from sim.intervals import t_half_width
+from sim.experiment.precision import half_widths
 from sim.store import faults, merge_stores, read_table, store_status
 from sim.store.manifest import StoreError
 from sim.sweeps.run import sweep
@@ -260,7 +260,7 @@ def _stopping_half_width(runs: pd.DataFrame) -> float:
     widths = {}
     for point, rows in runs.sort_values("replicate").groupby("point_id"):
         values = rows["final_mean_trust"].to_numpy(dtype=float)
-        widths[point] = [float(t_half_width(np.std(values[:n], ddof=1), n)) for n in (4, 8, 12)]
+        widths[point] = [float(half_widths(values[None, :n], False, 0.95)[0]) for n in (4, 8, 12)]
     for first, second in itertools.permutations(widths.values()):
         low, high = first[1], min(first[0], *second)
         if low < high:
