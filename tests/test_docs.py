@@ -6,6 +6,8 @@ import inspect
 import re
 from pathlib import Path
 
+import pytest
+
 from sim.kernel import schedule as mechanisms
 from sim.parameters import CONSTANTS
 
@@ -220,4 +222,21 @@ def test_the_documented_trust_performance_figures_are_the_script(load_script):
         f"it is {found['months 1-36 only']:.2f}, over the first 60 months "
         f"{found['months 1-60 only']:.2f}, and without the last 12 months of collapsed runs "
         f"{found[last_year_cut]:.2f}" in text
+    )
+
+
+@pytest.mark.slow
+def test_the_documented_performance_need_moves_are_the_script(load_script):
+    """Known limitations quotes scripts/knife_edge.py on 2,000 pairs (about 20 s)."""
+    script = load_script("knife_edge")
+    text = " ".join(DOC.split())
+    found = {
+        seed: [max(abs(v) for v in change.values()) for change in script.moves(
+            "performance_need", 2000, seed).values()]
+        for seed in (20261139, 14, 1)
+    }  # fmt: skip
+    (a, b), (c, d), (e, f) = found.values()
+    assert (
+        f"are {a:.3f} and {b:.3f} on target 11's own seeds (20261139), {c:.3f} and {d:.3f} on "
+        f"root seed 3's (14) and {e:.3f} and {f:.3f} on a third set (1)" in text
     )
