@@ -445,12 +445,14 @@ class DaskExecutor(Executor):
         return pids
 
     def _kill_workers(self) -> None:
-        """Kill the local cluster's worker processes, then stop its event loop."""
-        for pid in self.worker_pids():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        """Stop the local cluster's event loop (its nannies restart no worker then), and
+        kill its worker processes: those it had, and any a nanny started meanwhile."""
+        pids = set(self.worker_pids())
         with contextlib.suppress(Exception):
             self.cluster._loop_runner.stop()  # type: ignore[union-attr]
+        for pid in pids | set(self.worker_pids()):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def scheduler_problem(address: str, timeout: float = 5.0) -> str | None:
