@@ -40,13 +40,23 @@ def moves(name: str, pairs: int, seed: int) -> dict[float, dict[str, float]]:
     return found
 
 
+USAGE = "usage: python scripts/knife_edge.py NAME [PAIRS] [SEED ...]"
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in CONSTANTS_BY_NAME:
-        print("usage: python scripts/knife_edge.py NAME [PAIRS] [SEED ...]", file=sys.stderr)
+        print(f"{USAGE}: NAME is a constant's name (docs/model.md, section 6)", file=sys.stderr)
         return 2
     name = argv[0]
-    pairs = int(argv[1]) if len(argv) > 1 else 2000
-    seeds = [int(s) for s in argv[2:]] or [default_seed(target_knife_edges)]
+    try:
+        pairs = int(argv[1]) if len(argv) > 1 else 2000
+        seeds = [int(s) for s in argv[2:]] or [default_seed(target_knife_edges)]
+    except ValueError:
+        print(f"{USAGE}: PAIRS and SEED are whole numbers", file=sys.stderr)
+        return 2
+    if pairs < 1:
+        print(f"{USAGE}: PAIRS must be at least 1", file=sys.stderr)
+        return 2
     for seed in seeds:
         for value, change in moves(name, pairs, seed).items():
             largest = max(change, key=lambda k: abs(change[k]))

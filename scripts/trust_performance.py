@@ -121,13 +121,20 @@ def survivors_median(found: list[dict], collapsed: np.ndarray, column: str, mont
     return float(np.nanmedian(np.asarray(values, dtype=float)))
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str]) -> int:
+    if len(argv) > 1 or (argv and not (argv[0].isdigit() and int(argv[0]) >= 10)):
+        print(
+            "usage: python scripts/trust_performance.py [RUNS]: RUNS is a whole number >= 10",
+            file=sys.stderr,
+        )
+        return 2
     count = int(argv[0]) if argv else RUNS
     found = figures(count)
     collapsed = int(found.pop("collapsed runs"))
     print(f"target 6's design, {count} runs (seeds {SEED}), {collapsed} collapsed")
     for name, value in found.items():
         print(f"  {name}: {value:.2f}")
+    return 0
 
 
 def residual_correlation(trust: np.ndarray, performance: np.ndarray, known: np.ndarray) -> float:
@@ -143,4 +150,4 @@ def residual_correlation(trust: np.ndarray, performance: np.ndarray, known: np.n
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))
