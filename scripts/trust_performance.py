@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    python scripts/trust_performance.py [RUNS]
+    python scripts/trust_performance.py [RUNS] [--set KEY=VALUE ...]
 
 Runs target 6's design (baseline, the ten leadership parameters uniform on [0, 1], seeds
 and draws from ``ROOT_SEED + 6``; default 400 runs, as the target) and prints the
@@ -12,15 +12,19 @@ collapsed run's last 12 months; the correlation of each mean with the run's life
 Pearson's r, before and after removing the leadership parameters' linear effects from
 both means; survivors' median trust and performance in months 1, 36 and 120; and the
 correlation over all runs with munificence switched off (``munificence_spread`` 0).
-docs/model.md (Known limitations) quotes this output (a test checks it); about five
-seconds.
+``--set`` changes the baseline as ``alliance-sim run --set`` does (for example
+``--set constants.trust_build=0.08``), to see how the link responds to a constant.
+docs/model.md (Known limitations) quotes the output at the defaults (a test checks it);
+about five seconds.
 """
 
 from __future__ import annotations
 
+import argparse
 import inspect
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -29,7 +33,9 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from sim.cli.common import UsageError, parse_set  # noqa: E402
 from sim.model.prepare import resolve_spec  # noqa: E402
+from sim.scenario import ScenarioError, ScenarioSpec  # noqa: E402
 from sim.validation.targets import (  # noqa: E402
     default_seed,
     target_trust_performance,
@@ -61,9 +67,10 @@ def rho(a: np.ndarray, b: np.ndarray) -> float:
     return float(stats.spearmanr(a[known], b[known]).statistic)
 
 
-def figures(count: int = RUNS) -> dict[str, float]:
-    """Every printed correlation, by name."""
-    found = uniform_leadership_runs(count, SEED, record_every=1)
+def figures(count: int = RUNS, overrides: dict[str, Any] | None = None) -> dict[str, float]:
+    """Every printed correlation, by name; ``overrides`` (dotted keys) change the baseline."""
+    spec = resolve_spec("baseline").with_overrides(overrides or {}, source="--set")
+    found = uniform_leadership_runs(count, SEED, record_every=1, preset=spec)
     trust = np.array([s["metrics"]["mean_trust"] for s in found], dtype=float)
     performance = np.array([s["metrics"]["mean_performance"] for s in found], dtype=float)
     collapsed = np.array([s["outcome"] == "collapse" for s in found])
@@ -89,7 +96,7 @@ def figures(count: int = RUNS) -> dict[str, float]:
         "Pearson r": float(np.corrcoef(trust[known], performance[known])[0, 1]),
         "Pearson r of the residuals after a linear regression on the ten leadership "
         "parameters": residual_correlation(trust, performance, known),
-        "all runs without munificence (munificence_spread 0)": without_munificence(count),
+        "all runs without munificence (munificence_spread 0)": without_munificence(count, spec),
         **{
             f"survivors' median {name} in month {month}": survivors_median(
                 found, collapsed, column, month
@@ -100,12 +107,10 @@ def figures(count: int = RUNS) -> dict[str, float]:
     }
 
 
-def without_munificence(count: int) -> float:
+def without_munificence(count: int, spec: ScenarioSpec) -> float:
     """The target's correlation with every alliance in a domain of munificence 1."""
-    spec = resolve_spec("baseline").with_overrides(
-        {"constants.munificence_spread": 0.0}, source="trust_performance"
-    )
-    found = uniform_leadership_runs(count, SEED, preset=spec)
+    flat = spec.with_overrides({"constants.munificence_spread": 0.0}, source="trust_performance")
+    found = uniform_leadership_runs(count, SEED, preset=flat)
     trust, performance = (
         np.array([s["metrics"][key] for s in found], dtype=float)
         for key in ("mean_trust", "mean_performance")
@@ -122,14 +127,18 @@ def survivors_median(found: list[dict], collapsed: np.ndarray, column: str, mont
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) > 1 or (argv and not (argv[0].isdigit() and int(argv[0]) >= 10)):
-        print(
-            "usage: python scripts/trust_performance.py [RUNS]: RUNS is a whole number >= 10",
-            file=sys.stderr,
-        )
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="?", type=int, default=RUNS, help="runs (default 400)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args(argv)
+    if args.runs < 10:
+        parser.error("RUNS must be at least 10")
+    try:
+        found = figures(args.runs, parse_set(args.set))
+    except (ScenarioError, UsageError) as error:
+        print(f"trust_performance.py: {error}", file=sys.stderr)
         return 2
-    count = int(argv[0]) if argv else RUNS
-    found = figures(count)
+    count = args.runs
     collapsed = int(found.pop("collapsed runs"))
     print(f"target 6's design, {count} runs (seeds {SEED}), {collapsed} collapsed")
     for name, value in found.items():
