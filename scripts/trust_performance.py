@@ -1,13 +1,17 @@
-"""Print where target 6's trust-performance correlation comes from.
+"""Print target 6's trust-performance correlation and where the whole-life one comes from.
 
 Usage (from the repository root)::
 
     python scripts/trust_performance.py [RUNS] [--set KEY=VALUE ...]
 
 Runs target 6's design (baseline, the ten leadership parameters uniform on [0, 1], seeds
-and draws from ``ROOT_SEED + 6``; default 400 runs, as the target) and prints the
-Spearman correlation of a run's mean trust and mean performance: over all runs, among
-survivors and among collapsed runs; over the first 36 and 60 months only; without each
+and draws from ``ROOT_SEED + 6``; default 400 runs, as the target) and prints target 6's
+statistic (the Spearman correlation across the alliances a survey finds, each run
+surveyed once: :func:`sim.validation.targets.surveyed`), also with ``munificence_spread``
+0, 0.3 and 0.9 and with every alliance surveyed at month 60; then the Spearman correlation
+of a run's mean trust and mean performance over its whole life (the statistic target 6
+read before): over all runs, among survivors and among collapsed runs; given the run's
+lifetime (partial rank correlation); over the first 36 and 60 months only; without each
 collapsed run's last 12 months; the correlation of each mean with the run's lifetime;
 Pearson's r, before and after removing the leadership parameters' linear effects from
 both means; survivors' median trust and performance in months 1, 36 and 120; and the
@@ -38,6 +42,8 @@ from sim.model.prepare import resolve_spec  # noqa: E402
 from sim.scenario import ScenarioError, ScenarioSpec  # noqa: E402
 from sim.validation.targets import (  # noqa: E402
     default_seed,
+    survey,
+    surveyed,
     target_trust_performance,
     uniform_leadership,
     uniform_leadership_runs,
@@ -47,6 +53,10 @@ SEED = default_seed(target_trust_performance)
 RUNS = int(inspect.signature(target_trust_performance).parameters["runs"].default)
 MONTHS = (1, 36, 120)
 """Months at which survivors' median trust and performance show the build-up."""
+SPREADS = (0.0, 0.3, 0.9)
+"""Other values of ``munificence_spread`` (default 0.6) at which target 6 is measured."""
+COHORT_MONTH = 60
+"""The month of a survey of one cohort: every alliance still existing then."""
 
 
 def window_means(summary: dict, first: int, last: int) -> tuple[float, float]:
@@ -83,9 +93,21 @@ def figures(count: int = RUNS, overrides: dict[str, Any] | None = None) -> dict[
     )
     first_36, first_60 = (np.array([window_means(s, 1, m) for s in found]) for m in (36, 60))
     known = ~np.isnan(trust) & ~np.isnan(performance)
+    table = surveyed(found, SEED, spec.horizon)
+    cohort = np.array([row for s in found if (row := survey(s, COHORT_MONTH)) is not None])
     return {
         "collapsed runs": float(collapsed.sum()),
+        "surveyed alliances": float(len(table)),
+        "target 6 (survey)": rho(table[:, 0], table[:, 1]),
+        **{
+            f"target 6 with munificence_spread {spread:g}": survey_rho(count, spec, spread)
+            for spread in SPREADS
+        },
+        f"every alliance existing at month {COHORT_MONTH} surveyed then": rho(
+            cohort[:, 0], cohort[:, 1]
+        ),
         "all runs": rho(trust, performance),
+        "all runs, given lifetime (partial)": partial_rho(trust, performance, lifetime),
         "survivors": rho(trust[~collapsed], performance[~collapsed]),
         "collapsed": rho(trust[collapsed], performance[collapsed]),
         "months 1-36 only": rho(first_36[:, 0], first_36[:, 1]),
@@ -118,6 +140,26 @@ def without_munificence(count: int, spec: ScenarioSpec) -> float:
     return rho(trust, performance)
 
 
+def survey_rho(count: int, spec: ScenarioSpec, spread: float) -> float:
+    """Target 6's statistic with another ``munificence_spread``."""
+    changed = spec.with_overrides(
+        {"constants.munificence_spread": spread}, source="trust_performance"
+    )
+    found = uniform_leadership_runs(count, SEED, record_every=1, preset=changed)
+    table = surveyed(found, SEED, changed.horizon)
+    return rho(table[:, 0], table[:, 1])
+
+
+def partial_rho(a: np.ndarray, b: np.ndarray, given: np.ndarray) -> float:
+    """Spearman's partial correlation of ``a`` and ``b`` given ``given``: Pearson's r of
+    the ranks once each is regressed linearly on the ranks of ``given``."""
+    known = ~np.isnan(a) & ~np.isnan(b) & ~np.isnan(given)
+    ranks = [stats.rankdata(x[known]) for x in (a, b, given)]
+    design = np.column_stack([np.ones(known.sum()), ranks[2]])
+    residuals = [r - design @ np.linalg.lstsq(design, r, rcond=None)[0] for r in ranks[:2]]
+    return float(np.corrcoef(*residuals)[0, 1])
+
+
 def survivors_median(found: list[dict], collapsed: np.ndarray, column: str, month: int) -> float:
     """Median over surviving runs of a recorded column in one month."""
     values = [
@@ -140,7 +182,11 @@ def main(argv: list[str]) -> int:
         return 2
     count = args.runs
     collapsed = int(found.pop("collapsed runs"))
-    print(f"target 6's design, {count} runs (seeds {SEED}), {collapsed} collapsed")
+    surveyed_count = int(found.pop("surveyed alliances"))
+    print(
+        f"target 6's design, {count} runs (seeds {SEED}), {collapsed} collapsed, "
+        f"{surveyed_count} surveyed"
+    )
     for name, value in found.items():
         print(f"  {name}: {value:.2f}")
     return 0

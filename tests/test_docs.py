@@ -164,7 +164,9 @@ def test_the_docs_count_the_targets_of_the_code():
         in " ".join(section.split())
     )
     opened = (
-        "the open target of"
+        "there is no open target"
+        if not OPEN_TARGETS
+        else "the open target of"
         if len(OPEN_TARGETS) == 1
         else f"the {words[len(OPEN_TARGETS)]} open targets of"
     )
@@ -206,22 +208,48 @@ def test_the_documented_degraded_figures_are_the_script(load_script):
 
 
 def test_the_documented_trust_performance_figures_are_the_script(load_script):
-    """Known limitations (open target 6) quotes scripts/trust_performance.py."""
-    found = load_script("trust_performance").figures()
+    """Section 5 item 24 and Known limitations quote scripts/trust_performance.py."""
+    script = load_script("trust_performance")
+    found = script.figures()
     last_year_cut = "without collapsed runs' last 12 months"
     text = " ".join(DOC.split())
+    spread = [found[f"target 6 with munificence_spread {x:g}"] for x in script.SPREADS]
+    cohort = found[f"every alliance existing at month {script.COHORT_MONTH} surveyed then"]
+    assert (
+        f"On the target's {script.RUNS} runs {found['surveyed alliances']:.0f} alliances are "
+        f"surveyed and the correlation is {found['target 6 (survey)']:.2f}" in text
+    )
+    assert (
+        f"with `munificence_spread` 0, 0.3, 0.6 (the default) and 0.9 it is {spread[0]:.2f}, "
+        f"{spread[1]:.2f}, {found['target 6 (survey)']:.2f} and {spread[2]:.2f}" in text
+    )
+    assert script.SPREADS == (0.0, 0.3, 0.9)
+    assert (
+        f"surveying every alliance that exists at month {script.COHORT_MONTH} gives "
+        f"{cohort:.2f}" in text
+    )
     residual = next(v for k, v in found.items() if k.startswith("Pearson r of the residuals"))
     assert f"the Pearson correlation is {residual:.2f} ({found['Pearson r']:.2f} before)" in text
     munificence = found["all runs without munificence (munificence_spread 0)"]
     assert f"Without munificence it is {munificence:.2f} (the same script" in text
     assert (
+        f"across all {script.RUNS} runs (target 6's first statistic), the Spearman "
+        f"correlation of a run's mean trust and mean performance is {found['all runs']:.2f}" in text
+    )
+    assert (
         f"Among survivors the correlation is {found['survivors']:.2f}, among collapsed runs "
         f"{found['collapsed']:.2f}; a run's mean trust correlates "
         f"{found['lifetime and mean trust']:.2f} with its lifetime, its mean performance "
-        f"{found['lifetime and mean performance']:.2f}. Over the first 36 months of every run "
-        f"it is {found['months 1-36 only']:.2f}, over the first 60 months "
-        f"{found['months 1-60 only']:.2f}, and without the last 12 months of collapsed runs "
-        f"{found[last_year_cut]:.2f}" in text
+        f"{found['lifetime and mean performance']:.2f}, and given the lifetime the partial "
+        f"rank correlation is {found['all runs, given lifetime (partial)']:.2f}. Over the "
+        f"first 36 months of every run it is {found['months 1-36 only']:.2f}, over the first "
+        f"60 months {found['months 1-60 only']:.2f}, and without the last 12 months of "
+        f"collapsed runs {found[last_year_cut]:.2f}" in text
+    )
+    without_link = script.figures(overrides={"constants.shortfall_distrust": 0.0})
+    assert (
+        f"the survey's correlation is {without_link['target 6 (survey)']:.2f}, against "
+        f"{found['target 6 (survey)']:.2f} with it" in text
     )
 
 

@@ -184,8 +184,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         count = sum(result.passed for result in required)
         opened = [result for result in results if not result.required]
         met = sum(result.passed for result in opened)
+        met_open = f"; open targets met: {met}/{len(opened)}" if opened else ""
         print(
-            f"{count}/{len(required)} targets pass; open targets met: {met}/{len(opened)} "
+            f"{count}/{len(required)} targets pass{met_open} "
             f"(root seed {root_seed}; {time.perf_counter() - started:.1f} s)"
         )
     return EXIT_OK if passed else EXIT_FAILED
@@ -248,13 +249,22 @@ def validate_description() -> str:
     from sim.validation.targets import OPEN_TARGETS, TARGETS
 
     opened = len(OPEN_TARGETS)
+    then_open = (
+        f", then the {opened} open target{'' if opened == 1 else 's'} that the model does "
+        "not meet yet,"
+        if opened
+        else ","
+    )
+    open_rule = (
+        "open targets are reported as OPEN and do not change the exit code"
+        if opened
+        else "none is open (an open target would be reported as OPEN and not change it)"
+    )
     return (
-        f"Run the {len(TARGETS)} required calibration and validation targets, then the "
-        f"{opened} open target{'' if opened == 1 else 's'} that the model does not meet yet, "
-        "each with its fixed "
-        "seeds and stated criterion, and print what was measured (docs/model.md, section 4). "
-        "Exit code 0 when every required target passes; open targets are reported as OPEN "
-        "and do not change the exit code."
+        f"Run the {len(TARGETS)} required calibration and validation targets{then_open} "
+        "each with its fixed seeds and stated criterion, and print what was measured "
+        "(docs/model.md, section 4). Exit code 0 when every required target passes; "
+        f"{open_rule}."
     )
 
 
