@@ -233,7 +233,7 @@ CONSTANTS: tuple[Parameter, ...] = (
     _constant("relational_tie_share", 0.6, 0.0, 1.0, "Share of ties breached by a relational shock, per unit severity."),
     _constant("capacity_floor", 0.05, 0.0, 0.5, "No shock takes a member's capacity below this."),
     _constant("munificence_spread", 0.6, 0.0, 1.0,
-             "Environmental munificence (Dess & Beard 1984), drawn per run uniform on 1 +- spread / 2, scales performance.", set_by="first version: against target 6 (see Known limitations)"),
+             "Environmental munificence (Dess & Beard 1984), drawn per run uniform on 1 +- spread / 2, scales performance.", set_by="first version: against target 6; targets 11 and 12 rest on it too (see Known limitations)"),
     _constant("environment_drift", 0.01, 0.0, 0.2, "Monthly standard deviation of the environment demand's random walk."),
     _constant("founding_misfit", 0.3, 0.0, 0.5,
              "Largest gap between the founding ambition and the demand: the founding ambition is not the best fit, "
