@@ -114,12 +114,14 @@ def figures(count: int = RUNS, overrides: dict[str, Any] | None = None) -> dict[
             )
             for name, column in (("trust", "mean_trust"), ("performance", "performance"))
             for month in MONTHS
+            if month <= spec.horizon
         },
         **{
             f"survey of every alliance existing at month {month}": table_rho(
                 surveyed(found, np.full(count, month))
             )
             for month in SURVEY_AT
+            if month <= spec.horizon
         },
         "survey, each run at a drawn month": table_rho(table),
         "survey, each run at a drawn month, given that month (partial)": partial_rho(

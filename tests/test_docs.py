@@ -274,6 +274,13 @@ def test_a_survey_takes_the_year_up_to_its_month_of_an_alliance_that_still_exist
     assert months.min() == script.SURVEY_WINDOW and months.max() == 40
 
 
+def test_the_trust_performance_script_reads_only_the_months_a_shorter_horizon_has(load_script):
+    script = load_script("trust_performance")
+    found = script.figures(30, {"horizon": 100})
+    assert "survey of every alliance existing at month 90" in found
+    assert not any(key.endswith(f"month {month}") for key in found for month in (120, 150, 180))
+
+
 @pytest.mark.slow
 def test_the_documented_performance_need_moves_are_the_script(load_script):
     """Known limitations quotes scripts/knife_edge.py on 2,000 pairs (about 20 s)."""
