@@ -66,7 +66,8 @@ def window_means(summary: dict, first: int, last: int) -> tuple[float, float]:
         return float("nan"), float("nan")
     trust = np.asarray(series["mean_trust"], dtype=float)[inside]
     performance = np.asarray(series["performance"], dtype=float)[inside]
-    return float(np.nanmean(trust)), float(np.nanmean(performance))
+    known = trust[~np.isnan(trust)]  # NaN in a month with no live tie
+    return (float(known.mean()) if known.size else float("nan")), float(np.nanmean(performance))
 
 
 def rho(a: np.ndarray, b: np.ndarray) -> float:
@@ -155,14 +156,8 @@ def survey(summary: dict, month: int) -> tuple[float, float] | None:
     or had no live tie in those months."""
     if summary["outcome"] == "collapse" and month >= summary["lifetime"]:
         return None
-    series = summary["series"]
-    step = np.asarray(series["step"])
-    year = (step > month - SURVEY_WINDOW) & (step <= month)
-    trust = np.asarray(series["mean_trust"], dtype=float)[year]
-    performance = np.asarray(series["performance"], dtype=float)[year]
-    if np.isnan(trust).all():
-        return None
-    return float(np.nanmean(trust)), float(np.nanmean(performance))
+    trust, performance = window_means(summary, month - SURVEY_WINDOW + 1, month)
+    return None if np.isnan(trust) else (trust, performance)
 
 
 def surveyed(found: list[dict], months: np.ndarray) -> np.ndarray:
