@@ -213,7 +213,7 @@ def _switch(name: str, quality: str, doc: str) -> Parameter:
 CONSTANTS: tuple[Parameter, ...] = (
     # --- initial state -------------------------------------------------------------------
     _constant("trust_initial_within", 0.65, 0.0, 1.0,
-             "Initial trust on ties inside a faction (calibration: baseline mean trust ~0.6)."),
+             "Initial trust on ties inside a faction."),
     _constant("trust_initial_cross", 0.5, 0.0, 1.0,
              "Initial trust on ties across factions (faultlines: Lau & Murnighan 1998)."),
     _constant("trust_value_weight", 1.0, 0.0, 1.0,
