@@ -15,7 +15,8 @@ trust and performance in months 1, 36 and 120; the correlation over all runs wit
 munificence switched off (``munificence_spread`` 0); and, as a field study would measure
 it, across the alliances that still exist at a survey month (means over the 12 months
 up to it): with every run surveyed at one month (``SURVEY_AT``), and with each run
-surveyed at a month drawn uniformly from 12 to the horizon, also given that month.
+surveyed at a month drawn uniformly from 12 to the horizon, also given that month; and
+the correlation over all runs when one lever of the link is moved (``LEVERS``).
 ``--set`` changes the baseline as ``alliance-sim run --set`` does (for example
 ``--set constants.trust_build=0.08``), to see how the link responds to a constant.
 docs/model.md (Known limitations) quotes the output at the defaults (a test checks it);
@@ -55,6 +56,18 @@ SURVEY_WINDOW = 12
 """Months a survey averages: the year up to and including the survey month."""
 SURVEY_AT = (12, 24, 36, 60, 90, 120, 150, 180)
 """Survey months at which every alliance still existing is surveyed."""
+LEVERS: dict[str, dict[str, float]] = {
+    "founding trust 0.85 inside and across factions (near survivors' trust in month 120)": {
+        "constants.trust_initial_within": 0.85,
+        "constants.trust_initial_cross": 0.85,
+    },
+    "trust built twice as fast (trust_build 0.08)": {"constants.trust_build": 0.08},
+    "delivery twice as dependent on trust (shortfall_distrust 0.6)": {
+        "constants.shortfall_distrust": 0.6
+    },
+}
+"""Moves of one lever each, to show what the correlation over all runs responds to
+(diagnosis only: no default is set from them, target 6 being a validation pattern)."""
 
 
 def window_means(summary: dict, first: int, last: int) -> tuple[float, float]:
@@ -131,6 +144,21 @@ def figures(count: int = RUNS, overrides: dict[str, Any] | None = None) -> dict[
     }
 
 
+def lever_figures(count: int = RUNS, overrides: dict[str, Any] | None = None) -> dict[str, float]:
+    """The correlation over all runs with each of ``LEVERS`` moved, on top of ``overrides``."""
+    found = {}
+    for name, lever in LEVERS.items():
+        moved = {**(overrides or {}), **lever}
+        spec = resolve_spec("baseline").with_overrides(moved, source="lever")
+        runs = uniform_leadership_runs(count, SEED, preset=spec)
+        trust, performance = (
+            np.array([s["metrics"][key] for s in runs], dtype=float)
+            for key in ("mean_trust", "mean_performance")
+        )
+        found[name] = rho(trust, performance)
+    return found
+
+
 def without_munificence(count: int, spec: ScenarioSpec) -> float:
     """The target's correlation with every alliance in a domain of munificence 1."""
     flat = spec.with_overrides({"constants.munificence_spread": 0.0}, source="trust_performance")
@@ -201,7 +229,9 @@ def main(argv: list[str]) -> int:
     if args.runs < 10:
         parser.error("RUNS must be at least 10")
     try:
-        found = figures(args.runs, parse_set(args.set))
+        overrides = parse_set(args.set)
+        found = figures(args.runs, overrides)
+        levers = lever_figures(args.runs, overrides)
     except (ScenarioError, UsageError) as error:
         print(f"trust_performance.py: {error}", file=sys.stderr)
         return 2
@@ -209,6 +239,9 @@ def main(argv: list[str]) -> int:
     collapsed = int(found.pop("collapsed runs"))
     print(f"target 6's design, {count} runs (seeds {SEED}), {collapsed} collapsed")
     for name, value in found.items():
+        print(f"  {name}: {value:.2f}")
+    print("the correlation over all runs with one lever moved:")
+    for name, value in levers.items():
         print(f"  {name}: {value:.2f}")
     return 0
 

@@ -257,6 +257,15 @@ def test_the_documented_survey_figures_are_the_script(load_script):
     )
 
 
+def test_the_documented_levers_of_the_trust_performance_link_are_the_script(load_script):
+    """Known limitations (open target 6) quotes the levers of scripts/trust_performance.py."""
+    found = list(load_script("trust_performance").lever_figures().values())
+    text = " ".join(DOC.split())
+    assert f"120, it is {found[0]:.2f}; with trust built twice as fast" in text
+    assert f"(`trust_build` 0.08), {found[1]:.2f}; with partners' delivery" in text
+    assert f"(`shortfall_distrust` 0.6), {found[2]:.2f}. A stronger channel" in text
+
+
 def test_a_survey_takes_the_year_up_to_its_month_of_an_alliance_that_still_exists(
     load_script,
 ):
