@@ -47,7 +47,8 @@ def search_openness(s, q, c):
 
     Search opens when performance falls short of the aspiration (``SEARCH``), or when
     a change-aware leadership deliberately starts it on a misfit members noticed
-    (``MISFIT``, last month's), before performance falls.
+    (``MISFIT`` as it stands: last month's in perception, step 7a; this month's in
+    ambition revision, step 11, after step 7b updated it), before performance falls.
     """
     change_awareness = quality_level(q, c, L.CHANGE_AWARENESS, SW_SEARCH)
     initiated = change_awareness * s.alliance[L.MEAN_REACH] * s.alliance[L.MISFIT]
