@@ -8,6 +8,7 @@ folders) raises an :class:`InputError` (or a subclass), whose text is one line
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -79,9 +80,27 @@ def _is_number(value: Any) -> bool:
 
 def show_number(value: float) -> str:
     """A number as people write it: whole numbers without a decimal point, others as ``%g``."""
+    if isinstance(value, int):
+        digits = len(str(abs(value)))
+        return str(value) if digits <= 25 else f"a {digits}-digit number"
     if math.isfinite(value) and float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{value:g}"
+
+
+INT64 = (-(2**63), 2**63 - 1)
+"""The range of a 64-bit integer, the largest whole number any key can hold."""
+
+
+def _is_whole(value: Any) -> bool:
+    """True for a Python or numpy integer (not a boolean)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (
+        type(value).__module__ == "numpy"
+        and getattr(value, "dtype", None) is not None
+        and value.dtype.kind in "iu"
+    )
 
 
 def expect_number(
@@ -97,12 +116,13 @@ def expect_number(
     """``value`` as a finite float in ``[low, high]`` (an int when ``integer``).
 
     Python and numpy numbers are accepted, booleans are not; an integer must be a
-    whole number (``3.0`` is accepted as 3).
+    whole number (``3.0`` is accepted as 3). Integers are compared with the bounds
+    exactly, however large (no overflow, no rounding).
     """
     if not _is_number(value):
         raise error(source, key, f"expected a number, got {type(value).__name__} {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
+    number: float | int = int(value) if _is_whole(value) else float(value)
+    if isinstance(number, float) and not math.isfinite(number):
         raise error(source, key, f"expected a finite number, got {number}")
     if not low <= number <= high:
         raise error(
@@ -111,10 +131,36 @@ def expect_number(
             f"{show_number(number)} is out of range [{show_number(low)}, {show_number(high)}]",
         )
     if integer:
+        if _is_whole(number) and not INT64[0] <= number <= INT64[1]:
+            raise error(source, key, f"{show_number(number)} does not fit a 64-bit integer")
         if number != int(number):
             raise error(source, key, f"expected a whole number, got {show_number(number)}")
         return int(number)
-    return number
+    if abs(number) > sys.float_info.max:
+        raise error(source, key, f"{show_number(number)} is too large for a number")
+    return float(number)
+
+
+FOLDER_NAME_MAX = 100
+"""Longest name (in characters) that may name a results folder."""
+
+
+def expect_folder_name(error: type[InputError], source: str, key: str, name: str) -> str:
+    """``name`` if it can name one folder on any common file system, else ``error``."""
+    if (
+        not name
+        or any(ch in name for ch in "/\\")
+        or name.startswith(".")
+        or any(ord(ch) < 32 or ord(ch) == 127 for ch in name)
+    ):
+        raise error(source, key, f"{name!r} is not usable as a folder name")
+    if len(name) > FOLDER_NAME_MAX:
+        raise error(
+            source,
+            key,
+            f"is {len(name)} characters long; a folder name takes at most {FOLDER_NAME_MAX}",
+        )
+    return name
 
 
 def check_keys(

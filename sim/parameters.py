@@ -20,6 +20,8 @@ from typing import Any
 from sim.errors import InputError, expect_number
 
 MAX_MEMBERS = 100_000
+MAX_TIES = 10_000_000
+"""Most founding ties (undirected) an alliance may have: about 1.7 GB of memory per run."""
 MAX_HORIZON = 100_000
 
 

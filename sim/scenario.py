@@ -24,6 +24,7 @@ from sim.parameters import (
     CONSTANTS_BY_NAME,
     KEYWORDS,
     MAX_HORIZON,
+    MAX_TIES,
     RULES,
     SCENARIO_PARAMETERS,
     default,
@@ -279,9 +280,13 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None
             raise ScenarioError(source, key, f"'{prefix}' is not a table")
         node = node[part]
     last = parts[-1]
-    if parts[0] != "constants" and last not in node:
+    if parts[0] != "constants" and last not in node and key not in _OPTIONAL_KEYS:
         raise ScenarioError(source, key, "unknown key")
     node[last] = value
+
+
+_OPTIONAL_KEYS = frozenset({"shocks.events", *(f"shocks.mix.{kind}" for kind in SHOCK_KINDS)})
+"""Keys ``--set`` may add although a scenario's table leaves them out."""
 
 
 _table = partial(expect_table, ScenarioError)
@@ -327,6 +332,22 @@ def check_rules(source: str, values: Mapping[str, Any], error: type[InputError])
             raise error(source, first, f"{low:g} must not exceed {second} ({high:g})")
 
 
+def founding_ties(members: int, mean_degree: float) -> int:
+    """Undirected founding ties the network asks for (before capping at the pairs)."""
+    return round(members * min(mean_degree, members - 1) / 2)
+
+
+def _check_ties(source: str, alliance: AllianceSpec) -> None:
+    ties = founding_ties(alliance.members, alliance.mean_degree)
+    if ties > MAX_TIES:
+        raise ScenarioError(
+            source,
+            "alliance.mean_degree",
+            f"{alliance.members} members with mean degree {alliance.mean_degree:g} make "
+            f"{ties:,} ties; at most {MAX_TIES:,} fit in memory (lower either)",
+        )
+
+
 def _parse(data: Mapping[str, Any], source: str) -> ScenarioSpec:
     data = _table(source, "(top level)", data)
     _check_keys(source, "", data, _TOP_KEYS)
@@ -335,6 +356,7 @@ def _parse(data: Mapping[str, Any], source: str) -> ScenarioSpec:
     alliance = AllianceSpec(**_section_values(source, data, "alliance"))
     leadership = LeadershipSpec(**_section_values(source, data, "leadership"))
     constants = _constants(source, data)
+    _check_ties(source, alliance)
     check_rules(
         source,
         {

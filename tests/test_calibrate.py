@@ -341,6 +341,14 @@ BAD = [
     ),
     (_swap("[calibration]", "[calibration]\ncolour = 'red'"), "calibration.colour: unknown key"),
     (
+        _swap('collapse_lifetime = "median', 'collapse_lifetime = 3\nx = "median'),
+        "bad.toml: calibration.statistics.collapse_lifetime: expected a string, got int",
+    ),
+    (
+        _swap("population = 8", "population = 1000000"),
+        "calibration.population: 1000000 is out of range [2, 500000]",
+    ),
+    (
         _swap("replications = 5", 'method = "rejection"\nreplications = 5'),
         "calibration.population: applies to abc-smc only",
     ),
@@ -357,6 +365,7 @@ def test_a_bad_calibration_table_is_one_line_naming_the_key(text, message, tmp_p
         load_experiment(path)
     assert str(caught.value).startswith(f"{path}: ")
     assert message in str(caught.value) and "\n" not in str(caught.value)
+    assert str(caught.value).count(str(path)) == 1
 
 
 def test_a_rejection_table_and_another_models_parameters_validate(tmp_path):

@@ -123,7 +123,28 @@ BAD_INPUTS = [
     (["run", "baseline", "--set", "noequals"], "KEY=VALUE"),
     (["run", "baseline", "--set", "alliance.members=many"], "alliance.members"),
     (["run", "baseline", "--seed", "x1"], "seed"),
-    (["run", "baseline", "--steps", "0"], "horizon"),
+    (["run", "baseline", "--steps", "0"], "--steps: horizon: 0 is out of range"),
+    (["run", "baseline", "--steps", "1" + "0" * 400], "--steps: horizon: a 401-digit number"),
+    (["run", "baseline", "--seed", "-1"], "--seed: expected an int seed"),
+    (["run", "baseline", "--seed", str(2**63)], "--seed: seed 9223372036854775808 is out of"),
+    (["run", "baseline", "--set", "alliance.members=1" + "0" * 400], "alliance.members: a 401"),
+    (
+        [
+            "run",
+            "baseline",
+            "--set",
+            "alliance.members=30000",
+            "--set",
+            "alliance.mean_degree=29999",
+        ],
+        "alliance.mean_degree: 30000 members with mean degree 29999 make 449,985,000 ties",
+    ),
+    (["run", "baseline", "--out", ""], "--out: expected a non-empty value"),
+    (["sweep", "any.toml", "--out", " "], "--out: expected a non-empty value"),
+    (["sweep", "any.toml", "--scheduler", ""], "--scheduler: expected a non-empty value"),
+    (["export", "somewhere", "--out", ""], "--out: expected a non-empty value"),
+    (["validate", "--root-seed", "-1"], "--root-seed: expected a seed from 0 to 2**62, got -1"),
+    (["effects", "--seed", "-1"], "--seed: expected a seed from 0 to 2**62, got -1"),
     (["run", "baseline", "--steps", "ten"], "--steps"),
     (["frobnicate"], "invalid choice"),
     (["effects", "--scenario", "atlantis"], "--scenario"),
@@ -158,6 +179,32 @@ def test_demo_on_a_port_in_use_exits_2_with_one_line(check, capsys):
         f"error: --port {port}: in use on 127.0.0.1 (give another, or 0 for a free one)"
     ]
     assert captured.out == ""
+
+
+def test_run_out_refuses_a_folder_in_place_of_its_files_and_writes_nothing(tmp_path, capsys):
+    (tmp_path / "summary.json").mkdir()
+    assert cli.main(["run", "baseline", "--steps", "3", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: --out {tmp_path}: {tmp_path / 'summary.json'} is a folder"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
+
+
+def test_set_may_add_keys_a_scenario_file_leaves_out(capsys):
+    event = 'shocks.events=[{kind="global", at=2, severity=0.5}]'
+    assert (
+        cli.main(["run", "baseline", "--steps", "3", "--seed", "1", "--set", event, "--json"]) == 0
+    )
+    with_event = json.loads(capsys.readouterr().out)
+    assert cli.main(["run", "baseline", "--steps", "3", "--seed", "1", "--json"]) == 0
+    without = json.loads(capsys.readouterr().out)
+    assert with_event["metrics"]["shocks"] == without["metrics"]["shocks"] + 1
+    only_exits = ["--set", "shocks.rate=10", "--set", "shocks.mix.leader_exit=1"]
+    for kind in ("global", "local", "relational", "regime_shift"):
+        only_exits += ["--set", f"shocks.mix.{kind}=0"]
+    assert cli.main(["run", "baseline", "--steps", "3", "--seed", "1", *only_exits, "--json"]) == 0
+    kinds = {c["kind"] for c in json.loads(capsys.readouterr().out)["crises"]}
+    assert kinds == {"leader_exit"}
 
 
 def test_bad_scenario_file_in_a_subprocess_has_no_traceback(tmp_path):

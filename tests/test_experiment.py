@@ -175,7 +175,7 @@ def test_shards_partition_the_design(write_toml):
     assert (sum(mask.astype(int) for mask in masks) == 1).all()
     assert all(mask.any() for mask in masks)
     assert parse_shard("2/3") == (2, 3)
-    for bad in ("0/3", "4/3", "x", "1/2/3"):
+    for bad in ("0/3", "4/3", "x", "1/2/3", f"1/{2**63}"):
         with pytest.raises(ExperimentError, match="--shard"):
             parse_shard(bad)
 
@@ -234,6 +234,21 @@ BAD = [
     ("colour = 'red'", "colour: unknown key"),
     ("[output]\ntimeseries_every = -1", "output.timeseries_every"),
     ("name = 'a/b'", "name: 'a/b' is not usable"),
+    ('name = "a\\u0000b"', "name: 'a\\x00b' is not usable"),
+    (f"name = '{'n' * 101}'", "name: is 101 characters long; a folder name takes at most 100"),
+    (f"replications = 1{'0' * 400}", "replications: a 401-digit number is out of range"),
+    (
+        "seed = 9223372036854775808",
+        "seed: 9223372036854775808 is out of range [0, 9223372036854775807]",
+    ),
+    (
+        f"[parameters]\n'alliance.members' = [3, 1{'0' * 400}]",
+        "parameters.alliance.members: a 401-digit number does not fit a 64-bit integer",
+    ),
+    (
+        f"[parameters]\n'alliance.members' = {{min = 3, max = 1{'0' * 400}, levels = 2}}",
+        "parameters.alliance.members.max: a 401-digit number",
+    ),
     ("replications = 2\nreplications = 3", "TOML syntax error"),
 ]
 

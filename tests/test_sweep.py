@@ -303,3 +303,27 @@ def test_chunk_size_survives_a_per_run_time_near_zero():
     session = SimpleNamespace(per_run=5e-324, target=SimpleNamespace(kind="alliance"))
     session.executor = "processes"
     assert _Session.chunk_size(session, 10_000, 2, None) == default_chunk_size(10_000, 2)
+
+
+def test_an_outcome_beyond_64_bit_integers_fails_its_run_not_the_store():
+    from sim.sweeps.runner import normalize_result
+
+    with pytest.raises(ValueError, match="outcome 'x' is 1180591620717411303424: outside 64-bit"):
+        normalize_result({"x": 2**70, "y": 1})
+    assert normalize_result({"x": 2**63 - 1})[0] == {"x": 2**63 - 1}
+
+
+@pytest.mark.parametrize("command", ["sweep", "calibrate"])
+def test_an_interrupted_sweep_or_calibration_says_so_once(command, monkeypatch, capsys):
+    import sim.calibration.run
+    import sim.sweeps.run
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.sweeps.run, "sweep", interrupted)
+    monkeypatch.setattr(sim.calibration.run, "calibrate", interrupted)
+    experiment = "quickstart" if command == "sweep" else "calibrate-baseline"
+    assert main([command, experiment]) == 130
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: interrupted; run the same command")

@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sim.cli.common import EXIT_FAILED, EXIT_OK, command_help, command_line, progress, warn
+from sim.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    command_help,
+    command_line,
+    nonempty,
+    progress,
+    warn,
+)
 from sim.cli.sweep import add_executor_options, add_run_flags
 
 
@@ -33,7 +42,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         warn("interrupted; run the same command again to continue the calibration")
-        raise
+        return EXIT_INTERRUPTED
     for line in result.lines():
         print(line)
     if result.stopped:
@@ -62,7 +71,7 @@ def add_commands(subparsers: Any) -> None:
     parser.add_argument(
         "experiment", help="the calibration's experiment file, or a shipped one's name"
     )
-    parser.add_argument("--out", help="the store folder (default: results/NAME)")
+    parser.add_argument("--out", type=nonempty, help="the store folder (default: results/NAME)")
     add_executor_options(parser)
     parser.add_argument(
         "--force",

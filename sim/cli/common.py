@@ -27,6 +27,17 @@ class UsageError(Exception):
     """Bad command-line input; the message is one line."""
 
 
+SEED_FLAG_MAX = 2**62
+"""Largest root seed a command accepts: the seeds derived from it stay below 2**63."""
+
+
+def check_seed_flag(flag: str, value: int | None) -> None:
+    """Raise :class:`UsageError` unless ``value`` (when given) is a root seed in
+    ``[0, SEED_FLAG_MAX]``."""
+    if value is not None and not 0 <= value <= SEED_FLAG_MAX:
+        raise UsageError(f"{flag}: expected a seed from 0 to 2**62, got {value}")
+
+
 HELP_WIDTH = 88
 """Width of the commands' descriptions in ``--help``."""
 
@@ -39,6 +50,14 @@ SET_HELP = (
     "alliance.members=20"
 )
 """The help of ``--set`` (see :func:`parse_set`)."""
+
+
+def nonempty(text: str) -> str:
+    """An argparse ``type`` for paths and addresses: ``text`` unless it is empty or blank
+    (an empty ``--out`` would otherwise write into the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a non-empty value")
+    return text
 
 
 class Parser(argparse.ArgumentParser):

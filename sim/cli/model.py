@@ -15,8 +15,10 @@ from sim.cli.common import (
     EXIT_OK,
     SET_HELP,
     UsageError,
+    check_seed_flag,
     command_help,
     json_default,
+    nonempty,
     parse_set,
     progress,
     warn,
@@ -63,14 +65,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario and print its summary."""
     from sim.model.prepare import resolve_seed
     from sim.model.simulation import simulate
-    from sim.scenario import load_preset
+    from sim.scenario import ScenarioError, load_preset
 
-    spec = load_preset(args.scenario)
-    overrides = parse_set(args.set or [])
+    spec = load_preset(args.scenario).with_overrides(parse_set(args.set or []), source="--set")
     if args.steps is not None:
-        overrides["horizon"] = args.steps
-    spec = spec.with_overrides(overrides, source="--set")
-    seed = resolve_seed(args.seed)
+        spec = spec.with_overrides({"horizon": args.steps}, source="--steps")
+    try:
+        seed = resolve_seed(args.seed)
+    except ScenarioError as err:
+        raise UsageError(f"--seed: {err.problem}") from None
     out = Path(args.out) if args.out else None
     if out is not None:
         _check_out(out)
@@ -90,17 +93,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+RUN_FILES = ("summary.json", "timeseries.csv")
+"""The files ``run --out`` writes."""
+
+
 def _check_out(out: Path) -> None:
-    """Make the ``--out`` folder and prove it writable before the run (else exit 2)."""
+    """Make the ``--out`` folder and prove it writable before the run: a folder in the
+    way is bad input (exit 2); a file system that refuses the write raises its
+    ``OSError`` (exit 1, as for every command)."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
+    for name in RUN_FILES:
+        if (out / name).is_dir():
+            raise UsageError(f"--out {out}: {out / name} is a folder")
     probe = out / ".write-test.tmp"
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as err:
-        raise UsageError(f"--out {err.filename or out}: {err.strerror or err}") from None
+    out.mkdir(parents=True, exist_ok=True)
+    probe.write_bytes(b"")
+    probe.unlink()
 
 
 def _write_run(out: Path, summary: dict[str, Any], series: dict[str, np.ndarray]) -> None:
@@ -116,10 +125,8 @@ def _write_run(out: Path, summary: dict[str, Any], series: dict[str, np.ndarray]
             for name in columns
         )
         rows.append(",".join(cells))
-    for name, text in (
-        ("summary.json", json.dumps(summary, default=json_default, indent=2) + "\n"),
-        ("timeseries.csv", "\n".join(rows) + "\n"),
-    ):
+    texts = (json.dumps(summary, default=json_default, indent=2) + "\n", "\n".join(rows) + "\n")
+    for name, text in zip(RUN_FILES, texts, strict=True):
         temporary = out / f".{name}.tmp"
         temporary.write_text(text, encoding="utf-8")
         temporary.replace(out / name)
@@ -168,6 +175,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"    criterion: {result.criterion}")
         print(f"    measured:  {result.measured}", flush=True)
 
+    check_seed_flag("--root-seed", args.root_seed)
     started = time.perf_counter()
     root_seed = ROOT_SEED if args.root_seed is None else args.root_seed
     results = validate(progress=show, root_seed=root_seed)
@@ -204,6 +212,7 @@ def cmd_effects(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"--scenario: unknown scenario '{name}' (shipped: {', '.join(shipped)})"
             )
+    check_seed_flag("--seed", args.seed)
     pairs = E.PAIRS if args.pairs is None else args.pairs
     seed = E.SEED if args.seed is None else args.seed
     if pairs < 2:
@@ -289,6 +298,7 @@ def _add_run(commands: Any) -> None:
     run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     run.add_argument(
         "--out",
+        type=nonempty,
         metavar="DIR",
         help="also write DIR/summary.json and DIR/timeseries.csv (one row a month, the "
         "phase by name)",

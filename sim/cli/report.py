@@ -9,7 +9,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.cli.common import EXIT_FAILED, EXIT_OK, UsageError, command_help, json_default
+from sim.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    command_help,
+    json_default,
+    nonempty,
+)
 
 if TYPE_CHECKING:
     from sim.analysis.discovery import Discovery
@@ -178,7 +185,10 @@ def _add_discover(subparsers: Any) -> None:
     )  # fmt: skip
     discover.add_argument("--json", action="store_true", help="print one JSON object")
     discover.add_argument(
-        "--out", metavar="FOLDER", help="folder for the files (default DIR/discover/SLUG)"
+        "--out",
+        type=nonempty,
+        metavar="FOLDER",
+        help="folder for the files (default DIR/discover/SLUG)",
     )
     discover.set_defaults(handler=cmd_discover)
 
@@ -222,7 +232,9 @@ def add_commands(subparsers: Any) -> None:
     )
     export.add_argument("store", metavar="DIR", help="the results store (results/NAME)")
     export.add_argument("--csv", action="store_true", help="CSV (the default and only format)")
-    export.add_argument("--out", metavar="FOLDER", help="folder for the files (default DIR/csv)")
+    export.add_argument(
+        "--out", type=nonempty, metavar="FOLDER", help="folder for the files (default DIR/csv)"
+    )
     export.set_defaults(handler=cmd_export)
 
     _add_discover(subparsers)

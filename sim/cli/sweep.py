@@ -6,7 +6,15 @@ import argparse
 import sys
 from typing import Any
 
-from sim.cli.common import EXIT_FAILED, EXIT_OK, command_help, command_line, warn
+from sim.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    command_help,
+    command_line,
+    nonempty,
+    warn,
+)
 from sim.store import merge_stores, store_status
 from sim.sweeps.executors import EXECUTORS, NO_WORKER_SECONDS
 
@@ -44,7 +52,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         warn("interrupted; run the same command again to complete the missing runs")
-        raise
+        return EXIT_INTERRUPTED
     print(result.line())
     for message in result.errors[:5]:
         warn(message)
@@ -107,7 +115,9 @@ def _add_sweep(subparsers: Any) -> None:
     parser.add_argument(
         "experiment", help="the experiment file, or a shipped experiment's name (quickstart, ...)"
     )
-    parser.add_argument("--out", help="the results store folder (default: results/NAME)")
+    parser.add_argument(
+        "--out", type=nonempty, help="the results store folder (default: results/NAME)"
+    )
     add_executor_options(parser)
     parser.add_argument("--shard", metavar="K/N", help=SHARD_HELP)
     parser.add_argument(
@@ -136,7 +146,9 @@ def add_executor_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--workers", type=int, help="worker processes (default: the cores)")
     parser.add_argument(
-        "--scheduler", help="Dask scheduler address (default: a local cluster on 127.0.0.1)"
+        "--scheduler",
+        type=nonempty,
+        help="Dask scheduler address (default: a local cluster on 127.0.0.1)",
     )
     parser.add_argument(
         "--worker-timeout",
@@ -202,5 +214,5 @@ def add_commands(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("sources", nargs="+", help="the shard store folders")
-    parser.add_argument("--out", help="the combined store (default: results/NAME)")
+    parser.add_argument("--out", type=nonempty, help="the combined store (default: results/NAME)")
     parser.set_defaults(handler=cmd_merge)

@@ -276,7 +276,11 @@ def _parse_table(source: str, table: Mapping[str, Any], experiment: Experiment) 
 def _parse_smc(source: str, table: Mapping[str, Any]) -> dict[str, Any]:
     """Population, generations, final tolerance, quantile and cap of an ABC-SMC."""
     population = _whole(
-        source, "calibration.population", table.get("population", DEFAULT_POPULATION), 2
+        source,
+        "calibration.population",
+        table.get("population", DEFAULT_POPULATION),
+        2,
+        LIMIT // CANDIDATES_PER_PARTICLE,  # so that the default cap of candidates fits LIMIT
     )
     generations = table.get("generations")
     epsilon = table.get("epsilon")
@@ -393,8 +397,9 @@ def _parse_statistics(
         if not name.isidentifier() or name in taken:
             why = "a name of the calibration's tables" if name in taken else "not an identifier"
             raise ExperimentError(source, key, f"unusable as a statistic's name ({why})")
+        text = _string(source, key, value)
         try:
-            statistic = parse_statistic(_string(source, key, value))
+            statistic = parse_statistic(text)
         except ValueError as err:
             raise ExperimentError(source, key, str(err)) from None
         _check_statistic(source, key, statistic, experiment, priors)

@@ -16,7 +16,14 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.errors import check_keys, expect_bool, expect_number, expect_string, expect_table
+from sim.errors import (
+    check_keys,
+    expect_bool,
+    expect_folder_name,
+    expect_number,
+    expect_string,
+    expect_table,
+)
 from sim.experiment.designs import planned_points
 from sim.experiment.models import ModelError, call_plan, resolve_model
 from sim.experiment.precision import Precision, parse_precision
@@ -209,8 +216,7 @@ def _parse_top(source: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """Name, description, model, replications, seed and horizon."""
     default_name = Path(source).stem if source.endswith(".toml") else "experiment"
     name = _string(source, "name", data.get("name", default_name)).strip()
-    if not name or any(ch in name for ch in "/\\") or name.startswith("."):
-        raise ExperimentError(source, "name", f"{name!r} is not usable as a folder name")
+    expect_folder_name(ExperimentError, source, "name", name)
     model = data.get("model")
     if model is not None:
         model = _string(source, "model", model)
@@ -343,6 +349,8 @@ def _parse_levels(source: str, key: str, name: str, value: list[Any]) -> SweptPa
     for item in value:
         if isinstance(item, list | dict) or (isinstance(item, float) and not math.isfinite(item)):
             raise ExperimentError(source, key, f"list values must be finite scalars, got {item!r}")
+        if isinstance(item, int) and not isinstance(item, bool):
+            expect_number(ExperimentError, source, key, item, integer=True)
     kinds = {values_dtype((item,)) for item in value}
     if len(kinds) > 1 and not kinds <= {"int64", "float64"}:
         raise ExperimentError(source, key, "list values must all be numbers, strings or booleans")

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.errors import INT64
 from sim.experiment.designs import Design, build_design
 from sim.experiment.files import Experiment, load_experiment
 from sim.experiment.precision import Precision, needed_rows
@@ -71,6 +72,8 @@ def parse_shard(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
         ) from None
     if not 1 <= k <= n:
         raise ExperimentError("--shard", None, f"K must be between 1 and N, got {text}")
+    if n > INT64[1]:
+        raise ExperimentError("--shard", None, f"N must be at most {INT64[1]}, got {n}")
     return k, n
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.errors import INT64, show_number
 from sim.experiment.models import CallPlan, call_plan, resolve_model
 from sim.experiment.spec import DEFAULT_MESA_HORIZON, SIMULATE_REF
 from sim.store.output import RunOutput
@@ -107,6 +108,10 @@ def _scalar(name: str, value: Any, as_float: bool = False) -> Any:
     if isinstance(value, bool | np.bool_):
         return bool(value)
     if isinstance(value, int | np.integer):
+        if not INT64[0] <= int(value) <= INT64[1]:
+            raise ValueError(
+                f"outcome {name!r} is {show_number(int(value))}: outside 64-bit integers"
+            )
         return float(value) if as_float else int(value)
     if isinstance(value, float | np.floating):
         return float(value)
