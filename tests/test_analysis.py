@@ -549,6 +549,22 @@ def small_store(folder: Path, single: str | None = None) -> Path:
     return write_store(folder, design, runs, crises=crises, timeseries=series)
 
 
+def test_trajectory_panels_span_the_months_of_every_class(tmp_path: Path, monkeypatch) -> None:
+    from sim.figures import report as report_module
+
+    store = small_store(tmp_path / "store")
+    spans = {}
+
+    def save(fig, path, formats):
+        spans[Path(path).name] = [ax.get_xlim() for ax in fig.axes]
+
+    monkeypatch.setattr(report_module.style, "save", save)
+    write_report(store, formats=("svg",))
+    last = int(analysis.load(store).timeseries["step"].max())
+    assert spans["trajectories_by_outcome"]
+    assert all(low == 0 and high == last for low, high in spans["trajectories_by_outcome"])
+
+
 def test_report_files_do_not_depend_on_the_other_formats(tmp_path: Path, capsys) -> None:
     from sim.cli import main
 

@@ -554,6 +554,8 @@ def _trajectories(w: _Writer, ok: pd.DataFrame) -> None:
                 ax.set_xlabel("")
             if col > 0:
                 ax.set_ylabel("")
+    # the panels share the x-axis: span every class's months, not the first panel's
+    axes[0][0].set_xlim(0, float(bands["step"].max()))
     w.figure(
         fig,
         "trajectories_by_outcome",
