@@ -27,7 +27,10 @@ def wilson(
         denominator = 1 + z**2 / n
         centre = (share + z**2 / (2 * n)) / denominator
         half = z * np.sqrt(share * (1 - share) / n + z**2 / (4 * n**2)) / denominator
-    return centre - half, centre + half
+    # exact ends where rounding leaves 1e-19 instead of 0 (no successes) or 1 (all)
+    low = np.where((successes == 0) & (n > 0), 0.0, centre - half)[()]
+    high = np.where((successes == n) & (n > 0), 1.0, centre + half)[()]
+    return low, high
 
 
 def wilson_half_width(

@@ -519,3 +519,12 @@ def test_sensitivity_pairs_morris_trajectories_on_their_common_replicates(write_
         found = analysis.sensitivity(res, "level").set_index("parameter")
     for i, name in enumerate(problem["names"]):
         assert found.loc[name, "mu_star"] == pytest.approx(direct["mu_star"][i], rel=1e-9)
+
+
+def test_wilson_interval_ends_exactly_at_0_and_1_with_no_or_all_successes():
+    from sim.intervals import wilson
+
+    low, high = wilson(np.array([0, 50, 3, 0]), np.array([50, 50, 10, 0]))
+    assert low[0] == 0.0 and high[1] == 1.0  # not 8.7e-19 or 1 - 1e-16
+    assert 0 < low[2] < 0.3 < high[2] < 1 and np.isnan(low[3]) and np.isnan(high[3])
+    assert wilson(0, 50)[0] == 0.0 and np.isclose(wilson(0, 50)[1], 0.0713476, atol=1e-7)
