@@ -327,3 +327,36 @@ def test_an_interrupted_sweep_or_calibration_says_so_once(command, monkeypatch, 
     assert main([command, experiment]) == 130
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: interrupted; run the same command")
+
+
+UNGUARDED = """
+import sys
+from sim.sweeps.run import sweep
+result = sweep(sys.argv[1], executor="processes", workers=2, out=sys.argv[2], progress=False)
+print(result.line())
+print(*result.errors, sep="\\n")
+"""
+
+
+def test_a_script_without_a_main_guard_stops_with_the_reason_instead_of_hanging(
+    tmp_path, write_toml
+):
+    path = write_toml(
+        f'name = "g"\nmodel = "{ROOT / "tests" / "light_models.py"}:light"\n'
+        "replications = 20\nseed = 1\n[parameters]\nx = [0.0, 1.0]\n"
+    )
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED, encoding="utf-8")
+    store = tmp_path / "store"
+    result = subprocess.run(
+        [sys.executable, str(script), str(path), str(store)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert 'call under if __name__ == "__main__":' in result.stderr
+    assert "StoreBusy" not in result.stderr
+    assert "0 failed, 40 pending of 40; none could run" in result.stdout
+    assert "every worker process died as it started (" in result.stdout
+    assert not list((store / "runs").glob("*.parquet"))  # no run blamed for the deaths

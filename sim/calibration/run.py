@@ -63,6 +63,7 @@ from sim.sweeps.executors import (
 from sim.sweeps.plan import store_path
 from sim.sweeps.runner import ModelTarget, error_text, model_target, other_target
 from sim.sweeps.signals import check_stop, stop_on_signals
+from sim.sweeps.worker import refuse_in_rerun_main
 
 PREDICTIVE_GENERATION = 2**32 - 1
 """The generation number of the posterior predictive check's draws, in their seeds."""
@@ -715,6 +716,7 @@ def calibrate(
         NotDeterministic: the model gave different results for the same seed.
         Stopped: SIGTERM or SIGHUP arrived (finished candidates are stored first).
     """
+    refuse_in_rerun_main("calibrate")
     started = time.perf_counter()
     check_options(executor, workers, scheduler, worker_timeout)
     experiment = as_calibration(experiment)

@@ -98,8 +98,8 @@ RUN_FILES = ("summary.json", "timeseries.csv")
 
 
 def _check_out(out: Path) -> None:
-    """Make the ``--out`` folder and prove it writable before the run: a folder in the
-    way is bad input (exit 2); a file system that refuses the write raises its
+    """Make the ``--out`` folder and prove it writable before the run: a file or folder
+    in the way is bad input (exit 2); a file system that refuses the write raises its
     ``OSError`` (exit 1, as for every command)."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
@@ -107,7 +107,10 @@ def _check_out(out: Path) -> None:
         if (out / name).is_dir():
             raise UsageError(f"--out {out}: {out / name} is a folder")
     probe = out / ".write-test.tmp"
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as err:  # a file on the path: bad input
+        raise UsageError(f"--out {err.filename or out}: {err.strerror or err}") from None
     probe.write_bytes(b"")
     probe.unlink()
 

@@ -49,6 +49,10 @@ class WorkerLost(ExecutorError):
         self.culprits = culprits
 
 
+class WorkersCannotStart(ExecutorError):
+    """Every worker process died before it could run anything (its error is on stderr)."""
+
+
 log = logging.getLogger("sim.sweeps")
 
 TICK_SECONDS = 1.0
@@ -261,13 +265,22 @@ class ProcessExecutor(Executor):
     def _recover(self, error: BaseException) -> dict[str, str]:
         self._pool.shutdown(wait=True, cancel_futures=True)
         culprits = {}
+        unstarted = []  # died before their initializer made a marker: they never ran
         for pid, process in self._known.items():
             marker = Path(self.markers) / str(pid)
             run_id = marker.read_text() if marker.is_file() else ""
             process.join(5)
             if run_id and process.exitcode is not None:
                 culprits[run_id] = died(process.exitcode)
+            if not marker.exists() and process.exitcode not in (None, 0):
+                unstarted.append(died(process.exitcode))
             marker.unlink(missing_ok=True)
+        if self._known and len(unstarted) == len(self._known):
+            raise WorkersCannotStart(
+                f"every worker process died as it started ({', '.join(sorted(set(unstarted)))}; "
+                "the error is printed above), so no run can be run; a script that calls sweep() or "
+                'calibrate() must do so under if __name__ == "__main__":'
+            )
         self._known = {}
         self._pool = self._start()
         return culprits

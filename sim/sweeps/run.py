@@ -56,6 +56,7 @@ from sim.sweeps.runner import (
     run_one,
 )
 from sim.sweeps.signals import check_stop, stop_on_signals
+from sim.sweeps.worker import refuse_in_rerun_main
 
 POOL_STARTUP_S = 2.0
 """A sweep whose serial estimate is below this runs serially (no pool start-up)."""
@@ -123,7 +124,7 @@ class SweepResult:
                 f"reached the half-width, {self.points.get('maximum', 0)} stopped at the maximum"
             )
         if self.ran == 0:
-            return f"{counts}; nothing to run"
+            return f"{counts}; {'none could run' if self.errors else 'nothing to run'}"
         rounds = f" in {self.rounds} rounds" if self.rounds else ""
         text = (
             f"{counts}; ran {self.ran}{rounds} in {self.seconds:.1f} s "
@@ -454,6 +455,7 @@ def sweep(
             written).
         Stopped: SIGTERM or SIGHUP arrived (finished runs are stored first).
     """
+    refuse_in_rerun_main("sweep")
     started = time.perf_counter()
     check_options(executor, workers, scheduler, worker_timeout)
     experiment = as_experiment(experiment)

@@ -13,12 +13,33 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from sim.store.lock import pid_exists
+
+
+class MainScriptRerun(RuntimeError):
+    """A sweep or calibration started by a pool worker re-running the main script."""
+
+
+def refuse_in_rerun_main(what: str) -> None:
+    """Raise :class:`MainScriptRerun` when ``what`` is called from the main script as a
+    pool worker re-runs it (a script without ``if __name__ == "__main__":``), before it
+    touches any store."""
+    frame: FrameType | None = sys._getframe(1)  # a main script re-run is named __mp_main__
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "__mp_main__":
+            raise MainScriptRerun(
+                f"{what}() was called again in a worker process, which re-runs the main "
+                f'script: put the script\'s {what}() call under if __name__ == "__main__":'
+            )
+        frame = frame.f_back
+
 
 WATCH_SECONDS = 1.0
 """How often a worker checks that its sweep process is alive."""
