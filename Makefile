@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml setup.py scripts/fetch_solara_assets.py
 	[ -x $(PY) ] || { echo "building $(VENV) from $$py"; $$py -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[demo,cluster,notebook,test]'
-	$(PY) scripts/fetch_solara_assets.py
+	@$(PY) scripts/fetch_solara_assets.py || echo "warning: the demo's front-end assets were not fetched (see above); only the demo needs them: it fetches them on its first start, or run 'make assets'" >&2
 	@touch $(STAMP)
 
 # Debian's chromium for the browser tests; installed with apt when CI=true (CI runs as root).
