@@ -90,10 +90,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+RUN_FILES: tuple[str, ...] = ("summary.json", "timeseries.csv")
+"""What ``run --out DIR`` writes into DIR."""
+
+
 def _check_out(out: Path) -> None:
     """Make the ``--out`` folder and prove it writable before the run (else exit 2)."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
+    for name in RUN_FILES:
+        if (out / name).exists() and not (out / name).is_file():
+            raise UsageError(f"--out {out / name}: exists and is not a file")
     probe = out / ".write-test.tmp"
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -121,8 +128,12 @@ def _write_run(out: Path, summary: dict[str, Any], series: dict[str, np.ndarray]
         ("timeseries.csv", "\n".join(rows) + "\n"),
     ):
         temporary = out / f".{name}.tmp"
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(out / name)
+        try:
+            temporary.write_text(text, encoding="utf-8")
+            temporary.replace(out / name)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
 
 
 def _csv_cell(value: Any) -> str:
