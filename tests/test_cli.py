@@ -181,15 +181,6 @@ def test_demo_on_a_port_in_use_exits_2_with_one_line(check, capsys):
     assert captured.out == ""
 
 
-def test_run_out_refuses_a_folder_in_place_of_its_files_and_writes_nothing(tmp_path, capsys):
-    (tmp_path / "summary.json").mkdir()
-    assert cli.main(["run", "baseline", "--steps", "3", "--out", str(tmp_path)]) == 2
-    assert capsys.readouterr().err.strip() == (
-        f"error: --out {tmp_path}: {tmp_path / 'summary.json'} is a folder"
-    )
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
-
-
 def test_set_may_add_keys_a_scenario_file_leaves_out(capsys):
     event = 'shocks.events=[{kind="global", at=2, severity=0.5}]'
     assert (

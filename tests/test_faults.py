@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -531,7 +532,60 @@ def _fifo_part(store: Path) -> str:
     return "part-fifo.parquet"
 
 
-STORE_FAULTS = [_corrupt_part, _corrupt_design, _folder_part, _list_manifest, _fifo_part]
+def _runs_part_without_status(store: Path) -> str:
+    import pyarrow.parquet as pq
+
+    part = next((store / "runs").glob("part-*"))
+    pq.write_table(pq.read_table(part).drop(["status"]), part)
+    return f"{part.name}: not a part of runs/: it lacks the column status"
+
+
+def _foreign_part(store: Path) -> str:
+    (store / "runs" / "part-foreign.parquet").write_bytes((store / "design.parquet").read_bytes())
+    return "part-foreign.parquet: not a part of runs/"
+
+
+def _runs_is_a_file(store: Path) -> str:
+    import shutil
+
+    shutil.rmtree(store / "runs")
+    (store / "runs").write_text("x")
+    return "runs: not a folder"
+
+
+def _manifest_field(name: str, **fields):
+    """A damage called ``name`` that sets (or to ``_GONE``, removes) fields of the manifest."""
+
+    def damage(store: Path) -> str:
+        path = store / "manifest.json"
+        manifest = json.loads(path.read_text())
+        for key, value in fields.items():
+            if value is _GONE:
+                manifest.pop(key)
+            else:
+                manifest[key] = value
+        path.write_text(json.dumps(manifest))
+        return f"manifest.json: {next(iter(fields))}"
+
+    damage.__name__ = f"_manifest_{name}"
+    return damage
+
+
+_GONE = object()
+
+
+STORE_FAULTS = [
+    _corrupt_part, _corrupt_design, _folder_part, _list_manifest, _fifo_part,
+    _runs_part_without_status, _foreign_part, _runs_is_a_file,
+    _manifest_field("design_text", design="garbage"),
+    _manifest_field("half_width_text", precision={"outcome": "score", "half_width": "x"}),
+    _manifest_field("invocations_text", invocations="many"),
+    _manifest_field("version_99", store_schema_version=99),
+    _manifest_field("version_0", store_schema_version=0),
+    _manifest_field("version_null", store_schema_version=None),
+    _manifest_field("version_text", store_schema_version="1"),
+    _manifest_field("version_missing", store_schema_version=_GONE),
+]  # fmt: skip
 
 
 def _tree(folder: Path) -> list[tuple[str, int, int]]:
@@ -542,20 +596,35 @@ def _tree(folder: Path) -> list[tuple[str, int, int]]:
     )
 
 
-@pytest.mark.parametrize("command", ["status", "replay", "merge", "sweep"])
+@pytest.fixture(scope="module")
+def light_store(tmp_path_factory):
+    """A whole store of the light experiment, to copy (with a report, to be kept)."""
+    folder = tmp_path_factory.mktemp("light")
+    path = folder / "exp.toml"
+    path.write_text(experiment_text(), encoding="utf-8")
+    assert sweep(path, out=folder / "store", executor="serial").complete
+    assert main(["report", str(folder / "store"), "--format", "svg"]) == 0
+    return folder / "store"
+
+
+@pytest.mark.parametrize("command", ["status", "replay", "merge", "sweep", "report", "export"])
 @pytest.mark.parametrize("damage", STORE_FAULTS, ids=lambda f: f.__name__.strip("_"))
-def test_a_damaged_store_is_one_line(command, damage, tmp_path, write_toml, capsys):
+def test_a_damaged_store_is_one_line(command, damage, tmp_path, write_toml, capsys, light_store):
+    import shutil
+
     path = write_toml(experiment_text())
     store = tmp_path / "store"
-    sweep(path, out=store, executor="serial")
+    shutil.copytree(light_store, store)
     name = damage(store)
     argv = {
         "status": ["status", str(store)],
         "replay": ["replay", str(store), "nope"],
         "merge": ["merge", str(store), "--out", str(tmp_path / "merged")],
         "sweep": ["sweep", str(path), "--out", str(store), "--retry-failed"],
+        "report": ["report", str(store), "--format", "svg"],
+        "export": ["export", str(store)],
     }[command]
-    if command == "replay" and damage in (_corrupt_part, _folder_part, _fifo_part):
+    if command == "replay" and damage not in (_corrupt_design, _list_manifest):
         run_id = read_table_ids(store)
         argv = ["replay", str(store), run_id]
     before = _tree(tmp_path)
@@ -679,3 +748,134 @@ def test_a_local_dask_cluster_that_does_not_close_has_its_workers_killed(monkeyp
     finally:
         other.kill()
         other.join()
+
+
+# -- an earlier report or export survives a failed one; checks come first -----------------
+
+
+def _copy_store(light_store: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(light_store, store)
+    return store
+
+
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_a_truncated_crises_part_leaves_the_earlier_report(command, tmp_path, light_store, capsys):
+    store = _copy_store(light_store, tmp_path)  # with a report, without csv/
+    part = next((store / "crises").glob("part-*"))
+    part.write_bytes(part.read_bytes()[:300])
+    before = _tree(tmp_path)
+    extra = ["--format", "png"] if command == "report" else []
+    assert main([command, str(store), *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and part.name in err, err
+    assert _tree(tmp_path) == before
+
+
+def test_an_interrupted_report_leaves_the_earlier_one_whole(tmp_path, light_store, monkeypatch):
+    from sim.figures import report
+
+    store = _copy_store(light_store, tmp_path)
+    before = _tree(tmp_path)
+    means = report._means
+
+    def interrupted(*args, **kwargs):
+        means(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "_means", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        report.write_report(store, formats=("png",))
+    assert _tree(tmp_path) == before
+
+
+def test_a_report_replaces_the_earlier_one_whole(tmp_path, light_store):
+    store = _copy_store(light_store, tmp_path)
+    (store / "figures" / "notes.txt").write_text("mine")
+    (store / "figures" / "stale.svg").write_text("<svg/>")
+    (store / "figures" / "data" / "stale.csv").write_text("x\n")
+    assert main(["report", str(store), "--format", "png"]) == 0
+    figures = {p.relative_to(store).as_posix() for p in (store / "figures").rglob("*")}
+    assert "figures/notes.txt" in figures
+    assert not {"figures/stale.svg", "figures/data/stale.csv"} & figures
+    assert any(name.endswith(".csv") for name in figures)
+    assert sorted(p.name for p in store.iterdir() if p.name.startswith(".")) == []
+    for link in re.findall(r"\]\((figures/[^)]+)\)", (store / "report.md").read_text()):
+        assert (store / link).is_file(), link
+
+
+def test_a_report_whose_report_md_is_a_folder_is_refused_first(tmp_path, light_store, capsys):
+    store = _copy_store(light_store, tmp_path)
+    (store / "report.md").unlink()
+    (store / "report.md").mkdir()
+    before = _tree(tmp_path)
+    assert main(["report", str(store), "--format", "png"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "report.md: not a regular file" in err, err
+    assert _tree(tmp_path) == before
+
+
+def test_an_export_whose_csv_file_is_a_folder_writes_nothing(tmp_path, light_store, capsys):
+    store = _copy_store(light_store, tmp_path)
+    (store / "csv" / "runs.csv").mkdir(parents=True)
+    before = _tree(tmp_path)
+    assert main(["export", str(store)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "runs.csv: not a regular file" in err, err
+    assert _tree(tmp_path) == before
+
+
+def test_a_run_whose_summary_json_is_a_folder_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "out"
+    (out / "summary.json").mkdir(parents=True)
+    before = _tree(tmp_path)
+    assert main(["run", "baseline", "--steps", "6", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "summary.json" in err, err
+    assert _tree(tmp_path) == before
+
+
+def test_sources_whose_column_types_differ_do_not_merge(tmp_path, light_store, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    first = _copy_store(light_store, tmp_path / "a")
+    second = _copy_store(light_store, tmp_path / "b")
+    part = next((second / "runs").glob("part-*"))
+    table = pq.read_table(part)
+    score = table.column_names.index("score")
+    pq.write_table(table.set_column(score, "score", pa.array(["maybe"] * len(table))), part)
+    before = _tree(tmp_path)
+    assert main(["merge", str(first), str(second), "--out", str(tmp_path / "merged")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{part.name}: column score" in err, err
+    assert _tree(tmp_path) == before
+
+
+def test_a_store_keeps_the_version_of_each_invocation(tmp_path, light_store, write_toml):
+    from sim.figures.report import write_report
+
+    store = _copy_store(light_store, tmp_path)
+    path = store / "manifest.json"
+    manifest = json.loads(path.read_text())
+    for entry in manifest["invocations"]:
+        entry.pop("alliance_sim_version", None)  # recorded before invocations kept it
+    path.write_text(json.dumps({**manifest, "alliance_sim_version": "9.9.9"}))
+    experiment = write_toml(experiment_text(replications=5))
+    assert sweep(experiment, out=store, executor="serial").complete
+    manifest = json.loads(path.read_text())
+    versions = [entry["alliance_sim_version"] for entry in manifest["invocations"]]
+    assert versions[:-1] == ["9.9.9"] * (len(versions) - 1)
+    assert versions[-1] == manifest["alliance_sim_version"] != "9.9.9"
+    assert "earlier invocations: 9.9.9" in write_report(store, formats=("png",)).read_text()
+
+
+def test_force_replaces_a_store_of_another_format(tmp_path, light_store, write_toml):
+    store = _copy_store(light_store, tmp_path)
+    path = store / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "store_schema_version": 99}))
+    experiment = write_toml(experiment_text())
+    assert sweep(experiment, out=store, executor="serial", force=True).complete
+    assert json.loads(path.read_text())["store_schema_version"] == 1

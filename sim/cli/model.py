@@ -93,8 +93,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-RUN_FILES = ("summary.json", "timeseries.csv")
-"""The files ``run --out`` writes."""
+RUN_FILES: tuple[str, ...] = ("summary.json", "timeseries.csv")
+"""What ``run --out DIR`` writes into DIR."""
 
 
 def _check_out(out: Path) -> None:
@@ -104,8 +104,8 @@ def _check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
     for name in RUN_FILES:
-        if (out / name).is_dir():
-            raise UsageError(f"--out {out}: {out / name} is a folder")
+        if (out / name).exists() and not (out / name).is_file():
+            raise UsageError(f"--out {out / name}: exists and is not a file")
     probe = out / ".write-test.tmp"
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -131,8 +131,12 @@ def _write_run(out: Path, summary: dict[str, Any], series: dict[str, np.ndarray]
     texts = (json.dumps(summary, default=json_default, indent=2) + "\n", "\n".join(rows) + "\n")
     for name, text in zip(RUN_FILES, texts, strict=True):
         temporary = out / f".{name}.tmp"
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(out / name)
+        try:
+            temporary.write_text(text, encoding="utf-8")
+            temporary.replace(out / name)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
 
 
 def _csv_cell(value: Any) -> str:

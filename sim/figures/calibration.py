@@ -340,19 +340,19 @@ def write_calibration_report(
 ) -> Path:
     """Write ``report.md``, its figures and their data for a calibration's store."""
     res = load_calibration(path)
-    w = FigureWriter(res.path, formats, width)
-    w.add(f"# {res.name}", "")
-    stopped = (res.manifest.get("last_session") or {}).get("stopped")
-    if stopped:
-        w.add(f"> **Stopped early.** {stopped}.", "")
-    if res.description:
-        w.add(res.description, "")
-    _provenance(w, res)
-    if res.particles.empty:
-        w.add("No posterior yet: no generation filled its population.", "")
+    with FigureWriter(res.path, formats, width) as w:
+        w.add(f"# {res.name}", "")
+        stopped = (res.manifest.get("last_session") or {}).get("stopped")
+        if stopped:
+            w.add(f"> **Stopped early.** {stopped}.", "")
+        if res.description:
+            w.add(res.description, "")
+        _provenance(w, res)
+        if res.particles.empty:
+            w.add("No posterior yet: no generation filled its population.", "")
+            return w.write()
+        with style.context():
+            _posterior(w, res)
+            _generations(w, res)
+            _predictive(w, res)
         return w.write()
-    with style.context():
-        _posterior(w, res)
-        _generations(w, res)
-        _predictive(w, res)
-    return w.write()

@@ -9,13 +9,18 @@ the store's tables as CSV.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
+import secrets
+import shutil
+import signal
+import socket
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -26,7 +31,8 @@ from sim.errors import InputError
 from sim.figures import plots, style
 from sim.figures.labels import axis_label, name_label
 from sim.names import DESIGN_COLUMNS, OUTCOME_LABELS, OUTCOMES, phase_name
-from sim.store.manifest import CALIBRATION, invocations, read_manifest, store_kind
+from sim.store.create import abandoned, trash
+from sim.store.manifest import CALIBRATION, StoreError, invocations, read_manifest, store_kind
 from sim.store.status import with_parameters
 
 SENSITIVITY_OUTCOMES: tuple[str, ...] = ("survived", "lifetime", "final_performance")
@@ -85,25 +91,40 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 class FigureWriter:
-    """Collects a report's Markdown and writes its figures and their data into ``folder``."""
+    """Collects a report's Markdown and writes its figures and their data for ``folder``.
+
+    Everything is written into a staging folder beside them (``folder/.report-...``);
+    :meth:`write` swaps it in at the end: ``figures/`` (with ``data/``) and
+    ``report.md`` replace the earlier report's (whose stale figures go with it).
+    Until then, a failure or an interruption leaves the earlier report as it was.
+    Use as a context manager, which removes the staging folder when the report is not
+    written. Raises :class:`~sim.store.StoreError` up front when ``report.md`` or
+    ``figures`` is in the way (not a file, not a folder).
+    """
 
     def __init__(self, folder: Path, formats: Sequence[str], width: str) -> None:
         self.folder = folder
         self.formats = tuple(formats)
         self.width = width
-        self.figures = folder / "figures"
+        check_report_target(folder)
+        self.stage = make_stage(folder)
+        self.figures = self.stage / "figures"
         self.data = self.figures / "data"
-        self.data.mkdir(parents=True, exist_ok=True)
-        # Figures and data of an earlier report (other parameters, other formats) go first.
-        for stale in [
-            *(p for fmt in style.FORMATS for p in self.figures.glob(f"*.{fmt}")),
-            *self.data.glob("*.csv"),
-        ]:
-            stale.unlink()
+        self.data.mkdir(parents=True)
         self.lines: list[str] = []
         self.csvs: list[str] = []
         embed = [f for f in ("svg", "png", "pdf") if f in self.formats]
         self.embed = embed[0] if embed else None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
+
+    def discard(self) -> None:
+        """Remove the staging folder (nothing of the earlier report changes)."""
+        shutil.rmtree(self.stage, ignore_errors=True)
 
     def add(self, *lines: str) -> None:
         self.lines.extend(lines)
@@ -111,7 +132,7 @@ class FigureWriter:
     def csv(self, frame: pd.DataFrame, name: str) -> str:
         path = self.data / f"{name}.csv"
         frame.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
-        relative = path.relative_to(self.folder).as_posix()
+        relative = path.relative_to(self.stage).as_posix()
         self.csvs.append(relative)
         return relative
 
@@ -125,12 +146,78 @@ class FigureWriter:
         self.add(f"*{caption}* ({files}{source})", "")
 
     def write(self) -> Path:
-        """The data list, then ``report.md``; returns its path."""
+        """The data list, then ``report.md``; swaps the report in. Returns its path."""
         self.add("## Data", "", "The numbers behind every figure and table:", "")
         self.add(*(f"- [{Path(c).name}]({c})" for c in self.csvs), "")
-        report = self.folder / "report.md"
-        report.write_text("\n".join(self.lines).rstrip() + "\n", encoding="utf-8")
-        return report
+        (self.stage / "report.md").write_text(
+            "\n".join(self.lines).rstrip() + "\n", encoding="utf-8"
+        )
+        keep_foreign(self.folder / "figures", self.figures)
+        swap_in(self.stage, self.folder)
+        return self.folder / "report.md"
+
+
+STAGE = ".report-"
+"""The name of a report's staging folder starts so (then host, process, a random part)."""
+
+
+def check_report_target(folder: Path) -> None:
+    """Refuse a report whose ``report.md`` is not a file or ``figures`` not a folder."""
+    report, figures = folder / "report.md", folder / "figures"
+    if report.exists() and not report.is_file():
+        raise StoreError(report, "not a regular file; the report cannot replace it")
+    if figures.exists() and not figures.is_dir():
+        raise StoreError(figures, "not a folder; the report cannot replace it")
+
+
+def make_stage(folder: Path) -> Path:
+    """A new staging folder for a report of ``folder`` (abandoned ones removed first)."""
+    for old in folder.glob(f"{STAGE}*"):
+        if abandoned(old, STAGE):
+            shutil.rmtree(old, ignore_errors=True)
+    stage = folder / f"{STAGE}{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+    stage.mkdir()
+    return stage
+
+
+def keep_foreign(old: Path, new: Path) -> None:
+    """Copy into ``new`` what ``old`` (an earlier report's figures) holds that no report
+    writes: files other than figures and CSV data."""
+    if not old.is_dir():
+        return
+    for entry in old.rglob("*"):
+        relative = entry.relative_to(old)
+        ours = entry.suffix.lstrip(".") in style.FORMATS and len(relative.parts) == 1
+        ours = ours or (relative.parts[0] == "data" and entry.suffix == ".csv")
+        ours = ours or relative.as_posix() == "data"
+        if ours or (new / relative).exists():
+            continue
+        if entry.is_dir():
+            (new / relative).mkdir(parents=True, exist_ok=True)
+        elif entry.is_file():
+            (new / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(entry, new / relative)
+
+
+def swap_in(stage: Path, folder: Path) -> None:
+    """Move the report of ``stage`` into ``folder``: the earlier ``figures/`` to the trash,
+    the new one in, then ``report.md`` (renames, with SIGINT, SIGTERM and SIGHUP held
+    until they are done), then remove the trash and ``stage``."""
+    signals = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        bin_ = trash(folder, ("figures",))
+        try:
+            os.rename(stage / "figures", folder / "figures")
+        except OSError:
+            if (bin_ / "figures").exists():
+                os.rename(bin_ / "figures", folder / "figures")
+            raise
+        os.replace(stage / "report.md", folder / "report.md")
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    shutil.rmtree(bin_, ignore_errors=True)
+    shutil.rmtree(stage, ignore_errors=True)
 
 
 class _Writer(FigureWriter):
@@ -170,6 +257,14 @@ def _commit(manifest: dict[str, Any]) -> str:
     return f"commit `{commit}`" + (", with uncommitted changes" if dirty else "")
 
 
+def _versions(manifest: dict[str, Any]) -> str:
+    """The alliance-sim version of the last writer, and the others that wrote the store."""
+    last = manifest.get("alliance_sim_version") or "n/a"
+    recorded = {entry.get("alliance_sim_version") for entry in invocations(manifest)}
+    others = sorted(str(v) for v in recorded - {last, None})
+    return f"{last} (earlier invocations: {', '.join(others)})" if others else last
+
+
 def _times(manifest: dict[str, Any]) -> str:
     """First start, last end and the number of invocations that wrote the store."""
     count = len(invocations(manifest))
@@ -184,7 +279,7 @@ def write_provenance(
     packages = manifest.get("packages") or {}
     rows = [
         *rows,
-        ("alliance-sim", f"{manifest.get('alliance_sim_version') or 'n/a'}, {_commit(manifest)}"),
+        ("alliance-sim", f"{_versions(manifest)}, {_commit(manifest)}"),
         (
             "packages",
             ", ".join(f"{p} {packages[p]}" for p in PROVENANCE_PACKAGES if packages.get(p)),
@@ -697,15 +792,15 @@ def write_report(
         return write_calibration_report(path, formats, width)
     res = analysis.load(path)
     params = _report_parameters(res, by)
-    w = _Writer(res, formats, width)
-    _header(w)
-    _precision(w)
-    if res.ok.empty:
-        w.add("No finished runs yet.", "")
-    else:
-        with style.context():
-            _body(w, res.ok, params)
-    return w.write()
+    with _Writer(res, formats, width) as w:
+        _header(w)
+        _precision(w)
+        if res.ok.empty:
+            w.add("No finished runs yet.", "")
+        else:
+            with style.context():
+                _body(w, res.ok, params)
+        return w.write()
 
 
 def export_csv(
@@ -722,10 +817,14 @@ def export_csv(
     Returns:
         The files written: ``design.csv``, ``runs.csv``, and when present
         ``sample.csv``, ``crises.csv``, ``timeseries.csv``.
+
+    Raises:
+        StoreError: the store cannot be read (nothing is written), the folder is a file
+            or a CSV file's name is taken by something else. Every table is read, then
+            written under a temporary name; the files replace the earlier ones at the end.
     """
     res = analysis.load(path)
     folder = Path(out) if out is not None else res.path / "csv"
-    folder.mkdir(parents=True, exist_ok=True)
     tables = {"design": res.design, "runs": res.runs}
     if res.sample is not None:
         tables["sample"] = res.sample
@@ -733,11 +832,32 @@ def export_csv(
     tables["timeseries"] = res.timeseries
     if res.manifest.get("model", "alliance") == "alliance" and "phase" in res.timeseries:
         tables["timeseries"] = res.timeseries.assign(phase=res.timeseries["phase"].map(phase_name))
-    written = []
-    for name, frame in tables.items():
-        if frame.empty and name in ("crises", "timeseries"):
-            continue
+    tables = {
+        name: frame
+        for name, frame in tables.items()
+        if not (frame.empty and name in ("crises", "timeseries"))
+    }
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(folder, "not a folder; export cannot write into it")
+    for name in tables:
         target = folder / f"{name}.csv"
-        frame.to_csv(target, index=False, lineterminator="\n")
-        written.append(target)
-    return written
+        if target.exists() and not target.is_file():
+            raise StoreError(target, "not a regular file; export cannot replace it")
+    made = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    temporaries: dict[Path, Path] = {}
+    try:
+        for name, frame in tables.items():
+            target = folder / f"{name}.csv"
+            temporaries[target] = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
+            frame.to_csv(temporaries[target], index=False, lineterminator="\n")
+        for target, temporary in temporaries.items():
+            os.replace(temporary, target)
+    except BaseException:
+        for temporary in temporaries.values():
+            temporary.unlink(missing_ok=True)
+        if made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    return list(temporaries)

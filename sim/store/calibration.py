@@ -52,7 +52,6 @@ from sim.store.lock import StoreLock, rewriting
 from sim.store.manifest import (
     CALIBRATION,
     MANIFEST,
-    STORE_SCHEMA_VERSION,
     StoreError,
     base_manifest,
     first_difference,
@@ -66,6 +65,7 @@ from sim.store.manifest import (
     write_manifest,
 )
 from sim.store.parts import (
+    TABLES,
     PartTable,
     check_parts,
     read_parquet,
@@ -73,7 +73,6 @@ from sim.store.parts import (
     write_parquet_atomic,
 )
 from sim.store.reader import DESIGN, SAMPLE, to_frame
-from sim.store.writer import TABLES
 
 FOLDER = CALIBRATION_OUTPUTS[0]
 POSTERIOR = CALIBRATION_OUTPUTS[1]
@@ -120,11 +119,6 @@ def _check_same(folder: Path, manifest: dict[str, Any], experiment: Experiment) 
             folder, "the store holds a sweep's runs, not a calibration; use another --out "
             "(or --force to replace them)",
         )  # fmt: skip
-    if manifest.get("store_schema_version") != STORE_SCHEMA_VERSION:
-        raise StoreError(
-            folder, f"store schema version {manifest.get('store_schema_version')} (this "
-            f"alliance-sim writes {STORE_SCHEMA_VERSION}); use --force or another --out",
-        )  # fmt: skip
     if manifest.get("name") != experiment.name:
         raise StoreError(
             folder, f"the store belongs to calibration {manifest.get('name')!r}, not "
@@ -167,7 +161,7 @@ class CalibrationStore:
         store of another calibration (unless ``force``). Writes nothing.
         """
         folder = Path(path)
-        manifest = existing_manifest(folder)
+        manifest = existing_manifest(folder, any_version=force)
         if manifest is None:
             return None
         if not force:

@@ -42,22 +42,24 @@ def own_entries(folder: Path) -> list[Path]:
     return [p for p in folder.iterdir() if not p.name.startswith((LOCK, TRASH))]
 
 
-def existing_manifest(folder: Path) -> dict[str, Any] | None:
+def existing_manifest(folder: Path, any_version: bool = False) -> dict[str, Any] | None:
     """The manifest of the store at ``folder``; None when there is none yet (no folder,
-    or one with nothing of its own). Raises :class:`StoreError` for a file, or a folder
-    with other contents that is not a store."""
+    or one with nothing of its own). Raises :class:`StoreError` for a file, a folder
+    with other contents that is not a store, or a manifest :func:`read_manifest` refuses
+    (with ``any_version``, one that is a JSON object is taken: ``--force`` replaces it)."""
     if folder.exists() and not folder.is_dir():
         raise StoreError(folder, "exists and is not a folder")
     if not own_entries(folder):
         return None
     if not (folder / MANIFEST).exists():
         raise StoreError(folder, "not empty and not a results store; choose another --out")
-    return read_manifest(folder)
+    return read_manifest(folder, any_version=any_version)
 
 
-def _abandoned(temp: Path) -> bool:
-    """Whether a temporary creation folder's writer is gone (dead here, or long ago)."""
-    host, _, rest = temp.name.partition(CREATING)[2].rpartition("-")[0].rpartition("-")
+def abandoned(temp: Path, prefix: str = CREATING) -> bool:
+    """Whether a temporary folder's writer is gone (dead here, or long ago); its name is
+    ``...PREFIXHOST-PID-RANDOM``."""
+    host, _, rest = temp.name.partition(prefix)[2].rpartition("-")[0].rpartition("-")
     try:
         pid = int(rest)
     except ValueError:
@@ -72,7 +74,7 @@ def _abandoned(temp: Path) -> bool:
 
 def _remove_abandoned(folder: Path) -> None:
     for temp in folder.parent.glob(f".{folder.name}{CREATING}*"):
-        if _abandoned(temp):
+        if abandoned(temp):
             shutil.rmtree(temp, ignore_errors=True)
 
 

@@ -3,9 +3,11 @@
 ``manifest.json`` records the experiment (its file, whole sha256 and content), the
 resolved scenario, the root seed, the design, the versions of the packages, the git
 commit (and whether the checkout had uncommitted changes), and every invocation that
-wrote the store: its start, end, command, host, process and runs. ``started`` is the
-first invocation's start and ``finished`` the last end. :class:`StoreError` is the
-store's bad-input error.
+wrote the store: its start, end, command, host, process, runs and alliance-sim version
+(``alliance_sim_version`` at the top is the last writer's). ``started`` is the first
+invocation's start and ``finished`` the last end. :func:`read_manifest` refuses another
+store format and fields of the wrong type; :class:`StoreError` is the store's bad-input
+error.
 """
 
 from __future__ import annotations
@@ -80,6 +82,14 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
+def own_version() -> str | None:
+    """The installed version of alliance-sim (None when it is not installed)."""
+    try:
+        return metadata.version("alliance-sim")
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def _git(root: Path, *args: str) -> str | None:
     """The output of ``git ARGS`` in ``root``, or None when git is missing or refuses.
 
@@ -122,15 +132,23 @@ def new_invocation(action: str, command: str | None = None) -> dict[str, Any]:
         "started": now_iso(),
         "finished": None,
         "runs": 0,
+        "alliance_sim_version": own_version(),
     }
 
 
 def invocations(manifest: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """A manifest's invocations; a manifest written before they were recorded gives one."""
+    """A manifest's invocations; a manifest written before they were recorded gives one.
+
+    Each records the ``alliance_sim_version`` that ran it; one recorded before
+    invocations kept their version gets the manifest's (that of the last writer then).
+    """
     if not manifest:
         return []
     if isinstance(manifest.get("invocations"), list):
-        return [dict(entry) for entry in manifest["invocations"]]
+        entries = [dict(entry) for entry in manifest["invocations"]]
+        for entry in entries:  # recorded before invocations kept their version
+            entry.setdefault("alliance_sim_version", manifest.get("alliance_sim_version"))
+        return entries
     last = manifest.get("last_session") or {}
     return [
         {
@@ -139,6 +157,7 @@ def invocations(manifest: dict[str, Any] | None) -> list[dict[str, Any]]:
             "started": manifest.get("started"),
             "finished": manifest.get("finished"),
             "runs": last.get("ran"),
+            "alliance_sim_version": manifest.get("alliance_sim_version"),
         }
     ]
 
@@ -195,8 +214,11 @@ def jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A store's manifest; raises :class:`StoreError` when there is none or it is unreadable."""
+def read_manifest(path: str | os.PathLike[str], *, any_version: bool = False) -> dict[str, Any]:
+    """A store's manifest, checked; raises :class:`StoreError` when there is none, it is
+    unreadable, of another store format (:func:`check_version`) or a field has the wrong
+    type (:func:`check_manifest`). ``any_version``: only check that it is a JSON object
+    (a store that ``--force`` replaces)."""
     folder = Path(path)
     manifest = folder / MANIFEST
     if not folder.is_dir():
@@ -211,7 +233,129 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise StoreError(manifest, f"unreadable ({err})") from None
     if not isinstance(data, dict):
         raise StoreError(manifest, f"not a JSON object (a {type(data).__name__})")
+    if any_version:
+        return data
+    check_version(manifest, data)
+    check_manifest(manifest, data)
     return data
+
+
+def check_version(path: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a manifest of another store format than :data:`STORE_SCHEMA_VERSION`
+    (missing, not an integer, or another number): :class:`StoreError` naming ``path``."""
+    key = "store_schema_version"
+    version = manifest.get(key)
+    made = manifest.get("alliance_sim_version")
+    by = f" (made by alliance-sim {made})" if isinstance(made, str) and made else ""
+    if key not in manifest:
+        problem = f"missing{by}"
+    elif not _is_int(version):
+        problem = f"expected the integer {STORE_SCHEMA_VERSION}, got {_shown(version)}{by}"
+    elif version != STORE_SCHEMA_VERSION:
+        problem = f"{version}{by}"
+    else:
+        return
+    raise StoreError(
+        path,
+        f"{key}: {problem}; this alliance-sim reads version {STORE_SCHEMA_VERSION} only "
+        "(use the version that made the store, or replace it with sweep --force)",
+    )
+
+
+_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "text": ((str,), "a string"),
+    "integer": ((int,), "an integer"),
+    "number": ((int, float), "a number"),
+    "flag": ((bool,), "true or false"),
+    "object": ((dict,), "a JSON object"),
+    "list": ((list,), "a list"),
+}
+MANIFEST_FIELDS: dict[str, str] = {
+    "alliance_sim_version": "text?",
+    "name": "text",
+    "kind": "text?",
+    "experiment": "object",
+    "experiment.source": "text?",
+    "experiment.sha256": "text?",
+    "experiment.content": "text?",
+    "experiment_history": "list",
+    "model": "text?",
+    "base_dir": "text?",
+    "scenario": "object?",
+    "scenario.name": "text?",
+    "root_seed": "integer?",
+    "fingerprint": "object",
+    "fingerprint.horizon": "integer?",
+    "fingerprint.timeseries_every": "integer?",
+    "design": "object",
+    "design.method": "text?",
+    "design.samples": "integer?",
+    "design.replications": "integer?",
+    "design.second_order": "flag?",
+    "design.planned_runs": "integer?",
+    "design.points": "integer?",
+    "timeseries_every": "integer?",
+    "precision": "object?",
+    "precision.outcome": "text",
+    "precision.half_width": "number",
+    "precision.confidence": "number?",
+    "precision.min": "integer?",
+    "precision.step": "integer?",
+    "calibration": "object",
+    "packages": "object",
+    "git_commit": "text?",
+    "git_dirty": "flag?",
+    "python": "text?",
+    "platform": "text?",
+    "command": "text?",
+    "invocations": "list",
+    "started": "text?",
+    "finished": "text?",
+    "last_session": "object?",
+    "merged_from": "list",
+    "schemas": "object?",
+}
+"""The type of each field a manifest may hold (``?``: or null). A field is optional, but
+a field of an object present (``precision.outcome``) is required unless it has ``?``."""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _fits(value: Any, kind: str) -> bool:
+    if kind.endswith("?") and value is None:
+        return True
+    types, _ = _TYPES[kind.rstrip("?")]
+    return isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+
+
+def check_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    """Check the type of every field of :data:`MANIFEST_FIELDS` that ``manifest`` holds
+    (and the invocations are objects): :class:`StoreError` naming ``path`` and the key."""
+    for key, kind in MANIFEST_FIELDS.items():
+        owner, _, name = key.rpartition(".")
+        table = manifest.get(owner) if owner else manifest
+        if not isinstance(table, dict):
+            continue
+        if name not in table:
+            if owner and not kind.endswith("?") and table:
+                raise StoreError(path, f"{key}: missing")
+            continue
+        value = table[name]
+        if not _fits(value, kind):
+            what = _TYPES[kind.rstrip("?")][1] + (" or null" if kind.endswith("?") else "")
+            raise StoreError(path, f"{key}: expected {what}, got {_shown(value)}")
+    for index, entry in enumerate(manifest.get("invocations") or []):
+        if not isinstance(entry, dict):
+            raise StoreError(
+                path, f"invocations[{index}]: expected a JSON object, got {_shown(entry)}"
+            )
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:

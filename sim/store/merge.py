@@ -25,16 +25,16 @@ from sim.store.manifest import (
     write_manifest,
 )
 from sim.store.parts import (
-    check_parts,
+    TABLES,
     part_files,
     read_parquet,
     read_schema,
     table_columns,
     write_parquet_atomic,
 )
-from sim.store.reader import DESIGN, SAMPLE, read_design
+from sim.store.reader import DESIGN, SAMPLE, check_store_parts, read_design
 from sim.store.status import StoreStatus, store_status
-from sim.store.writer import TABLES, Store, design_dtypes, design_table
+from sim.store.writer import Store, design_dtypes, design_table
 
 PRECISION_DIFFERS = "made with another [precision] table (or with none where the other has one)"
 """Stores merge only with the same stopping rule, which decides what each one plans."""
@@ -74,7 +74,7 @@ def _check_sources(sources: list[str | os.PathLike[str]]) -> tuple[list[dict[str
     for source, other in zip(sources, designs, strict=True):
         if not set(other.column("run_id").to_pylist()) <= planned:
             raise StoreError(source, "its design is not part of the largest source's design")
-    check_parts(Path(source) / table for source in sources for table in TABLES)
+    check_store_parts([Path(source) for source in sources], first)
     return manifests, largest
 
 
@@ -85,11 +85,16 @@ def _check_sweep(path: str | os.PathLike[str], manifest: dict[str, Any]) -> None
         raise StoreError(path, f"a {kind}'s store: merge combines the shard stores of a sweep")
 
 
-def _check_target(target: Path, first: dict[str, Any], planned: set[str]) -> dict[str, Any] | None:
-    """The target's manifest when it is a store already (of the same experiment), else None."""
+def _check_target(
+    target: Path, first: dict[str, Any], planned: set[str], sources: list[Path]
+) -> dict[str, Any] | None:
+    """The target's manifest when it is a store already (of the same experiment), else None.
+
+    Its parts are checked with the ``sources``' (a column of one type in all of them)."""
     existing = existing_manifest(target)
     if existing is None:
         return None
+    check_store_parts([*sources, target], first)
     _check_sweep(target, existing)
     difference = first_difference(existing.get("fingerprint"), first.get("fingerprint"))
     if difference is not None:
@@ -158,7 +163,8 @@ def merge_stores(
         raise StoreError(target, "the target must not be one of the sources")
     design: pd.DataFrame = read_design(sources[largest])
     planned = set(design["run_id"].tolist())
-    existing = _check_target(target, first, planned)
+    folders = [Path(source) for source in sources]
+    existing = _check_target(target, first, planned, folders)
     dtypes = design_dtypes(read_schema(Path(sources[largest]) / DESIGN))
     manifest = dict(existing or first)
     manifest["design"] = dict(manifest.get("design", {}), planned_runs=len(design))
@@ -169,7 +175,7 @@ def merge_stores(
     sample = Path(sources[largest]) / SAMPLE
     create_store(target, lambda temp: _write_start(temp, manifest, design, dtypes, sample))
     with StoreLock(target, "merge", shared=False) as lock:
-        _check_target(target, first, planned)
+        _check_target(target, first, planned, folders)
         store = Store(target, design, dtypes, label="merge")
         store.cleanup(alone=lock.locked)
         _write_start(target, manifest, design, dtypes, sample)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -139,12 +139,55 @@ def read_schema(path: Path) -> pa.Schema:
         raise StoreError(path, f"unreadable Parquet file ({_first_line(err)})") from None
 
 
-def check_parts(folders: Iterable[Path]) -> None:
-    """Read the schema of every part in ``folders``: :class:`StoreError` names the first
-    part that is not a readable Parquet file (a store is checked before it is written)."""
+TABLES: tuple[str, ...] = ("runs", "crises", "timeseries")
+"""The table folders of a sweep's store."""
+REQUIRED: dict[str, dict[str, str]] = {
+    "runs": {"run_id": "string", "status": "string"},
+    "crises": {"run_id": "string", "episode": "int64"},
+    "timeseries": {"run_id": "string"},
+}
+"""The columns (and their types) every part of a table of a sweep's store holds."""
+
+
+def check_parts(folders: Iterable[Path], numbers: Collection[str] = ()) -> None:
+    """Check every part in ``folders`` before a store is read or written.
+
+    :class:`StoreError` names the first problem: a table path that is not a folder, a
+    part that is not a readable Parquet file, a part of ``runs``, ``crises`` or
+    ``timeseries`` without that table's columns (:data:`REQUIRED`: a foreign Parquet
+    file), or a column whose type differs between parts of tables of one name (the
+    folders of several stores are checked together: the sources of a merge). The
+    columns ``numbers`` of ``runs`` parts must hold numbers or booleans (an alliance
+    store's outcomes).
+    """
+    kinds: dict[tuple[str, str], tuple[str, Path]] = {}
     for folder in folders:
+        if folder.exists() and not folder.is_dir():
+            raise StoreError(folder, "not a folder")
+        required = REQUIRED.get(folder.name, {})
         for part in part_files(folder):
-            read_schema(part)
+            schema = read_schema(part)
+            for name, kind in required.items():
+                if name not in schema.names:
+                    raise StoreError(
+                        part, f"not a part of {folder.name}/: it lacks the column {name}"
+                    )
+                if pa.types.is_null(schema.field(name).type):
+                    continue
+                if arrow_kind(schema.field(name).type) != kind:
+                    found = arrow_kind(schema.field(name).type)
+                    raise StoreError(part, f"column {name}: expected {kind} values, got {found}")
+            for column in schema:
+                if pa.types.is_null(column.type):
+                    continue
+                kind = arrow_kind(column.type)
+                if folder.name == "runs" and column.name in numbers and kind == "string":
+                    raise StoreError(part, f"column {column.name}: expected numbers, got text")
+                seen = kinds.setdefault((folder.name, column.name), (kind, part))
+                if seen[0] != kind and {seen[0], kind} != {"int64", "float64"}:
+                    raise StoreError(
+                        part, f"column {column.name}: {kind} values, but {seen[0]} in {seen[1]}"
+                    )
 
 
 def _first_line(err: BaseException) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -13,9 +14,16 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.experiment.precision import Precision, needed_rows, point_progress
-from sim.names import DESIGN_COLUMNS
+from sim.names import DESIGN_COLUMNS, RUN_NUMBERS
 from sim.store.manifest import CALIBRATION, MANIFEST, StoreError, read_manifest, store_kind
-from sim.store.parts import part_files, read_parquet, read_schema, read_table
+from sim.store.parts import (
+    TABLES,
+    check_parts,
+    part_files,
+    read_parquet,
+    read_schema,
+    read_table,
+)
 
 DESIGN = "design.parquet"
 SAMPLE = "sample.parquet"
@@ -209,6 +217,14 @@ class Results:
         return self.status["pending"] > 0
 
 
+def check_store_parts(folders: Iterable[Path], manifest: dict[str, Any]) -> None:
+    """:func:`~sim.store.parts.check_parts` of the tables of the stores at ``folders``
+    (of one experiment, whose ``manifest`` is given): an alliance store's outcomes
+    (:data:`~sim.names.RUN_NUMBERS`) must be numbers."""
+    numbers = RUN_NUMBERS if manifest.get("model", "alliance") == "alliance" else ()
+    check_parts((folder / table for folder in folders for table in TABLES), numbers)
+
+
 def load(path: str | os.PathLike[str]) -> Results:
     """Read a results store.
 
@@ -219,11 +235,14 @@ def load(path: str | os.PathLike[str]) -> Results:
         A :class:`Results`; ``crises`` and ``timeseries`` are read on first use.
 
     Raises:
-        StoreError: no such folder, no or unreadable manifest or design.
+        StoreError: no such folder, no or unreadable manifest or design, a manifest of
+            another store format or with a field of the wrong type, a part that is not
+            readable or not a part of its table (see :func:`~sim.store.parts.check_parts`).
     """
     folder = Path(path)
     manifest = read_manifest(folder)
     design = read_design(folder)
+    check_store_parts([folder], manifest)
     runs = _read_dataset(folder / "runs")
     sample_file = folder / SAMPLE
     sample = read_parquet(sample_file).to_pandas() if sample_file.exists() else None

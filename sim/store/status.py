@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -18,7 +19,7 @@ from sim.experiment.precision import PROGRESS_COLUMNS, Precision, needed_rows, p
 from sim.names import DESIGN_COLUMNS
 from sim.store.manifest import read_manifest
 from sim.store.parts import read_table
-from sim.store.reader import count_status, read_design
+from sim.store.reader import check_store_parts, count_status, read_design
 
 MAX_POINT_LINES = 200
 """Points that ``status`` lists one per line; the rest are counted."""
@@ -136,6 +137,7 @@ def store_status(path: str | os.PathLike[str]) -> StoreStatus:
     """Count planned, done, failed and pending runs of a store."""
     manifest = read_manifest(path)
     design = read_design(path)
+    check_store_parts([Path(path)], manifest)
     everything = set(design["run_id"].tolist())
     latest, duplicates = stored_status(path)
     precision = Precision.from_dict(manifest.get("precision"))

@@ -30,7 +30,6 @@ from sim.store.faults import fault
 from sim.store.lock import LOCK, StoreLock, rewriting
 from sim.store.manifest import (
     MANIFEST,
-    STORE_SCHEMA_VERSION,
     StoreError,
     first_difference,
     invocations,
@@ -46,18 +45,15 @@ from sim.store.manifest import (
 from sim.store.output import RunOutput
 from sim.store.parts import (
     ARROW_TYPES,
+    TABLES,
     PartTable,
     arrow_kind,
-    check_parts,
     read_parquet,
     read_table,
     to_arrow,
     write_parquet_atomic,
 )
-from sim.store.reader import DESIGN, SAMPLE
-
-TABLES: tuple[str, ...] = ("runs", "crises", "timeseries")
-
+from sim.store.reader import DESIGN, SAMPLE, check_store_parts
 
 KEY_TYPES: dict[str, pa.DataType] = {
     "run_id": pa.string(),
@@ -159,12 +155,12 @@ class Store:
         replicates (unless ``force``). Writes nothing.
         """
         folder = Path(path)
-        manifest = existing_manifest(folder)
+        manifest = existing_manifest(folder, any_version=force)
         if manifest is None:
             return None
         if not force:
             _check_same_experiment(folder, manifest, experiment, design)
-            check_parts(folder / table for table in TABLES)
+            check_store_parts([folder], manifest)
         return manifest
 
     @classmethod
@@ -432,12 +428,6 @@ def _check_same_experiment(
             folder,
             f"the store holds a {store_kind(manifest)}, not a sweep's runs; use another --out "
             "(or --force to replace it)",
-        )
-    if manifest.get("store_schema_version") != STORE_SCHEMA_VERSION:
-        raise StoreError(
-            folder,
-            f"store schema version {manifest.get('store_schema_version')} "
-            f"(this alliance-sim writes {STORE_SCHEMA_VERSION}); use --force or another --out",
         )
     if manifest.get("name") != experiment.name:
         raise StoreError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ from sim.scenario import ScenarioSpec
 from sim.store.manifest import StoreError, read_manifest
 from sim.store.output import RunOutput
 from sim.store.parts import read_table
-from sim.store.reader import read_design
+from sim.store.reader import check_store_parts, read_design
 from sim.sweeps.runner import ModelTarget, RunTask, other_target, run_one
 
 
@@ -145,6 +146,7 @@ def replay(path: str | os.PathLike[str], run_id: str) -> ReplayResult:
     """
     target = replay_target(path)
     design = read_design(path)
+    check_store_parts([Path(path)], read_manifest(path))
     if not (design["run_id"] == run_id).any():
         raise StoreError(path, f"no run {run_id!r} in the design")
     runs = read_table(path, "runs", filter=pc.field("run_id") == run_id)
