@@ -394,7 +394,8 @@ def test_sweep_and_calibrate_refuse_each_others_files(tmp_path, capsys):
     calibration.write_text(TINY, encoding="utf-8")
     assert main(["sweep", str(calibration), "--out", str(tmp_path / "a")]) == 2
     assert (
-        "calibration: a calibration: run it with alliance-sim calibrate" in capsys.readouterr().err
+        "calibration: makes this a calibration: run it with alliance-sim calibrate"
+        in capsys.readouterr().err
     )
     assert main(["calibrate", "quickstart", "--out", str(tmp_path / "b")]) == 2
     assert "calibration: missing" in capsys.readouterr().err

@@ -305,3 +305,47 @@ def test_the_documented_performance_need_moves_are_the_script(load_script):
         f"are {a:.3f} and {b:.3f} on target 11's own seeds (20261139), {c:.3f} and {d:.3f} on "
         f"root seed 3's (14) and {e:.3f} and {f:.3f} on a third set (1)" in text
     )
+
+
+@pytest.mark.slow
+def test_the_quoted_sweep_and_discovery_figures_are_the_script(load_script):
+    """README and docs/sweeps.md quote scripts/sweep_figures.py (about 45 s)."""
+    found = load_script("sweep_figures").figures()
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    sweeps = " ".join((ROOT / "docs" / "sweeps.md").read_text(encoding="utf-8").split())
+    runs, fixed = (
+        found["quickstart-precise runs"],
+        found["fixed runs for every point to reach 0.05"],
+    )
+    assert (
+        f"needs {runs} runs, where a fixed sweep precise to 0.05 at every point needs {fixed}"
+        in readme
+    )
+    replicates = found["quickstart-precise replicates per point"]
+    assert f"It needed {runs} runs in {found['quickstart-precise rounds']} rounds" in sweeps
+    assert f"a fixed sweep needs {max(replicates)} replicates per point, {fixed} runs" in sweeps
+    low, high = found["quickstart survival shares"]
+    assert f"share between {low:.2f} and {high:.2f}" in sweeps
+    aimed = list(found["adaptive runs aimed at the quickstart's largest half-width"].values())
+    assert (
+        f"largest half-width of {found['quickstart largest half-width']} over its points; an "
+        f"adaptive sweep with {found['quickstart largest half-width']} as its target needs "
+        f"{aimed[0]} runs" in sweeps
+    )
+    assert f"{aimed[1]} with `min = step = 10` and {aimed[2]} with `min = 10, step = 5`" in sweeps
+    share = 100 * found["collapse share"]
+    assert f"Of the {found['runs']:,} runs, {share:.1f}% collapse" in readme
+    assert f"box {found['chosen box']} of {found['boxes']}:" in readme
+    coverage, density = found["chosen coverage"], found["chosen density"]
+    assert (
+        f"holds {round(100 * coverage)}% of the collapses at a density of {density:.2f}" in readme
+    )
+    limits = found["chosen limits (parameter, low end or None, high end or None, quasi-p)"]
+    last = (found["last box coverage"], found["last box density"], found["last box restrictions"])
+    assert (
+        f"coverage {last[0]:.2f} at density {last[1]:.2f} with {last[2]} restrictions, against "
+        f"{coverage:.2f} at {density:.2f} with {len(limits)})" in sweeps
+    )
+    paradox = limits[0]
+    assert paradox[0] == "leadership.paradox_navigation"
+    assert f"dealing with paradoxes at most {paradox[2]:.2f}" in readme

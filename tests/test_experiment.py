@@ -199,7 +199,9 @@ def test_shipped_experiments_load_and_plan(path):
     assert experiment.name == path.stem
     if experiment.calibration is not None:
         assert experiment.calibration.priors and experiment.calibration.statistics
-        with pytest.raises(ExperimentError, match="calibration: a calibration: run it with"):
+        with pytest.raises(
+            ExperimentError, match="calibration: makes this a calibration: run it with"
+        ):
             as_experiment(path)
         return
     design = build_design(experiment)

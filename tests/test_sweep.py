@@ -360,3 +360,18 @@ def test_a_script_without_a_main_guard_stops_with_the_reason_instead_of_hanging(
     assert "0 failed, 40 pending of 40; none could run" in result.stdout
     assert "every worker process died as it started (" in result.stdout
     assert not list((store / "runs").glob("*.parquet"))  # no run blamed for the deaths
+
+
+def test_a_report_of_another_model_speaks_of_steps_and_of_its_runs(tmp_path, write_toml):
+    from sim.figures.report import write_report
+
+    path = write_toml(
+        f'name = "own"\nmodel = "{ROOT / "tests" / "light_models.py"}:light"\n'
+        "replications = 3\nseed = 1\n[parameters]\nx = [0.0, 1.0]\n"
+    )
+    store = tmp_path / "own"
+    sweep(path, out=store, progress=False, executor="serial")
+    text = write_report(store, formats=("svg",)).read_text(encoding="utf-8")
+    overview = text.split("## Overview", 1)[1].split("##", 1)[0]
+    assert "6 finished runs; the model records no survival" in overview
+    assert " months" not in text.split("## Overview", 1)[0]

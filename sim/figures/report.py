@@ -320,7 +320,11 @@ def _provenance(w: _Writer) -> None:
         (
             "scenario",
             f"{scenario.get('name', 'n/a')}"
-            + (f", horizon {res.horizon} months" if res.horizon else ""),
+            + (
+                f", horizon {res.horizon} {'steps' if m.get('model') else 'months'}"
+                if res.horizon
+                else ""
+            ),
         ),
         ("root seed", str(m.get("root_seed", "?"))),
         (
@@ -389,6 +393,8 @@ def _overview(w: _Writer, ok: pd.DataFrame) -> None:
                 f"Median lifetime {_fmt(med['median'])} months "
                 f"(95% CI {_fmt(med['lower'])} to {_fmt(med['upper'])})."
             )
+    if not {"survived", "lifetime"} & set(ok.columns):
+        w.add(f"{len(ok)} finished runs; the model records no survival (see the figures below).")
     w.add("")
     if "outcome" in ok.columns:
         profile = analysis.outcome_profile(ok)

@@ -27,8 +27,8 @@ kernel takes well under one)."""
 ELSEWHERE_AFTER_S = 1.0
 """Seconds the step may take to load before the founding is compiled in a second process."""
 COMPILING = (
-    "alliance-sim: compiling the model kernel, once per installation and change of its "
-    "sources (about a minute on 2 cores)..."
+    "alliance-sim: loading the model kernel; compiling it, needed once per installation "
+    "and change of its sources, takes about a minute on 2 cores..."
 )
 
 _loaded = False

@@ -49,7 +49,9 @@ def as_experiment(experiment: str | os.PathLike[str] | Experiment) -> Experiment
         experiment = load_experiment(experiment)
     if experiment.calibration is not None:
         raise ExperimentError(
-            experiment.source, "calibration", "a calibration: run it with alliance-sim calibrate"
+            experiment.source,
+            "calibration",
+            "makes this a calibration: run it with alliance-sim calibrate",
         )
     return experiment
 
