@@ -131,10 +131,10 @@ def expect_number(
             f"{show_number(number)} is out of range [{show_number(low)}, {show_number(high)}]",
         )
     if integer:
-        if _is_whole(number) and not INT64[0] <= number <= INT64[1]:
-            raise error(source, key, f"{show_number(number)} does not fit a 64-bit integer")
         if number != int(number):
             raise error(source, key, f"expected a whole number, got {show_number(number)}")
+        if not INT64[0] <= int(number) <= INT64[1]:  # 1e19 as 10**19 too
+            raise error(source, key, f"{show_number(number)} does not fit a 64-bit integer")
         return int(number)
     if abs(number) > sys.float_info.max:
         raise error(source, key, f"{show_number(number)} is too large for a number")

@@ -88,3 +88,8 @@ def boxed(
         raise RuntimeError(f"no run at x5={x5}")
     values = {"x1": x1, "x2": x2, "x3": x3, "x4": x4, "x5": x5}
     return {"inside": all(low <= values[k] <= high for k, (low, high) in BOX.items())}
+
+
+def reasoned(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
+    """An optional text outcome: ``reason`` is None below 6 (all None in some shards)."""
+    return {"score": float(x + rng.normal()), "reason": "high" if x >= 6 else None}

@@ -754,6 +754,19 @@ def test_merge_refuses_a_calibration_store_as_a_source_or_a_target(tiny_store, t
     assert not (tmp_path / "merged").exists()
 
 
+def test_a_calibration_store_of_another_format_points_to_calibrate(tiny_store, tmp_path, capsys):
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(tiny_store, store)
+    manifest = json.loads((store / "manifest.json").read_text(encoding="utf-8"))
+    manifest["store_schema_version"] = 99
+    (store / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert main(["status", str(store)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "store_schema_version: 99" in err and "calibrate --force would replace it" in err
+
+
 def test_a_second_writer_is_refused_naming_the_first(tmp_path):
     path = tmp_path / "toy.toml"
     path.write_text(toy(model="gated"), encoding="utf-8")

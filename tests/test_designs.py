@@ -210,6 +210,7 @@ def test_report_on_the_real_store(design_store):
     assert f"| runs | {planned} planned, {planned} done, 0 failed, 0 pending |" in text
     assert "Partial results" not in text
     assert f"{planned} finished runs" in text
+    assert re.search(r"\| scenario \| baseline, horizon \d+ months \|", text)
     for name in swept(method):
         assert (store / "figures" / f"survival_{slug(name)}.svg").is_file(), name
     assert ("## Sensitivity" in text) == (method in ("sobol", "morris"))

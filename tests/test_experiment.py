@@ -244,6 +244,10 @@ BAD = [
         "seed: 9223372036854775808 is out of range [0, 9223372036854775807]",
     ),
     (
+        "replications = 100\n[precision]\noutcome = 'survived'\nhalf_width = 0.1\nstep = 1e19",
+        "precision.step: 1e+19 does not fit a 64-bit integer",
+    ),
+    (
         f"[parameters]\n'alliance.members' = [3, 1{'0' * 400}]",
         "parameters.alliance.members: a 401-digit number does not fit a 64-bit integer",
     ),

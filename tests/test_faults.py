@@ -879,3 +879,19 @@ def test_force_replaces_a_store_of_another_format(tmp_path, light_store, write_t
     experiment = write_toml(experiment_text())
     assert sweep(experiment, out=store, executor="serial", force=True).complete
     assert json.loads(path.read_text())["store_schema_version"] == 1
+
+
+def test_shards_with_an_outcome_missing_in_all_their_runs_still_merge(tmp_path, write_toml):
+    """A shard whose runs all lack a text outcome stores the column without values (as
+    floats); it is not a type conflict with the shards that have the text."""
+    path = write_toml(
+        f'name = "r"\nmodel = "{ROOT / "tests" / "light_models.py"}:reasoned"\n'
+        "replications = 2\nseed = 1\n[parameters]\nx = [0, 1, 2, 3, 4, 5, 6, 7]\n"
+    )
+    shards = [tmp_path / f"s{k}" for k in (1, 2, 3, 4)]
+    for k, shard in enumerate(shards, start=1):
+        sweep(path, out=shard, executor="serial", shard=f"{k}/4", progress=False)
+    merged = merge_stores(shards, tmp_path / "merged")
+    assert merged.added == 16 and merged.status.pending == 0
+    reasons = read_table(tmp_path / "merged", "runs").to_pandas()["reason"]
+    assert sorted(reasons.dropna()) == ["high"] * 4

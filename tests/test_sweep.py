@@ -356,9 +356,9 @@ def test_a_script_without_a_main_guard_stops_with_the_reason_instead_of_hanging(
         timeout=120,
     )
     assert 'call under if __name__ == "__main__":' in result.stderr
-    assert "StoreBusy" not in result.stderr
+    assert "StoreBusy" not in result.stderr and "Traceback" not in result.stderr
     assert "0 failed, 40 pending of 40; none could run" in result.stdout
-    assert "every worker process died as it started (" in result.stdout
+    assert "the worker processes cannot start: each runs the main script again" in result.stdout
     assert not list((store / "runs").glob("*.parquet"))  # no run blamed for the deaths
 
 
@@ -375,3 +375,40 @@ def test_a_report_of_another_model_speaks_of_steps_and_of_its_runs(tmp_path, wri
     overview = text.split("## Overview", 1)[1].split("##", 1)[0]
     assert "6 finished runs; the model records no survival" in overview
     assert " months" not in text.split("## Overview", 1)[0]
+    assert "| model | " in text and "| runs | 6 planned, 6 done" in text
+
+
+GUARDED_NESTED = """
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from sim.sweeps.run import sweep
+
+
+def one(args):
+    return sweep(args[0], executor="serial", out=args[1], progress=False).line()
+
+
+if __name__ == "__main__":
+    with ProcessPoolExecutor(1, mp_context=get_context(sys.argv[3])) as pool:
+        print(*pool.map(one, [(sys.argv[1], sys.argv[2])]))
+"""
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_a_guarded_script_may_sweep_from_its_own_worker_processes(tmp_path, write_toml, method):
+    path = write_toml(
+        f'name = "n"\nmodel = "{ROOT / "tests" / "light_models.py"}:light"\n'
+        "replications = 3\nseed = 1\n[parameters]\nx = [0.0, 1.0]\n"
+    )
+    script = tmp_path / "nested.py"
+    script.write_text(GUARDED_NESTED, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(script), str(path), str(tmp_path / "store"), method],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "6 done, 0 failed, 0 pending of 6" in result.stdout

@@ -589,6 +589,7 @@ class _Session:
             summaries = self.posterior(experiment, population)
             self.predictive(population)
         except ExecutorError as error:
+            check_stop()  # a stop signal that reached the workers too is a stop
             return [], str(error)
         return summaries, stopped
 

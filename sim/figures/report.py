@@ -305,6 +305,7 @@ def _provenance(w: _Writer) -> None:
     points = design.get("points", res.design["point_id"].nunique())
     most = "at most " if res.precision is not None else ""
     planned = "needed so far" if res.precision is not None else "planned"
+    unit = "months" if m.get("model", "alliance") == "alliance" else "steps"
     rows = [
         ("store", f"`{res.path.as_posix()}`"),
         ("experiment file", f"`{experiment.get('source', '?')}`"),
@@ -320,11 +321,7 @@ def _provenance(w: _Writer) -> None:
         (
             "scenario",
             f"{scenario.get('name', 'n/a')}"
-            + (
-                f", horizon {res.horizon} {'steps' if m.get('model') else 'months'}"
-                if res.horizon
-                else ""
-            ),
+            + (f", horizon {res.horizon} {unit}" if res.horizon else ""),
         ),
         ("root seed", str(m.get("root_seed", "?"))),
         (

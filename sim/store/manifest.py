@@ -255,10 +255,12 @@ def check_version(path: Path, manifest: dict[str, Any]) -> None:
         problem = f"{version}{by}"
     else:
         return
+    command = "calibrate" if store_kind(manifest) == "calibration" else "sweep"
     raise StoreError(
         path,
         f"{key}: {problem}; this alliance-sim reads version {STORE_SCHEMA_VERSION} only "
-        "(use the version that made the store, or replace it with sweep --force)",
+        f"(use the version that made the store; {command} --force would replace it and lose "
+        "its runs)",
     )
 
 

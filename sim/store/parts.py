@@ -184,10 +184,24 @@ def check_parts(folders: Iterable[Path], numbers: Collection[str] = ()) -> None:
                 if folder.name == "runs" and column.name in numbers and kind == "string":
                     raise StoreError(part, f"column {column.name}: expected numbers, got text")
                 seen = kinds.setdefault((folder.name, column.name), (kind, part))
-                if seen[0] != kind and {seen[0], kind} != {"int64", "float64"}:
-                    raise StoreError(
-                        part, f"column {column.name}: {kind} values, but {seen[0]} in {seen[1]}"
-                    )
+                if seen[0] == kind or {seen[0], kind} == {"int64", "float64"}:
+                    continue
+                if _all_null(part, column.name):
+                    continue  # a part without a value in it typed it as the default
+                if _all_null(seen[1], column.name):
+                    kinds[(folder.name, column.name)] = (kind, part)
+                    continue
+                raise StoreError(
+                    part, f"column {column.name}: {kind} values, but {seen[0]} in {seen[1]}"
+                )
+
+
+def _all_null(part: Path, name: str) -> bool:
+    """Whether column ``name`` of ``part`` holds no value (read only on a type conflict)."""
+    return (
+        pq.read_table(part, columns=[name]).column(name).null_count
+        == pq.read_metadata(part).num_rows
+    )
 
 
 def _first_line(err: BaseException) -> str:

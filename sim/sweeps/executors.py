@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError, needs_extra
-from sim.sweeps.worker import init_worker, start_time
+from sim.sweeps.worker import RERUN_EXIT, init_worker, start_time
 
 EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
 
@@ -50,7 +50,8 @@ class WorkerLost(ExecutorError):
 
 
 class WorkersCannotStart(ExecutorError):
-    """Every worker process died before it could run anything (its error is on stderr)."""
+    """The worker processes end as they start: the main script they run again calls
+    ``sweep()`` or ``calibrate()`` (it has no main guard)."""
 
 
 log = logging.getLogger("sim.sweeps")
@@ -265,21 +266,20 @@ class ProcessExecutor(Executor):
     def _recover(self, error: BaseException) -> dict[str, str]:
         self._pool.shutdown(wait=True, cancel_futures=True)
         culprits = {}
-        unstarted = []  # died before their initializer made a marker: they never ran
+        rerun = False  # a worker ended by the main script's second sweep() (no guard)
         for pid, process in self._known.items():
             marker = Path(self.markers) / str(pid)
             run_id = marker.read_text() if marker.is_file() else ""
             process.join(5)
             if run_id and process.exitcode is not None:
                 culprits[run_id] = died(process.exitcode)
-            if not marker.exists() and process.exitcode not in (None, 0):
-                unstarted.append(died(process.exitcode))
+            rerun = rerun or process.exitcode == RERUN_EXIT
             marker.unlink(missing_ok=True)
-        if self._known and len(unstarted) == len(self._known):
+        if rerun:
             raise WorkersCannotStart(
-                f"every worker process died as it started ({', '.join(sorted(set(unstarted)))}; "
-                "the error is printed above), so no run can be run; a script that calls sweep() or "
-                'calibrate() must do so under if __name__ == "__main__":'
+                "the worker processes cannot start: each runs the main script again, and "
+                "it calls sweep() or calibrate() again; put that call under "
+                'if __name__ == "__main__":'
             )
         self._known = {}
         self._pool = self._start()

@@ -351,6 +351,7 @@ class _Session:
                         self.workers = runner.workers
                     self.run(runner, round_tasks, count, size)
         except ExecutorError as error:
+            check_stop()  # a stop signal that reached the workers too is a stop
             self.errors.append(str(error))
         except Exception:
             check_stop()  # the stop signal reached the pool's processes too and broke it

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import signal
 import sys
@@ -22,22 +23,30 @@ from typing import Any
 
 from sim.store.lock import pid_exists
 
-
-class MainScriptRerun(RuntimeError):
-    """A sweep or calibration started by a pool worker re-running the main script."""
+RERUN_EXIT = 86
+"""Exit code of a worker that stopped because the main script, which multiprocessing runs
+again as the worker starts, called ``sweep()`` or ``calibrate()`` (no main guard)."""
 
 
 def refuse_in_rerun_main(what: str) -> None:
-    """Raise :class:`MainScriptRerun` when ``what`` is called from the main script as a
-    pool worker re-runs it (a script without ``if __name__ == "__main__":``), before it
-    touches any store."""
-    frame: FrameType | None = sys._getframe(1)  # a main script re-run is named __mp_main__
+    """End a starting worker with :data:`RERUN_EXIT` (saying why on stderr) when ``what``
+    is called from the module-level code of the main script that multiprocessing runs
+    again as the worker starts (a script without ``if __name__ == "__main__":``), before
+    it touches any store. Anywhere else, including a function of a guarded script run in
+    a worker, nothing happens."""
+    if not getattr(multiprocessing.current_process(), "_inheriting", False):
+        return  # not a process being started by multiprocessing
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
-        if frame.f_globals.get("__name__") == "__mp_main__":
-            raise MainScriptRerun(
-                f"{what}() was called again in a worker process, which re-runs the main "
-                f'script: put the script\'s {what}() call under if __name__ == "__main__":'
+        if frame.f_globals.get("__name__") == "__mp_main__" and frame.f_code.co_name == "<module>":
+            print(
+                f"alliance-sim: {what}() was called again in a starting worker process, which "
+                f"runs the main script again: put the script's {what}() call under if "
+                f'__name__ == "__main__":',
+                file=sys.stderr,
+                flush=True,
             )
+            os._exit(RERUN_EXIT)
         frame = frame.f_back
 
 
