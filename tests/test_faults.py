@@ -817,6 +817,36 @@ def test_a_report_whose_report_md_is_a_folder_is_refused_first(tmp_path, light_s
     assert _tree(tmp_path) == before
 
 
+def _failing_report_md(monkeypatch, before=None):
+    """Make ``os.replace`` of ``report.md`` in the report module call ``before`` (default:
+    fail with EIO)."""
+    from sim.figures import report
+
+    replace = os.replace
+
+    def patched(src, dst, *args, **kwargs):
+        if Path(dst).name == "report.md":
+            if before is None:
+                raise OSError(errno.EIO, os.strerror(errno.EIO), str(dst))
+            before()
+        return replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(report.os, "replace", patched)
+
+
+def test_a_report_md_that_cannot_be_replaced_leaves_the_earlier_report(
+    tmp_path, light_store, monkeypatch
+):
+    from sim.figures import report
+
+    store = _copy_store(light_store, tmp_path)  # an SVG report
+    before = _tree(tmp_path)
+    _failing_report_md(monkeypatch)
+    with pytest.raises(OSError, match=r"report\.md"):
+        report.write_report(store, formats=("png",))
+    assert _tree(tmp_path) == before  # the SVG figures back, no PNG, no trash
+
+
 def test_an_export_whose_csv_file_is_a_folder_writes_nothing(tmp_path, light_store, capsys):
     store = _copy_store(light_store, tmp_path)
     (store / "csv" / "runs.csv").mkdir(parents=True)

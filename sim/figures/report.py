@@ -209,11 +209,17 @@ def swap_in(stage: Path, folder: Path) -> None:
         bin_ = trash(folder, ("figures",))
         try:
             os.rename(stage / "figures", folder / "figures")
+            try:
+                os.replace(stage / "report.md", folder / "report.md")
+            except OSError:
+                os.rename(folder / "figures", stage / "figures")
+                raise
         except OSError:
-            if (bin_ / "figures").exists():
+            # the earlier figures back beside the earlier report.md
+            if (bin_ / "figures").exists() or (bin_ / "figures").is_symlink():
                 os.rename(bin_ / "figures", folder / "figures")
+            shutil.rmtree(bin_, ignore_errors=True)
             raise
-        os.replace(stage / "report.md", folder / "report.md")
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
     shutil.rmtree(bin_, ignore_errors=True)
