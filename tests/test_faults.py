@@ -847,6 +847,15 @@ def test_a_report_md_that_cannot_be_replaced_leaves_the_earlier_report(
     assert _tree(tmp_path) == before  # the SVG figures back, no PNG, no trash
 
 
+def test_a_report_keeps_csv_files_in_subfolders_of_data(tmp_path, light_store):
+    store = _copy_store(light_store, tmp_path)
+    mine = store / "figures" / "data" / "extra" / "mine.csv"
+    mine.parent.mkdir()
+    mine.write_text("x\n1\n")
+    assert main(["report", str(store), "--format", "png"]) == 0
+    assert mine.read_text() == "x\n1\n"
+
+
 def test_an_export_whose_csv_file_is_a_folder_writes_nothing(tmp_path, light_store, capsys):
     store = _copy_store(light_store, tmp_path)
     (store / "csv" / "runs.csv").mkdir(parents=True)

@@ -188,7 +188,9 @@ def keep_foreign(old: Path, new: Path) -> None:
     for entry in old.rglob("*"):
         relative = entry.relative_to(old)
         ours = entry.suffix.lstrip(".") in style.FORMATS and len(relative.parts) == 1
-        ours = ours or (relative.parts[0] == "data" and entry.suffix == ".csv")
+        ours = ours or (
+            len(relative.parts) == 2 and relative.parts[0] == "data" and entry.suffix == ".csv"
+        )
         ours = ours or relative.as_posix() == "data"
         if ours or (new / relative).exists():
             continue
