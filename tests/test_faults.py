@@ -856,6 +856,22 @@ def test_a_report_keeps_csv_files_in_subfolders_of_data(tmp_path, light_store):
     assert mine.read_text() == "x\n1\n"
 
 
+@pytest.mark.parametrize("name", ["figures", "report.md"])
+def test_a_report_whose_figures_or_report_md_is_a_link_is_refused_first(
+    name, tmp_path, light_store, capsys
+):
+    store = _copy_store(light_store, tmp_path)
+    target = tmp_path / "paper" / name
+    target.parent.mkdir()
+    os.rename(store / name, target)
+    (store / name).symlink_to(target)
+    before = _tree(tmp_path)
+    assert main(["report", str(store), "--format", "png"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{name}: a symbolic link" in err, err
+    assert _tree(tmp_path) == before
+
+
 def test_an_export_whose_csv_file_is_a_folder_writes_nothing(tmp_path, light_store, capsys):
     store = _copy_store(light_store, tmp_path)
     (store / "csv" / "runs.csv").mkdir(parents=True)

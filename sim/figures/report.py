@@ -99,7 +99,7 @@ class FigureWriter:
     Until then, a failure or an interruption leaves the earlier report as it was.
     Use as a context manager, which removes the staging folder when the report is not
     written. Raises :class:`~sim.store.StoreError` up front when ``report.md`` or
-    ``figures`` is in the way (not a file, not a folder).
+    ``figures`` is in the way (not a file, not a folder, a symbolic link).
     """
 
     def __init__(self, folder: Path, formats: Sequence[str], width: str) -> None:
@@ -162,8 +162,16 @@ STAGE = ".report-"
 
 
 def check_report_target(folder: Path) -> None:
-    """Refuse a report whose ``report.md`` is not a file or ``figures`` not a folder."""
+    """Refuse a report whose ``report.md`` is not a file or ``figures`` not a folder, or
+    either is a symbolic link (the swap would replace the link, not write through it)."""
     report, figures = folder / "report.md", folder / "figures"
+    for path in (report, figures):
+        if path.is_symlink():
+            raise StoreError(
+                path,
+                "a symbolic link; the report replaces it whole, so it cannot write "
+                "through it (link the other way: to this one from where you need it)",
+            )
     if report.exists() and not report.is_file():
         raise StoreError(report, "not a regular file; the report cannot replace it")
     if figures.exists() and not figures.is_dir():
