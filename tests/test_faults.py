@@ -872,6 +872,33 @@ def test_a_report_whose_figures_or_report_md_is_a_link_is_refused_first(
     assert _tree(tmp_path) == before
 
 
+def test_a_report_keeps_the_users_files_as_they_are(tmp_path, light_store):
+    store = _copy_store(light_store, tmp_path)
+    figures = store / "figures"
+    notes = figures / "notes.txt"
+    notes.write_text("mine")
+    inode = notes.stat().st_ino
+    (tmp_path / "paper").mkdir()
+    (tmp_path / "paper" / "fig.tex").write_text("tex")
+    (figures / "paper").symlink_to(tmp_path / "paper")
+    (figures / "data" / "notes-link.txt").symlink_to("../notes.txt")
+    assert main(["report", str(store), "--format", "png"]) == 0
+    assert notes.stat().st_ino == inode  # moved or linked, not copied
+    assert os.readlink(figures / "paper") == str(tmp_path / "paper")
+    assert os.readlink(figures / "data" / "notes-link.txt") == "../notes.txt"
+    assert sorted(p.name for p in store.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_a_report_keeps_an_unreadable_file_of_the_user(tmp_path, light_store):
+    store = _copy_store(light_store, tmp_path)
+    secret = store / "figures" / "secret.txt"
+    secret.write_text("mine")
+    secret.chmod(0)
+    assert main(["report", str(store), "--format", "png"]) == 0
+    assert secret.lstat().st_mode & 0o777 == 0
+
+
 def test_an_export_whose_csv_file_is_a_folder_writes_nothing(tmp_path, light_store, capsys):
     store = _copy_store(light_store, tmp_path)
     (store / "csv" / "runs.csv").mkdir(parents=True)

@@ -189,24 +189,45 @@ def make_stage(folder: Path) -> Path:
 
 
 def keep_foreign(old: Path, new: Path) -> None:
-    """Copy into ``new`` what ``old`` (an earlier report's figures) holds that no report
-    writes: files other than figures and CSV data."""
-    if not old.is_dir():
-        return
-    for entry in old.rglob("*"):
-        relative = entry.relative_to(old)
-        ours = entry.suffix.lstrip(".") in style.FORMATS and len(relative.parts) == 1
-        ours = ours or (
-            len(relative.parts) == 2 and relative.parts[0] == "data" and entry.suffix == ".csv"
-        )
-        ours = ours or relative.as_posix() == "data"
-        if ours or (new / relative).exists():
-            continue
-        if entry.is_dir():
-            (new / relative).mkdir(parents=True, exist_ok=True)
-        elif entry.is_file():
-            (new / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(entry, new / relative)
+    """Hard-link into ``new`` what ``old`` (an earlier report's figures) holds that no
+    report writes: files other than its figures and the CSV files directly in ``data/``.
+
+    The files are not read: each gets a second name in ``new`` (the earlier figures keep
+    theirs until the swap is done), a symbolic link is made again with the same target,
+    a folder is made and filled likewise. Only a file that cannot be hard-linked (a file
+    system without hard links, another user's file that the system will not link) is
+    copied.
+    """
+    if old.is_dir():
+        _keep_foreign(old, new, Path())
+
+
+def _report_output(relative: Path) -> bool:
+    """Whether the file ``relative`` (in ``figures/``) is one a report writes there."""
+    figure = len(relative.parts) == 1 and relative.suffix.lstrip(".") in style.FORMATS
+    data = len(relative.parts) == 2 and relative.parts[0] == "data"
+    return figure or (data and relative.suffix == ".csv")
+
+
+def _keep_foreign(old: Path, new: Path, relative: Path) -> None:
+    with os.scandir(old / relative) as entries:
+        for entry in entries:
+            name = relative / entry.name
+            source, target = Path(entry.path), new / name
+            if entry.is_dir(follow_symlinks=False):
+                if target.is_symlink() or (target.exists() and not target.is_dir()):
+                    continue
+                target.mkdir(exist_ok=True)
+                _keep_foreign(old, new, name)
+            elif _report_output(name) or target.exists() or target.is_symlink():
+                continue
+            elif entry.is_symlink():
+                os.symlink(os.readlink(source), target)
+            else:
+                try:
+                    os.link(source, target)
+                except OSError:
+                    shutil.copy2(source, target)
 
 
 def swap_in(stage: Path, folder: Path) -> None:
