@@ -899,6 +899,38 @@ def test_a_report_keeps_an_unreadable_file_of_the_user(tmp_path, light_store):
     assert secret.lstat().st_mode & 0o777 == 0
 
 
+def test_an_interrupt_during_the_swap_leaves_a_report_that_is_complete(
+    tmp_path, light_store, monkeypatch, caplog
+):
+    store = _copy_store(light_store, tmp_path)
+    (store / "report.md").write_text("old report")
+    _failing_report_md(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGINT))
+    with caplog.at_level("WARNING", logger="sim.figures"):
+        assert main(["report", str(store), "--format", "png"]) == 0
+    assert f"{store}: interrupted after the report was written" in caplog.text
+    assert sorted(p.name for p in store.iterdir() if p.name.startswith(".")) == []
+    assert (store / "report.md").read_text().startswith("# faulty")
+    for link in re.findall(r"\]\((figures/[^)]+)\)", (store / "report.md").read_text()):
+        assert (store / link).is_file(), link
+
+
+def test_a_signal_during_the_swap_is_acted_on_after_it(tmp_path, light_store, monkeypatch):
+    from sim.figures.report import write_report
+
+    store = _copy_store(light_store, tmp_path)
+    seen: list[str] = []
+    report = store / "report.md"
+    report.write_text("old report")
+    previous = signal.signal(signal.SIGTERM, lambda *_: seen.append(report.read_text()))
+    try:
+        _failing_report_md(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGTERM))
+        write_report(store, formats=("png",))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert len(seen) == 1 and seen[0].startswith("# faulty")  # once, after the swap
+    assert sorted(p.name for p in store.iterdir() if p.name.startswith(".")) == []
+
+
 def test_an_export_whose_csv_file_is_a_folder_writes_nothing(tmp_path, light_store, capsys):
     store = _copy_store(light_store, tmp_path)
     (store / "csv" / "runs.csv").mkdir(parents=True)

@@ -10,6 +10,7 @@ the store's tables as CSV.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import re
@@ -17,8 +18,9 @@ import secrets
 import shutil
 import signal
 import socket
+import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -42,6 +44,8 @@ MAX_BY = 12
 """At most this many parameters get their own section (the most influential first)."""
 MAX_POINT_ROWS = 60
 """An adaptive store's points listed in ``report.md`` (all of them are in the CSV)."""
+
+log = logging.getLogger("sim.figures")
 
 
 def slug(name: str) -> str:
@@ -230,31 +234,67 @@ def _keep_foreign(old: Path, new: Path, relative: Path) -> None:
                     shutil.copy2(source, target)
 
 
+HELD_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""The signals noted, not acted on, while a report is swapped in."""
+
+
+@contextlib.contextmanager
+def _noting_signals(arrived: list[int]) -> Iterator[None]:
+    """Within the block, :data:`HELD_SIGNALS` are appended to ``arrived`` instead of acted
+    on (in the main thread; in another, Python gives a thread no signal to handle).
+
+    Python runs signal handlers in the main thread whichever thread the system gives the
+    signal to, so handlers hold them where masking the main thread alone would not.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.getsignal(number) for number in HELD_SIGNALS}
+    for number in HELD_SIGNALS:
+        signal.signal(number, lambda signum, frame: arrived.append(signum))
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+
+
 def swap_in(stage: Path, folder: Path) -> None:
     """Move the report of ``stage`` into ``folder``: the earlier ``figures/`` to the trash,
-    the new one in, then ``report.md`` (renames, with SIGINT, SIGTERM and SIGHUP held
-    until they are done), then remove the trash and ``stage``."""
-    signals = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    the new one in, then ``report.md``; then remove the trash and ``stage``. When a rename
+    fails, the earlier ``figures/`` is put back (and the error raised).
+
+    SIGINT, SIGTERM and SIGHUP are held until all this is done, then acted on: a SIGINT
+    after the report was swapped in only says so (the report is complete; nothing was
+    left to interrupt), the others are raised again.
+    """
+    arrived: list[int] = []
+    done = False
     try:
-        bin_ = trash(folder, ("figures",))
-        try:
-            os.rename(stage / "figures", folder / "figures")
+        with _noting_signals(arrived):
+            bin_ = trash(folder, ("figures",))
             try:
-                os.replace(stage / "report.md", folder / "report.md")
+                os.rename(stage / "figures", folder / "figures")
+                try:
+                    os.replace(stage / "report.md", folder / "report.md")
+                except OSError:
+                    os.rename(folder / "figures", stage / "figures")
+                    raise
             except OSError:
-                os.rename(folder / "figures", stage / "figures")
+                # the earlier figures back beside the earlier report.md
+                if (bin_ / "figures").exists() or (bin_ / "figures").is_symlink():
+                    os.rename(bin_ / "figures", folder / "figures")
+                shutil.rmtree(bin_, ignore_errors=True)
                 raise
-        except OSError:
-            # the earlier figures back beside the earlier report.md
-            if (bin_ / "figures").exists() or (bin_ / "figures").is_symlink():
-                os.rename(bin_ / "figures", folder / "figures")
             shutil.rmtree(bin_, ignore_errors=True)
-            raise
+            shutil.rmtree(stage, ignore_errors=True)
+            done = True
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-    shutil.rmtree(bin_, ignore_errors=True)
-    shutil.rmtree(stage, ignore_errors=True)
+        for signum in dict.fromkeys(arrived):
+            if signum == signal.SIGINT and done:
+                log.warning("%s: interrupted after the report was written; it is complete", folder)
+            else:
+                signal.raise_signal(signum)
 
 
 class _Writer(FigureWriter):
