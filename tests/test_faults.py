@@ -931,6 +931,39 @@ def test_a_signal_during_the_swap_is_acted_on_after_it(tmp_path, light_store, mo
     assert sorted(p.name for p in store.iterdir() if p.name.startswith(".")) == []
 
 
+def test_a_second_report_of_a_store_waits_for_the_first(tmp_path, light_store, caplog):
+    import fcntl
+    import threading
+
+    from sim.figures.report import write_report
+
+    store = _copy_store(light_store, tmp_path)
+    (store / "report.md").write_text("old report")
+    fd = os.open(store / ".lock.report", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # the first report
+    seen: list[str] = []
+
+    def first_ends():
+        deadline = time.monotonic() + 10
+        while "waiting" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.02)
+        seen.append((store / "report.md").read_text())
+        seen.extend(p.name for p in store.iterdir() if p.name.startswith(".report-"))
+        os.close(fd)
+
+    first = threading.Thread(target=first_ends)
+    with caplog.at_level("WARNING", logger="sim.figures"):
+        first.start()
+        try:
+            report = write_report(store, formats=("png",))
+        finally:
+            first.join()
+    assert f"{store}: another report of this store is being written" in caplog.text
+    assert seen == ["old report"]  # nothing of the second one swapped in, no stage yet
+    assert report.read_text().startswith("# faulty")
+    assert sorted(p.name for p in store.iterdir() if p.name.startswith(".")) == []
+
+
 def test_an_export_whose_csv_file_is_a_folder_writes_nothing(tmp_path, light_store, capsys):
     store = _copy_store(light_store, tmp_path)
     (store / "csv" / "runs.csv").mkdir(parents=True)

@@ -10,6 +10,7 @@ the store's tables as CSV.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import math
 import os
@@ -34,6 +35,7 @@ from sim.figures import plots, style
 from sim.figures.labels import axis_label, name_label
 from sim.names import DESIGN_COLUMNS, OUTCOME_LABELS, OUTCOMES, phase_name
 from sim.store.create import abandoned, trash
+from sim.store.lock import UNSUPPORTED
 from sim.store.manifest import CALIBRATION, StoreError, invocations, read_manifest, store_kind
 from sim.store.status import with_parameters
 
@@ -101,8 +103,10 @@ class FigureWriter:
     :meth:`write` swaps it in at the end: ``figures/`` (with ``data/``) and
     ``report.md`` replace the earlier report's (whose stale figures go with it).
     Until then, a failure or an interruption leaves the earlier report as it was.
-    Use as a context manager, which removes the staging folder when the report is not
-    written. Raises :class:`~sim.store.StoreError` up front when ``report.md`` or
+    One report of a folder at a time: the writer holds ``folder/.lock.report`` from its
+    start (a second one waits for it, and says so) until it is discarded. Use as a
+    context manager, which removes the staging folder when the report is not written,
+    and releases the lock. Raises :class:`~sim.store.StoreError` up front when ``report.md`` or
     ``figures`` is in the way (not a file, not a folder, a symbolic link).
     """
 
@@ -110,11 +114,20 @@ class FigureWriter:
         self.folder = folder
         self.formats = tuple(formats)
         self.width = width
-        check_report_target(folder)
-        self.stage = make_stage(folder)
-        self.figures = self.stage / "figures"
+        self._lock = lock_report(folder)
+        stage = None
+        try:
+            check_report_target(folder)
+            stage = make_stage(folder)
+            (stage / "figures" / "data").mkdir(parents=True)
+        except BaseException:
+            if stage is not None:
+                shutil.rmtree(stage, ignore_errors=True)
+            unlock_report(folder, self._lock)
+            raise
+        self.stage = stage
+        self.figures = stage / "figures"
         self.data = self.figures / "data"
-        self.data.mkdir(parents=True)
         self.lines: list[str] = []
         self.csvs: list[str] = []
         embed = [f for f in ("svg", "png", "pdf") if f in self.formats]
@@ -127,8 +140,11 @@ class FigureWriter:
         self.discard()
 
     def discard(self) -> None:
-        """Remove the staging folder (nothing of the earlier report changes)."""
+        """Remove the staging folder (nothing of the earlier report changes) and release
+        the report lock."""
         shutil.rmtree(self.stage, ignore_errors=True)
+        fd, self._lock = self._lock, None
+        unlock_report(self.folder, fd)
 
     def add(self, *lines: str) -> None:
         self.lines.extend(lines)
@@ -159,6 +175,55 @@ class FigureWriter:
         keep_foreign(self.folder / "figures", self.figures)
         swap_in(self.stage, self.folder)
         return self.folder / "report.md"
+
+
+REPORT_LOCK = ".lock.report"
+"""The lock file of a folder's report while one is written (removed after it)."""
+
+
+def lock_report(folder: Path) -> int | None:
+    """Hold the report lock of ``folder`` (``flock`` on :data:`REPORT_LOCK`), waiting while
+    another report holds it. Returns the descriptor for :func:`unlock_report`; None on a
+    file system without ``flock`` (reports are then not kept apart)."""
+    path = folder / REPORT_LOCK
+    said = False
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not said:
+                    log.warning(
+                        "%s: another report of this store is being written; waiting for it",
+                        folder,
+                    )
+                    said = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as err:
+            os.close(fd)
+            if err.errno in UNSUPPORTED:
+                path.unlink(missing_ok=True)
+                return None
+            raise
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # the other report removed the file as it ended: again
+
+
+def unlock_report(folder: Path, fd: int | None) -> None:
+    """Remove the report lock file of ``folder`` and release the lock ``fd`` holds."""
+    if fd is None:
+        return
+    (folder / REPORT_LOCK).unlink(missing_ok=True)
+    os.close(fd)
 
 
 STAGE = ".report-"
