@@ -817,6 +817,153 @@ def test_a_report_whose_report_md_is_a_folder_is_refused_first(tmp_path, light_s
     assert _tree(tmp_path) == before
 
 
+def _failing_report_md(monkeypatch, before=None):
+    """Make ``os.replace`` of ``report.md`` in the report module call ``before`` (default:
+    fail with EIO)."""
+    from sim.figures import report
+
+    replace = os.replace
+
+    def patched(src, dst, *args, **kwargs):
+        if Path(dst).name == "report.md":
+            if before is None:
+                raise OSError(errno.EIO, os.strerror(errno.EIO), str(dst))
+            before()
+        return replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(report.os, "replace", patched)
+
+
+def test_a_report_md_that_cannot_be_replaced_leaves_the_earlier_report(
+    tmp_path, light_store, monkeypatch
+):
+    from sim.figures import report
+
+    store = _copy_store(light_store, tmp_path)  # an SVG report
+    before = _tree(tmp_path)
+    _failing_report_md(monkeypatch)
+    with pytest.raises(OSError, match=r"report\.md"):
+        report.write_report(store, formats=("png",))
+    assert _tree(tmp_path) == before  # the SVG figures back, no PNG, no trash
+
+
+def test_a_report_keeps_csv_files_in_subfolders_of_data(tmp_path, light_store):
+    store = _copy_store(light_store, tmp_path)
+    mine = store / "figures" / "data" / "extra" / "mine.csv"
+    mine.parent.mkdir()
+    mine.write_text("x\n1\n")
+    assert main(["report", str(store), "--format", "png"]) == 0
+    assert mine.read_text() == "x\n1\n"
+
+
+@pytest.mark.parametrize("name", ["figures", "report.md"])
+def test_a_report_whose_figures_or_report_md_is_a_link_is_refused_first(
+    name, tmp_path, light_store, capsys
+):
+    store = _copy_store(light_store, tmp_path)
+    target = tmp_path / "paper" / name
+    target.parent.mkdir()
+    os.rename(store / name, target)
+    (store / name).symlink_to(target)
+    before = _tree(tmp_path)
+    assert main(["report", str(store), "--format", "png"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{name}: a symbolic link" in err, err
+    assert _tree(tmp_path) == before
+
+
+def test_a_report_keeps_the_users_files_as_they_are(tmp_path, light_store):
+    store = _copy_store(light_store, tmp_path)
+    figures = store / "figures"
+    notes = figures / "notes.txt"
+    notes.write_text("mine")
+    inode = notes.stat().st_ino
+    (tmp_path / "paper").mkdir()
+    (tmp_path / "paper" / "fig.tex").write_text("tex")
+    (figures / "paper").symlink_to(tmp_path / "paper")
+    (figures / "data" / "notes-link.txt").symlink_to("../notes.txt")
+    assert main(["report", str(store), "--format", "png"]) == 0
+    assert notes.stat().st_ino == inode  # moved or linked, not copied
+    assert os.readlink(figures / "paper") == str(tmp_path / "paper")
+    assert os.readlink(figures / "data" / "notes-link.txt") == "../notes.txt"
+    assert sorted(p.name for p in store.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_a_report_keeps_an_unreadable_file_of_the_user(tmp_path, light_store):
+    store = _copy_store(light_store, tmp_path)
+    secret = store / "figures" / "secret.txt"
+    secret.write_text("mine")
+    secret.chmod(0)
+    assert main(["report", str(store), "--format", "png"]) == 0
+    assert secret.lstat().st_mode & 0o777 == 0
+
+
+def test_an_interrupt_during_the_swap_leaves_a_report_that_is_complete(
+    tmp_path, light_store, monkeypatch, caplog
+):
+    store = _copy_store(light_store, tmp_path)
+    (store / "report.md").write_text("old report")
+    _failing_report_md(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGINT))
+    with caplog.at_level("WARNING", logger="sim.figures"):
+        assert main(["report", str(store), "--format", "png"]) == 0
+    assert f"{store}: interrupted after the report was written" in caplog.text
+    assert sorted(p.name for p in store.iterdir() if p.name.startswith(".")) == []
+    assert (store / "report.md").read_text().startswith("# faulty")
+    for link in re.findall(r"\]\((figures/[^)]+)\)", (store / "report.md").read_text()):
+        assert (store / link).is_file(), link
+
+
+def test_a_signal_during_the_swap_is_acted_on_after_it(tmp_path, light_store, monkeypatch):
+    from sim.figures.report import write_report
+
+    store = _copy_store(light_store, tmp_path)
+    seen: list[str] = []
+    report = store / "report.md"
+    report.write_text("old report")
+    previous = signal.signal(signal.SIGTERM, lambda *_: seen.append(report.read_text()))
+    try:
+        _failing_report_md(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGTERM))
+        write_report(store, formats=("png",))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert len(seen) == 1 and seen[0].startswith("# faulty")  # once, after the swap
+    assert sorted(p.name for p in store.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_second_report_of_a_store_waits_for_the_first(tmp_path, light_store, caplog):
+    import fcntl
+    import threading
+
+    from sim.figures.report import write_report
+
+    store = _copy_store(light_store, tmp_path)
+    (store / "report.md").write_text("old report")
+    fd = os.open(store / ".lock.report", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # the first report
+    seen: list[str] = []
+
+    def first_ends():
+        deadline = time.monotonic() + 10
+        while "waiting" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.02)
+        seen.append((store / "report.md").read_text())
+        seen.extend(p.name for p in store.iterdir() if p.name.startswith(".report-"))
+        os.close(fd)
+
+    first = threading.Thread(target=first_ends)
+    with caplog.at_level("WARNING", logger="sim.figures"):
+        first.start()
+        try:
+            report = write_report(store, formats=("png",))
+        finally:
+            first.join()
+    assert f"{store}: another report of this store is being written" in caplog.text
+    assert seen == ["old report"]  # nothing of the second one swapped in, no stage yet
+    assert report.read_text().startswith("# faulty")
+    assert sorted(p.name for p in store.iterdir() if p.name.startswith(".")) == []
+
+
 def test_an_export_whose_csv_file_is_a_folder_writes_nothing(tmp_path, light_store, capsys):
     store = _copy_store(light_store, tmp_path)
     (store / "csv" / "runs.csv").mkdir(parents=True)

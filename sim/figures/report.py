@@ -10,6 +10,8 @@ the store's tables as CSV.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import logging
 import math
 import os
 import re
@@ -17,8 +19,9 @@ import secrets
 import shutil
 import signal
 import socket
+import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -32,6 +35,7 @@ from sim.figures import plots, style
 from sim.figures.labels import axis_label, name_label
 from sim.names import DESIGN_COLUMNS, OUTCOME_LABELS, OUTCOMES, phase_name
 from sim.store.create import abandoned, trash
+from sim.store.lock import UNSUPPORTED
 from sim.store.manifest import CALIBRATION, StoreError, invocations, read_manifest, store_kind
 from sim.store.status import with_parameters
 
@@ -42,6 +46,8 @@ MAX_BY = 12
 """At most this many parameters get their own section (the most influential first)."""
 MAX_POINT_ROWS = 60
 """An adaptive store's points listed in ``report.md`` (all of them are in the CSV)."""
+
+log = logging.getLogger("sim.figures")
 
 
 def slug(name: str) -> str:
@@ -97,20 +103,31 @@ class FigureWriter:
     :meth:`write` swaps it in at the end: ``figures/`` (with ``data/``) and
     ``report.md`` replace the earlier report's (whose stale figures go with it).
     Until then, a failure or an interruption leaves the earlier report as it was.
-    Use as a context manager, which removes the staging folder when the report is not
-    written. Raises :class:`~sim.store.StoreError` up front when ``report.md`` or
-    ``figures`` is in the way (not a file, not a folder).
+    One report of a folder at a time: the writer holds ``folder/.lock.report`` from its
+    start (a second one waits for it, and says so) until it is discarded. Use as a
+    context manager, which removes the staging folder when the report is not written,
+    and releases the lock. Raises :class:`~sim.store.StoreError` up front when ``report.md`` or
+    ``figures`` is in the way (not a file, not a folder, a symbolic link).
     """
 
     def __init__(self, folder: Path, formats: Sequence[str], width: str) -> None:
         self.folder = folder
         self.formats = tuple(formats)
         self.width = width
-        check_report_target(folder)
-        self.stage = make_stage(folder)
-        self.figures = self.stage / "figures"
+        self._lock = lock_report(folder)
+        stage = None
+        try:
+            check_report_target(folder)
+            stage = make_stage(folder)
+            (stage / "figures" / "data").mkdir(parents=True)
+        except BaseException:
+            if stage is not None:
+                shutil.rmtree(stage, ignore_errors=True)
+            unlock_report(folder, self._lock)
+            raise
+        self.stage = stage
+        self.figures = stage / "figures"
         self.data = self.figures / "data"
-        self.data.mkdir(parents=True)
         self.lines: list[str] = []
         self.csvs: list[str] = []
         embed = [f for f in ("svg", "png", "pdf") if f in self.formats]
@@ -123,8 +140,11 @@ class FigureWriter:
         self.discard()
 
     def discard(self) -> None:
-        """Remove the staging folder (nothing of the earlier report changes)."""
+        """Remove the staging folder (nothing of the earlier report changes) and release
+        the report lock."""
         shutil.rmtree(self.stage, ignore_errors=True)
+        fd, self._lock = self._lock, None
+        unlock_report(self.folder, fd)
 
     def add(self, *lines: str) -> None:
         self.lines.extend(lines)
@@ -157,13 +177,70 @@ class FigureWriter:
         return self.folder / "report.md"
 
 
+REPORT_LOCK = ".lock.report"
+"""The lock file of a folder's report while one is written (removed after it)."""
+
+
+def lock_report(folder: Path) -> int | None:
+    """Hold the report lock of ``folder`` (``flock`` on :data:`REPORT_LOCK`), waiting while
+    another report holds it. Returns the descriptor for :func:`unlock_report`; None on a
+    file system without ``flock`` (reports are then not kept apart)."""
+    path = folder / REPORT_LOCK
+    said = False
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not said:
+                    log.warning(
+                        "%s: another report of this store is being written; waiting for it",
+                        folder,
+                    )
+                    said = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as err:
+            os.close(fd)
+            if err.errno in UNSUPPORTED:
+                path.unlink(missing_ok=True)
+                return None
+            raise
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # the other report removed the file as it ended: again
+
+
+def unlock_report(folder: Path, fd: int | None) -> None:
+    """Remove the report lock file of ``folder`` and release the lock ``fd`` holds."""
+    if fd is None:
+        return
+    (folder / REPORT_LOCK).unlink(missing_ok=True)
+    os.close(fd)
+
+
 STAGE = ".report-"
 """The name of a report's staging folder starts so (then host, process, a random part)."""
 
 
 def check_report_target(folder: Path) -> None:
-    """Refuse a report whose ``report.md`` is not a file or ``figures`` not a folder."""
+    """Refuse a report whose ``report.md`` is not a file or ``figures`` not a folder, or
+    either is a symbolic link (the swap would replace the link, not write through it)."""
     report, figures = folder / "report.md", folder / "figures"
+    for path in (report, figures):
+        if path.is_symlink():
+            raise StoreError(
+                path,
+                "a symbolic link; the report replaces it whole, so it cannot write "
+                "through it (link the other way: to this one from where you need it)",
+            )
     if report.exists() and not report.is_file():
         raise StoreError(report, "not a regular file; the report cannot replace it")
     if figures.exists() and not figures.is_dir():
@@ -181,43 +258,108 @@ def make_stage(folder: Path) -> Path:
 
 
 def keep_foreign(old: Path, new: Path) -> None:
-    """Copy into ``new`` what ``old`` (an earlier report's figures) holds that no report
-    writes: files other than figures and CSV data."""
-    if not old.is_dir():
+    """Hard-link into ``new`` what ``old`` (an earlier report's figures) holds that no
+    report writes: files other than its figures and the CSV files directly in ``data/``.
+
+    The files are not read: each gets a second name in ``new`` (the earlier figures keep
+    theirs until the swap is done), a symbolic link is made again with the same target,
+    a folder is made and filled likewise. Only a file that cannot be hard-linked (a file
+    system without hard links, another user's file that the system will not link) is
+    copied.
+    """
+    if old.is_dir():
+        _keep_foreign(old, new, Path())
+
+
+def _report_output(relative: Path) -> bool:
+    """Whether the file ``relative`` (in ``figures/``) is one a report writes there."""
+    figure = len(relative.parts) == 1 and relative.suffix.lstrip(".") in style.FORMATS
+    data = len(relative.parts) == 2 and relative.parts[0] == "data"
+    return figure or (data and relative.suffix == ".csv")
+
+
+def _keep_foreign(old: Path, new: Path, relative: Path) -> None:
+    with os.scandir(old / relative) as entries:
+        for entry in entries:
+            name = relative / entry.name
+            source, target = Path(entry.path), new / name
+            if entry.is_dir(follow_symlinks=False):
+                if target.is_symlink() or (target.exists() and not target.is_dir()):
+                    continue
+                target.mkdir(exist_ok=True)
+                _keep_foreign(old, new, name)
+            elif _report_output(name) or target.exists() or target.is_symlink():
+                continue
+            elif entry.is_symlink():
+                os.symlink(os.readlink(source), target)
+            else:
+                try:
+                    os.link(source, target)
+                except OSError:
+                    shutil.copy2(source, target)
+
+
+HELD_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""The signals noted, not acted on, while a report is swapped in."""
+
+
+@contextlib.contextmanager
+def _noting_signals(arrived: list[int]) -> Iterator[None]:
+    """Within the block, :data:`HELD_SIGNALS` are appended to ``arrived`` instead of acted
+    on (in the main thread; in another, Python gives a thread no signal to handle).
+
+    Python runs signal handlers in the main thread whichever thread the system gives the
+    signal to, so handlers hold them where masking the main thread alone would not.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
         return
-    for entry in old.rglob("*"):
-        relative = entry.relative_to(old)
-        ours = entry.suffix.lstrip(".") in style.FORMATS and len(relative.parts) == 1
-        ours = ours or (relative.parts[0] == "data" and entry.suffix == ".csv")
-        ours = ours or relative.as_posix() == "data"
-        if ours or (new / relative).exists():
-            continue
-        if entry.is_dir():
-            (new / relative).mkdir(parents=True, exist_ok=True)
-        elif entry.is_file():
-            (new / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(entry, new / relative)
+    previous = {number: signal.getsignal(number) for number in HELD_SIGNALS}
+    for number in HELD_SIGNALS:
+        signal.signal(number, lambda signum, frame: arrived.append(signum))
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
 
 def swap_in(stage: Path, folder: Path) -> None:
     """Move the report of ``stage`` into ``folder``: the earlier ``figures/`` to the trash,
-    the new one in, then ``report.md`` (renames, with SIGINT, SIGTERM and SIGHUP held
-    until they are done), then remove the trash and ``stage``."""
-    signals = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    the new one in, then ``report.md``; then remove the trash and ``stage``. When a rename
+    fails, the earlier ``figures/`` is put back (and the error raised).
+
+    SIGINT, SIGTERM and SIGHUP are held until all this is done, then acted on: a SIGINT
+    after the report was swapped in only says so (the report is complete; nothing was
+    left to interrupt), the others are raised again.
+    """
+    arrived: list[int] = []
+    done = False
     try:
-        bin_ = trash(folder, ("figures",))
-        try:
-            os.rename(stage / "figures", folder / "figures")
-        except OSError:
-            if (bin_ / "figures").exists():
-                os.rename(bin_ / "figures", folder / "figures")
-            raise
-        os.replace(stage / "report.md", folder / "report.md")
+        with _noting_signals(arrived):
+            bin_ = trash(folder, ("figures",))
+            try:
+                os.rename(stage / "figures", folder / "figures")
+                try:
+                    os.replace(stage / "report.md", folder / "report.md")
+                except OSError:
+                    os.rename(folder / "figures", stage / "figures")
+                    raise
+            except OSError:
+                # the earlier figures back beside the earlier report.md
+                if (bin_ / "figures").exists() or (bin_ / "figures").is_symlink():
+                    os.rename(bin_ / "figures", folder / "figures")
+                shutil.rmtree(bin_, ignore_errors=True)
+                raise
+            shutil.rmtree(bin_, ignore_errors=True)
+            shutil.rmtree(stage, ignore_errors=True)
+            done = True
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-    shutil.rmtree(bin_, ignore_errors=True)
-    shutil.rmtree(stage, ignore_errors=True)
+        for signum in dict.fromkeys(arrived):
+            if signum == signal.SIGINT and done:
+                log.warning("%s: interrupted after the report was written; it is complete", folder)
+            else:
+                signal.raise_signal(signum)
 
 
 class _Writer(FigureWriter):
