@@ -35,7 +35,7 @@ from sim.figures import plots, style
 from sim.figures.labels import axis_label, name_label
 from sim.names import DESIGN_COLUMNS, OUTCOME_LABELS, OUTCOMES, phase_name
 from sim.store.create import abandoned, trash
-from sim.store.lock import UNSUPPORTED
+from sim.store.lock import open_locked
 from sim.store.manifest import CALIBRATION, StoreError, invocations, read_manifest, store_kind
 from sim.store.status import with_parameters
 
@@ -186,36 +186,14 @@ def lock_report(folder: Path) -> int | None:
     another report holds it. Returns the descriptor for :func:`unlock_report`; None on a
     file system without ``flock`` (reports are then not kept apart)."""
     path = folder / REPORT_LOCK
-    said = False
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if not said:
-                    log.warning(
-                        "%s: another report of this store is being written; waiting for it",
-                        folder,
-                    )
-                    said = True
-                fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError as err:
-            os.close(fd)
-            if err.errno in UNSUPPORTED:
-                path.unlink(missing_ok=True)
-                return None
-            raise
-        except BaseException:
-            os.close(fd)
-            raise
-        try:
-            same = os.stat(path).st_ino == os.fstat(fd).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:
-            return fd
-        os.close(fd)  # the other report removed the file as it ended: again
+    try:
+        fd = open_locked(path, fcntl.LOCK_EX)
+    except BlockingIOError:
+        log.warning("%s: another report of this store is being written; waiting for it", folder)
+        fd = open_locked(path, fcntl.LOCK_EX, wait=True)
+    if fd is None:
+        path.unlink(missing_ok=True)
+    return fd
 
 
 def unlock_report(folder: Path, fd: int | None) -> None:

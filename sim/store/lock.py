@@ -51,18 +51,19 @@ class StoreBusy(StoreError):
     """Another live process writes the store."""
 
 
-def _open_locked(path: Path, mode: int) -> int | None:
+def open_locked(path: Path, mode: int, wait: bool = False) -> int | None:
     """A descriptor of ``path`` holding ``flock`` ``mode``; None when the file system has none.
 
-    Raises ``BlockingIOError`` when another process holds a conflicting lock.
+    Raises ``BlockingIOError`` when another process holds a conflicting lock, unless
+    ``wait``: then it waits for it.
     """
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            fcntl.flock(fd, mode | fcntl.LOCK_NB)
-        except OSError as err:
+            fcntl.flock(fd, mode if wait else mode | fcntl.LOCK_NB)
+        except BaseException as err:
             os.close(fd)
-            if err.errno in UNSUPPORTED:
+            if isinstance(err, OSError) and err.errno in UNSUPPORTED:
                 return None
             raise
         try:
@@ -140,7 +141,7 @@ class StoreLock:
         steps.append((self.folder / f"{LOCK}-{self.label}", fcntl.LOCK_EX))
         for path, mode in steps:
             try:
-                fd = _open_locked(path, mode)
+                fd = open_locked(path, mode)
             except BlockingIOError:
                 self.release()
                 raise _busy(self.folder) from None
