@@ -659,6 +659,26 @@ BAD_INPUTS = {
         lambda t: (t / "s.toml").write_bytes(bytes(range(256))) and ["run", str(t / "s.toml")],
         "s.toml",
     ),
+    "sweep-out-through-a-file": (
+        lambda t: (
+            (t / "f").touch()
+            or ["sweep", _scenario(t, "replications = 2"), "--out", str(t / "f" / "x" / "s")]
+        ),
+        "x/s: cannot be made: ",
+    ),
+    "calibrate-out-through-a-file": (
+        lambda t: (
+            (t / "f").touch()
+            or [
+                "calibrate",
+                "calibrate-baseline",
+                "--out",
+                str(t / "f" / "s"),
+                "--no-determinism-check",
+            ]
+        ),
+        "/s: cannot be made: ",
+    ),
     "run-out-unwritable": (
         lambda t: (t / "f").touch() or ["run", "baseline", "--out", str(t / "f" / "x")],
         "--out",

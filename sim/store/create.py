@@ -108,7 +108,10 @@ def create_store(folder: Path, fill: Callable[[Path], None]) -> bool:
 
     Returns True when this call made it, False when another writer did (or it existed).
     """
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as err:  # a file where a folder must go
+        raise StoreError(folder, f"cannot be made: {err.filename} is not a folder") from None
     _remove_abandoned(folder)
     if own_entries(folder):
         return False
