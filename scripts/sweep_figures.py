@@ -9,8 +9,8 @@ largest half-width); the adaptive ``quickstart-precise`` (runs, rounds and repli
 point); the same design fixed at 400 replicates (the replicates a fixed sweep needs for
 every point to reach the half-width of 0.05); adaptive sweeps aimed at the fixed
 quickstart's largest half-width with three settings of ``min`` and ``step``; and
-``leadership-sobol`` with the discovery of its collapses (the README's example). About a
-minute and a half with a warm kernel cache; a slow test checks the quoted figures.
+``leadership-sobol`` with the discovery of its collapses (the README's example). About
+45 s on 2 cores with a warm kernel cache; a slow test checks the quoted figures.
 """
 
 from __future__ import annotations

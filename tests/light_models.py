@@ -22,9 +22,10 @@ def light(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
 
 
 def crashes(x: float, *, rng: np.random.Generator) -> dict[str, Any]:
-    """Ends its own process (``os._exit(3)``) for ``x == 2``, as a crashing model would."""
+    """Ends its own process (``os._exit(3)``, or the code ``CRASH_CODE`` names) for
+    ``x == 2``, as a crashing model would."""
     if x == 2:
-        os._exit(3)
+        os._exit(int(os.environ.get("CRASH_CODE", "3")))
     return light(x, rng=rng)
 
 

@@ -244,6 +244,11 @@ BAD = [
         "seed: 9223372036854775808 is out of range [0, 9223372036854775807]",
     ),
     (
+        "[parameters]\n'alliance.members' = [12, 100000]\n'alliance.mean_degree' = [8, 300]",
+        "parameters.alliance.mean_degree: the design has points with 100000 members and mean "
+        "degree 300: 15,000,000 ties",
+    ),
+    (
         "replications = 100\n[precision]\noutcome = 'survived'\nhalf_width = 0.1\nstep = 1e19",
         "precision.step: 1e+19 does not fit a 64-bit integer",
     ),

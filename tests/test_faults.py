@@ -358,17 +358,23 @@ def test_a_worker_stopped_while_it_wrote_a_result_does_not_hang_the_shutdown():
     assert done.returncode == 0 and done.stdout.strip() == "shut down", done.stderr
 
 
-@pytest.mark.parametrize("executor", ["serial", "processes", "dask"])
-def test_a_run_that_kills_its_process_is_one_failed_row(executor, tmp_path, write_toml):
+@pytest.mark.parametrize(
+    ("executor", "code"), [("serial", 3), ("processes", 3), ("processes", 86), ("dask", 3)]
+)
+def test_a_run_that_kills_its_process_is_one_failed_row(
+    executor, code, tmp_path, write_toml, monkeypatch
+):
+    """Exit code 86 too: a run's own exit is not taken for a worker re-running a script."""
     if executor == "dask":
         pytest.importorskip("distributed")
+    monkeypatch.setenv("CRASH_CODE", str(code))
     path = write_toml(experiment_text("crashes", replications=1))
     result = sweep(path, out=tmp_path / "store", executor=executor, workers=2, progress=False)
     assert (result.done, result.failed, result.pending) == (4, 1, 0)
     runs = read_table(tmp_path / "store", "runs").to_pandas()
     failed = runs[runs["status"] == "failed"]
     assert failed["x"].tolist() == [2.0]
-    expected = "its Dask worker died twice" if executor == "dask" else "exit code 3"
+    expected = "its Dask worker died twice" if executor == "dask" else f"exit code {code}"
     assert failed["error"].tolist() == [f"the run's process died: {expected}"]
 
 

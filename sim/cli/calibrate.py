@@ -76,7 +76,8 @@ def add_commands(subparsers: Any) -> None:
     parser.add_argument(
         "--force",
         action="store_true",
-        help="replace a store made by another calibration, or by a sweep",
+        help="replace a store made by another calibration, by a sweep, or of another store "
+        "format: its runs are lost",
     )
     add_run_flags(parser)
     parser.set_defaults(handler=cmd_calibrate)

@@ -126,7 +126,8 @@ def _add_sweep(subparsers: Any) -> None:
     parser.add_argument(
         "--force",
         action="store_true",
-        help="replace the results of a store made by a different experiment",
+        help="replace a store this experiment may not extend (another experiment's, one with "
+        "more runs, a calibration's, or one of another store format): its runs are lost",
     )
     parser.add_argument(
         "--dry-run",

@@ -37,8 +37,14 @@ from sim.experiment.spec import (
     values_dtype,
 )
 from sim.locations import shipped_dir, shipped_tomls
-from sim.parameters import BY_KEY, RULES
-from sim.scenario import ScenarioError, ScenarioSpec, load_preset, shipped_scenarios
+from sim.parameters import BY_KEY, MAX_TIES, RULES
+from sim.scenario import (
+    ScenarioError,
+    ScenarioSpec,
+    founding_ties,
+    load_preset,
+    shipped_scenarios,
+)
 
 if TYPE_CHECKING:
     from sim.experiment.calibration import CalibrationSpec
@@ -463,6 +469,18 @@ def _check_design_rules(
                 key,
                 f"the design has points with {first} = {low:g} and {second} = {high:g}; "
                 f"{first} must not exceed {second}",
+            )
+    network = ("alliance.members", "alliance.mean_degree")
+    if swept & set(network):
+        members, degree = (_extreme(spec, parameters, key, high=True) for key in network)
+        ties = founding_ties(int(members), float(degree))
+        if ties > MAX_TIES:
+            key = "alliance.mean_degree" if "alliance.mean_degree" in swept else network[0]
+            raise ExperimentError(
+                source,
+                f"parameters.{key}",
+                f"the design has points with {members:g} members and mean degree {degree:g}: "
+                f"{ties:,} ties; at most {MAX_TIES:,} fit in memory",
             )
 
 

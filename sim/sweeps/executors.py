@@ -273,7 +273,8 @@ class ProcessExecutor(Executor):
             process.join(5)
             if run_id and process.exitcode is not None:
                 culprits[run_id] = died(process.exitcode)
-            rerun = rerun or process.exitcode == RERUN_EXIT
+            # a worker past its initializer has a marker: its exit 86 is a run's own
+            rerun = rerun or (process.exitcode == RERUN_EXIT and not marker.exists())
             marker.unlink(missing_ok=True)
         if rerun:
             raise WorkersCannotStart(
