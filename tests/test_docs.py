@@ -260,10 +260,53 @@ def test_the_documented_survey_figures_are_the_script(load_script):
 def test_the_documented_levers_of_the_trust_performance_link_are_the_script(load_script):
     """Known limitations (open target 6) quotes the levers of scripts/trust_performance.py."""
     found = list(load_script("trust_performance").lever_figures().values())
+    over_all, age = ([pair[k] for pair in found] for k in (0, 1))
     text = " ".join(DOC.split())
-    assert f"120, it is {found[0]:.2f}; with trust built twice as fast" in text
-    assert f"(`trust_build` 0.08), {found[1]:.2f}; with partners' delivery" in text
-    assert f"(`shortfall_distrust` 0.6), {found[2]:.2f}. A stronger channel" in text
+    assert f"120, it is {over_all[0]:.2f}; with trust built twice as fast" in text
+    assert f"(`trust_build` 0.08), {over_all[1]:.2f}; with partners' delivery" in text
+    assert f"(`shortfall_distrust` 0.6), {over_all[2]:.2f}. A stronger channel" in text
+    assert (
+        f"{age[0]:.2f} with the founding trust at 0.85, {age[1]:.2f} with trust built twice "
+        f"as fast, {age[2]:.2f} with delivery twice as dependent on trust, and {age[3]:.2f} "
+        "with the founding trust at 0.85 and members expecting it" in text
+    )
+    assert f"the correlation over all runs is then {over_all[3]:.2f})" in text
+
+
+def test_the_documented_age_trust_figures_are_the_script(load_script):
+    """Known limitations quotes the age-trust correlation and survivors' convergence."""
+    found = load_script("trust_performance").figures()
+    text = " ".join(DOC.split())
+    age = found[AGE_TRUST]
+    assert f"alliance's age and its mean trust is {age:.2f} (" in text
+    assert age > 0.5  # large by Cohen's conventions, as the text says
+    median = found["survivors' median trust in month 120"]
+    spread = found["survivors' standard deviation of trust in month 120"]
+    assert (
+        f"in month 120 its median is {median:.2f} and its standard deviation across "
+        f"surviving alliances {spread:.2f}" in text
+    )
+
+
+AGE_TRUST = "survey, each run at a drawn month: age and mean trust (Pearson r)"
+
+
+@pytest.mark.slow
+def test_the_documented_trust_performance_figures_on_2000_runs_are_the_script(load_script):
+    """Known limitations quotes scripts/trust_performance.py 2000 (about 20 s)."""
+    found = load_script("trust_performance").figures(2000)
+    text = " ".join(DOC.split())
+    command = "`python scripts/trust_performance.py 2000`"
+    last_year_cut = found["without collapsed runs' last 12 months"]
+    given = found["survey, each run at a drawn month, given that month (partial)"]
+    assert f"on 2,000 runs ({command}) it is {found['all runs']:.2f}" in text
+    assert (
+        f"{command} gives {found['survivors']:.2f} among survivors, "
+        f"{found['months 1-36 only']:.2f} over the first 36 months and "
+        f"{last_year_cut:.2f} without the last year" in text
+    )
+    assert f"falls to 0.05 ({given:.2f} on 2,000 runs)" in text
+    assert f"mean trust is 0.69 ({found[AGE_TRUST]:.2f} on 2,000 runs)" in text
 
 
 def test_a_survey_takes_the_year_up_to_its_month_of_an_alliance_that_still_exists(
@@ -281,6 +324,8 @@ def test_a_survey_takes_the_year_up_to_its_month_of_an_alliance_that_still_exist
     assert script.survey({"outcome": "recovery", "lifetime": 50, "series": no_ties}, 30) is None
     months = script.survey_months(5000, 3, 40)
     assert months.min() == script.SURVEY_WINDOW and months.max() == 40
+    table = np.array([[0.2, 0.0, 12.0], [0.4, 0.0, 24.0], [0.3, 0.0, 36.0]])
+    assert script.age_trust(table) == pytest.approx(0.5)  # r of (12, 24, 36) and (.2, .4, .3)
 
 
 def test_the_trust_performance_script_reads_only_the_months_a_shorter_horizon_has(load_script):
@@ -288,6 +333,7 @@ def test_the_trust_performance_script_reads_only_the_months_a_shorter_horizon_ha
     found = script.figures(30, {"horizon": 100})
     assert "survey of every alliance existing at month 90" in found
     assert not any(key.endswith(f"month {month}") for key in found for month in (120, 150, 180))
+    assert "survivors' standard deviation of trust in month 100" in found
 
 
 @pytest.mark.slow
