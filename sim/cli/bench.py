@@ -16,6 +16,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from sim.errors import needs_extra
 
         with needs_extra("alliance-sim bench --demo", "demo"):
+            import solara  # noqa: F401  (the extra first: without it nothing else matters)
+
             reason = unavailable()
         if reason:
             print(f"error: alliance-sim bench --demo: {reason}", file=sys.stderr)
