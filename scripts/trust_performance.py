@@ -187,15 +187,7 @@ def age_trust(table: np.ndarray) -> float:
 
 def survivors_spread(found: list[dict], collapsed: np.ndarray, month: int) -> float:
     """Standard deviation over surviving runs of the mean trust of one month."""
-    values = np.asarray(
-        [
-            s["series"]["mean_trust"][month]
-            for s, ended in zip(found, collapsed, strict=True)
-            if not ended
-        ],
-        dtype=float,
-    )
-    return float(np.nanstd(values))
+    return float(np.nanstd(survivors_values(found, collapsed, "mean_trust", month)))
 
 
 def without_munificence(count: int, spec: ScenarioSpec) -> float:
@@ -252,12 +244,19 @@ def partial_rho(a: np.ndarray, b: np.ndarray, given: np.ndarray) -> float:
     return float(np.corrcoef(*residuals)[0, 1])
 
 
-def survivors_median(found: list[dict], collapsed: np.ndarray, column: str, month: int) -> float:
-    """Median over surviving runs of a recorded column in one month."""
+def survivors_values(
+    found: list[dict], collapsed: np.ndarray, column: str, month: int
+) -> np.ndarray:
+    """A recorded column's values in one month, over surviving runs."""
     values = [
         s["series"][column][month] for s, ended in zip(found, collapsed, strict=True) if not ended
     ]
-    return float(np.nanmedian(np.asarray(values, dtype=float)))
+    return np.asarray(values, dtype=float)
+
+
+def survivors_median(found: list[dict], collapsed: np.ndarray, column: str, month: int) -> float:
+    """Median over surviving runs of a recorded column in one month."""
+    return float(np.nanmedian(survivors_values(found, collapsed, column, month)))
 
 
 def main(argv: list[str]) -> int:
